@@ -1,0 +1,15 @@
+//! The hallpass domain: users, passwords, sessions, CSRF and the policies that decide about them.
+//!
+//! This crate does no I/O. Time comes from a [`Clock`](clock::Clock) and randomness arrives as bytes
+//! from the caller, so every decision here is a plain function that tests can drive exactly.
+
+pub mod audit;
+pub mod clock;
+pub mod csrf;
+pub mod error;
+pub mod password;
+pub mod secret;
+pub mod session;
+pub mod user;
+
+pub use error::{CsrfRejection, ValidationError};
