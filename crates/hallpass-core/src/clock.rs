@@ -35,14 +35,20 @@ impl ManualClock {
 
     /// Moves the clock forward (or back, with a negative duration).
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *now += by;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        *self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -54,9 +60,33 @@ pub fn to_micros(t: OffsetDateTime) -> i64 {
 
 /// The inverse of [`to_micros`]; out-of-range values saturate to the far past or future.
 pub fn from_micros(micros: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).unwrap_or(if micros < 0 {
-        OffsetDateTime::UNIX_EPOCH
-    } else {
-        OffsetDateTime::UNIX_EPOCH + Duration::days(365 * 9000)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).unwrap_or_else(|_| {
+        let date = if micros < 0 {
+            time::Date::MIN
+        } else {
+            time::Date::MAX
+        };
+        OffsetDateTime::new_utc(date, time::Time::MIDNIGHT)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn micros_round_trip_and_saturate() {
+        let t = OffsetDateTime::UNIX_EPOCH + Duration::microseconds(1_234_567);
+        assert_eq!(from_micros(to_micros(t)), t);
+        assert_eq!(from_micros(i64::MAX).year(), 9999);
+        assert_eq!(from_micros(i64::MIN).year(), -9999);
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let clock = ManualClock::new(OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(clock.now(), OffsetDateTime::UNIX_EPOCH);
+        clock.advance(Duration::hours(1));
+        assert_eq!(clock.now(), OffsetDateTime::UNIX_EPOCH + Duration::hours(1));
+    }
 }

@@ -47,19 +47,31 @@ impl CsrfKey {
     }
 
     /// Checks a presented token against the session's, in constant time.
-    pub fn verify_session(&self, session: SessionId, presented: Option<&str>) -> Result<(), CsrfRejection> {
+    pub fn verify_session(
+        &self,
+        session: SessionId,
+        presented: Option<&str>,
+    ) -> Result<(), CsrfRejection> {
         verify(&self.session_token(session), presented)
     }
 
     /// Checks a presented form token against the nonce cookie, in constant time.
-    pub fn verify_presession(&self, nonce: Option<&str>, presented: Option<&str>) -> Result<(), CsrfRejection> {
-        let nonce = nonce.filter(|n| !n.is_empty()).ok_or(CsrfRejection::WrongToken)?;
+    pub fn verify_presession(
+        &self,
+        nonce: Option<&str>,
+        presented: Option<&str>,
+    ) -> Result<(), CsrfRejection> {
+        let nonce = nonce
+            .filter(|n| !n.is_empty())
+            .ok_or(CsrfRejection::WrongToken)?;
         verify(&self.presession_token(nonce), presented)
     }
 }
 
 fn verify(expected: &str, presented: Option<&str>) -> Result<(), CsrfRejection> {
-    let presented = presented.filter(|p| !p.is_empty()).ok_or(CsrfRejection::MissingToken)?;
+    let presented = presented
+        .filter(|p| !p.is_empty())
+        .ok_or(CsrfRejection::MissingToken)?;
     if bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
         Ok(())
     } else {
@@ -77,7 +89,11 @@ impl OriginPolicy {
     /// `own` is the public URL's origin (`scheme://host[:port]`); `allowed` the extra origins.
     pub fn new(own: &str, allowed: &[String]) -> Self {
         let mut trusted = vec![own.to_ascii_lowercase()];
-        trusted.extend(allowed.iter().map(|o| o.trim_end_matches('/').to_ascii_lowercase()));
+        trusted.extend(
+            allowed
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_ascii_lowercase()),
+        );
         Self { trusted }
     }
 
@@ -91,7 +107,11 @@ impl OriginPolicy {
     /// on every request and pages cannot forge it. `Origin` is the fallback for older browsers;
     /// a request with neither comes from a non-browser client, which cannot be made to send a
     /// victim's cookie, and must still pass the token half.
-    pub fn check(&self, sec_fetch_site: Option<&str>, origin: Option<&str>) -> Result<(), CsrfRejection> {
+    pub fn check(
+        &self,
+        sec_fetch_site: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<(), CsrfRejection> {
         match sec_fetch_site {
             Some("same-origin" | "none") => Ok(()),
             Some(_) if origin.is_some_and(|o| self.is_trusted(o)) => Ok(()),
@@ -117,11 +137,23 @@ mod tests {
         let b = SessionId(Uuid::from_u128(2));
         let token = key.session_token(a);
         assert_eq!(key.verify_session(a, Some(&token)), Ok(()));
-        assert_eq!(key.verify_session(b, Some(&token)), Err(CsrfRejection::WrongToken));
-        assert_eq!(key.verify_session(a, None), Err(CsrfRejection::MissingToken));
-        assert_eq!(key.verify_session(a, Some("")), Err(CsrfRejection::MissingToken));
+        assert_eq!(
+            key.verify_session(b, Some(&token)),
+            Err(CsrfRejection::WrongToken)
+        );
+        assert_eq!(
+            key.verify_session(a, None),
+            Err(CsrfRejection::MissingToken)
+        );
+        assert_eq!(
+            key.verify_session(a, Some("")),
+            Err(CsrfRejection::MissingToken)
+        );
         let other_key = CsrfKey::new([8; 32]);
-        assert_eq!(other_key.verify_session(a, Some(&token)), Err(CsrfRejection::WrongToken));
+        assert_eq!(
+            other_key.verify_session(a, Some(&token)),
+            Err(CsrfRejection::WrongToken)
+        );
     }
 
     #[test]
@@ -129,22 +161,43 @@ mod tests {
         let key = CsrfKey::new([9; 32]);
         let token = key.presession_token("nonce-1");
         assert_eq!(key.verify_presession(Some("nonce-1"), Some(&token)), Ok(()));
-        assert!(key.verify_presession(Some("nonce-2"), Some(&token)).is_err());
+        assert!(
+            key.verify_presession(Some("nonce-2"), Some(&token))
+                .is_err()
+        );
         assert!(key.verify_presession(None, Some(&token)).is_err());
         assert!(key.verify_presession(Some("nonce-1"), None).is_err());
     }
 
     #[test]
     fn origin_policy() {
-        let policy = OriginPolicy::new("http://localhost:8080", &["https://app.example/".to_owned()]);
+        let policy = OriginPolicy::new(
+            "http://localhost:8080",
+            &["https://app.example/".to_owned()],
+        );
         assert_eq!(policy.check(Some("same-origin"), Some("null")), Ok(()));
         assert_eq!(policy.check(Some("none"), None), Ok(()));
-        assert_eq!(policy.check(Some("cross-site"), Some("https://evil.example")), Err(CsrfRejection::CrossSite));
-        assert_eq!(policy.check(Some("same-site"), Some("http://localhost:9999")), Err(CsrfRejection::CrossSite));
-        assert_eq!(policy.check(Some("cross-site"), Some("https://APP.example")), Ok(()));
+        assert_eq!(
+            policy.check(Some("cross-site"), Some("https://evil.example")),
+            Err(CsrfRejection::CrossSite)
+        );
+        assert_eq!(
+            policy.check(Some("same-site"), Some("http://localhost:9999")),
+            Err(CsrfRejection::CrossSite)
+        );
+        assert_eq!(
+            policy.check(Some("cross-site"), Some("https://APP.example")),
+            Ok(())
+        );
         assert_eq!(policy.check(None, None), Ok(()));
         assert_eq!(policy.check(None, Some("http://localhost:8080")), Ok(()));
-        assert_eq!(policy.check(None, Some("null")), Err(CsrfRejection::ForeignOrigin));
-        assert_eq!(policy.check(None, Some("http://localhost:8080.evil")), Err(CsrfRejection::ForeignOrigin));
+        assert_eq!(
+            policy.check(None, Some("null")),
+            Err(CsrfRejection::ForeignOrigin)
+        );
+        assert_eq!(
+            policy.check(None, Some("http://localhost:8080.evil")),
+            Err(CsrfRejection::ForeignOrigin)
+        );
     }
 }

@@ -37,7 +37,11 @@ impl Password {
     /// guess (zxcvbn), also considering `context` (the username, the email) as guessable words.
     ///
     /// The password is taken exactly as given: no trimming, no normalisation.
-    pub fn parse(input: &str, field: &'static str, context: &[&str]) -> Result<Self, ValidationError> {
+    pub fn parse(
+        input: &str,
+        field: &'static str,
+        context: &[&str],
+    ) -> Result<Self, ValidationError> {
         let length = input.chars().count();
         if length < MIN_PASSWORD_CHARS {
             return Err(ValidationError::new(
@@ -60,7 +64,9 @@ impl Password {
                 .unwrap_or_else(|| "it is too easy to guess".to_owned());
             return Err(ValidationError::new(
                 field,
-                format!("is too common or easy to guess: {hint}. A few unrelated words make a strong password"),
+                format!(
+                    "is too common or easy to guess: {hint}. A few unrelated words make a strong password"
+                ),
             ));
         }
         Ok(Self(Zeroizing::new(input.to_owned())))
@@ -144,7 +150,11 @@ impl PasswordHasher {
             dummy: PasswordHash(String::new()),
         };
         // The dummy hash, verified when the username is unknown, costs exactly what a real one does.
-        hasher.dummy = hasher.hash(b"hallpass dummy password", [0x5a; 16], &mut HashMemory::default())?;
+        hasher.dummy = hasher.hash(
+            b"hallpass dummy password",
+            [0x5a; 16],
+            &mut HashMemory::default(),
+        )?;
         Ok(hasher)
     }
 
@@ -154,12 +164,22 @@ impl PasswordHasher {
     }
 
     /// Hashes `password` with `salt` (16 random bytes from the caller).
-    pub fn hash(&self, password: &[u8], salt: [u8; 16], memory: &mut HashMemory) -> Result<PasswordHash, HashingError> {
+    pub fn hash(
+        &self,
+        password: &[u8],
+        salt: [u8; 16],
+        memory: &mut HashMemory,
+    ) -> Result<PasswordHash, HashingError> {
         let err = |e: &dyn fmt::Display| HashingError(e.to_string());
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone());
         let mut out = Zeroizing::new([0u8; 32]);
         argon
-            .hash_password_into_with_memory(password, &salt, out.as_mut(), memory.blocks(&self.params))
+            .hash_password_into_with_memory(
+                password,
+                &salt,
+                out.as_mut(),
+                memory.blocks(&self.params),
+            )
             .map_err(|e| err(&e))?;
         let phc = phc::PasswordHash {
             algorithm: Algorithm::Argon2id.ident(),
@@ -172,7 +192,12 @@ impl PasswordHasher {
     }
 
     /// Checks `password` against `stored` in constant time, with the parameters `stored` names.
-    pub fn verify(&self, password: &[u8], stored: &PasswordHash, memory: &mut HashMemory) -> Result<Verification, HashingError> {
+    pub fn verify(
+        &self,
+        password: &[u8],
+        stored: &PasswordHash,
+        memory: &mut HashMemory,
+    ) -> Result<Verification, HashingError> {
         let err = |e: &dyn fmt::Display| HashingError(e.to_string());
         let parsed = phc::PasswordHash::new(stored.as_phc()).map_err(|e| err(&e))?;
         let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(|e| err(&e))?;
@@ -188,7 +213,12 @@ impl PasswordHasher {
         };
         let mut out = Zeroizing::new(vec![0u8; expected.len()]);
         Argon2::new(algorithm, version, params.clone())
-            .hash_password_into_with_memory(password, salt.as_ref(), &mut out, memory.blocks(&params))
+            .hash_password_into_with_memory(
+                password,
+                salt.as_ref(),
+                &mut out,
+                memory.blocks(&params),
+            )
             .map_err(|e| err(&e))?;
         if !bool::from(out.as_slice().ct_eq(expected.as_bytes())) {
             return Ok(Verification::Mismatch);
@@ -198,12 +228,18 @@ impl PasswordHasher {
             && params.m_cost() == self.params.m_cost()
             && params.t_cost() == self.params.t_cost()
             && params.p_cost() == self.params.p_cost();
-        Ok(Verification::Match { needs_rehash: !current })
+        Ok(Verification::Match {
+            needs_rehash: !current,
+        })
     }
 
     /// Spends the same work as [`verify`](Self::verify) on a hash nobody's password matches, so
     /// that "no such user" and "wrong password" cost the same time.
-    pub fn verify_dummy(&self, password: &[u8], memory: &mut HashMemory) -> Result<(), HashingError> {
+    pub fn verify_dummy(
+        &self,
+        password: &[u8],
+        memory: &mut HashMemory,
+    ) -> Result<(), HashingError> {
         self.verify(password, &self.dummy, memory).map(|_| ())
     }
 }
@@ -214,14 +250,28 @@ mod tests {
 
     #[test]
     fn length_rules_count_characters() {
-        assert_eq!(Password::parse("short", "password", &[]).unwrap_err().field, "password");
+        assert_eq!(
+            Password::parse("short", "password", &[]).unwrap_err().field,
+            "password"
+        );
         let long = "ß".repeat(129);
-        assert!(Password::parse(&long, "password", &[]).unwrap_err().message.contains("at most 128"));
+        assert!(
+            Password::parse(&long, "password", &[])
+                .unwrap_err()
+                .message
+                .contains("at most 128")
+        );
     }
 
     #[test]
     fn common_and_guessable_passwords_are_refused() {
-        for weak in ["password", "password123", "12345678", "qwertyuiop", "iloveyou1"] {
+        for weak in [
+            "password",
+            "password123",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou1",
+        ] {
             assert!(Password::parse(weak, "password", &[]).is_err(), "{weak}");
         }
         let err = Password::parse("alice-2024", "password", &["alice-2024"]).unwrap_err();
@@ -237,9 +287,14 @@ mod tests {
         assert!(hash.as_phc().starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
         assert_eq!(
             hasher.verify(b"violet anchor", &hash, &mut memory).unwrap(),
-            Verification::Match { needs_rehash: false }
+            Verification::Match {
+                needs_rehash: false
+            }
         );
-        assert_eq!(hasher.verify(b"violet anchoR", &hash, &mut memory).unwrap(), Verification::Mismatch);
+        assert_eq!(
+            hasher.verify(b"violet anchoR", &hash, &mut memory).unwrap(),
+            Verification::Mismatch
+        );
         assert!(hasher.verify_dummy(b"anything", &mut memory).is_ok());
         assert_eq!(format!("{hash:?}"), "PasswordHash([redacted])");
     }
@@ -260,6 +315,10 @@ mod tests {
     fn corrupt_hashes_are_errors_not_matches() {
         let hasher = PasswordHasher::new(64, 1, 1).unwrap();
         let stored = PasswordHash::from_phc("$argon2id$garbage".to_owned());
-        assert!(hasher.verify(b"pw", &stored, &mut HashMemory::default()).is_err());
+        assert!(
+            hasher
+                .verify(b"pw", &stored, &mut HashMemory::default())
+                .is_err()
+        );
     }
 }

@@ -126,7 +126,9 @@ impl Role {
 }
 
 /// Parses a list of role names, sorted and without repeats.
-pub fn parse_roles<'a>(input: impl IntoIterator<Item = &'a str>) -> Result<Vec<Role>, ValidationError> {
+pub fn parse_roles<'a>(
+    input: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<Role>, ValidationError> {
     let mut roles = input
         .into_iter()
         .map(Role::parse)
@@ -190,9 +192,20 @@ mod tests {
 
     #[test]
     fn usernames_follow_the_rules() {
-        assert_eq!(Username::parse("  Alice.B_c-1 ").unwrap().as_str(), "Alice.B_c-1");
+        assert_eq!(
+            Username::parse("  Alice.B_c-1 ").unwrap().as_str(),
+            "Alice.B_c-1"
+        );
         assert_eq!(Username::parse("Alice").unwrap().canonical(), "alice");
-        for bad in ["ab", "", &"a".repeat(65), "al ice", "alice!", "ålice", "a\u{0}bc"] {
+        for bad in [
+            "ab",
+            "",
+            &"a".repeat(65),
+            "al ice",
+            "alice!",
+            "ålice",
+            "a\u{0}bc",
+        ] {
             let err = Username::parse(bad).unwrap_err();
             assert_eq!(err.field, "username", "{bad:?}");
         }
@@ -203,7 +216,15 @@ mod tests {
     fn emails_are_checked_for_shape_only() {
         assert!(Email::parse("a@b").is_ok());
         assert!(Email::parse(" user+tag@example.com ").is_ok());
-        for bad in ["", "a", "@b", "a@", "a b@c", "a@b@c", &format!("{}@b", "a".repeat(260))] {
+        for bad in [
+            "",
+            "a",
+            "@b",
+            "a@",
+            "a b@c",
+            "a@b@c",
+            &format!("{}@b", "a".repeat(260)),
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -1,0 +1,38 @@
+//! The storage layer's errors.
+
+/// What can go wrong in a store. Constraint violations the domain cares about get their own
+/// variants; everything else is the database's fault and keeps its source for the logs.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another account already has this username (compared case-insensitively).
+    #[error("the username is taken")]
+    UsernameTaken,
+    /// `max_sessions_per_user` is reached and the policy is to reject new sessions.
+    #[error("the user has the most sessions allowed")]
+    SessionLimitReached,
+    /// A row holds a value this version cannot read.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The database URL names no backend hallpass has.
+    #[error("database_url must start with sqlite: or postgres:")]
+    UnsupportedUrl,
+    /// The database failed or could not be reached.
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() && db.message().contains("username") =>
+            {
+                Self::UsernameTaken
+            }
+            _ => Self::Database(error),
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! For several nodes on one shared PostgreSQL database.
+
+use async_trait::async_trait;
+use hallpass_core::{
+    audit::AuditEvent,
+    clock::to_micros,
+    password::PasswordHash,
+    session::{LimitPolicy, Session, SessionId, SessionLimit, TokenHash},
+    user::{NewUser, User, UserId, Username},
+};
+use sqlx::{PgPool, Postgres, postgres::PgPoolOptions};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    AuditQuery, AuditRecord, AuditStore, HealthCheck, SessionStore, StoreError, UserQuery,
+    UserStore, UserUpdate,
+    rows::{self, roles_to_text, session_columns, user_columns},
+};
+
+/// Users, sessions and the audit log in PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url`, e.g. `postgres://hallpass@db/hallpass`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// A store on an existing pool (tests point it at a schema of their own).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Applies the PostgreSQL migrations; sqlx holds an advisory lock meanwhile, so several nodes
+    /// starting together apply them once.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl UserStore for PostgresStore {
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        sqlx::query(
+            "INSERT INTO users (id, username, username_key, email, roles, disabled, password_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7)",
+        )
+        .bind(user.id.0)
+        .bind(user.username.as_str())
+        .bind(user.username.canonical())
+        .bind(user.email.as_ref().map(|e| e.as_str()))
+        .bind(roles_to_text(&user.roles))
+        .bind(user.password_hash.as_phc())
+        .bind(to_micros(user.created_at))
+        .execute(&self.pool)
+        .await?;
+        self.user_by_id(user.id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("inserted user vanished".to_owned()))
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1");
+        let row = sqlx::query(sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u WHERE u.username_key = $1"
+        );
+        let row = sqlx::query(sql)
+            .bind(username.canonical())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u
+             WHERE $1::text IS NULL OR strpos(u.username_key, lower($1)) > 0
+                OR strpos(lower(coalesce(u.email, '')), lower($1)) > 0
+             ORDER BY u.created_at, u.id LIMIT $2 OFFSET $3"
+        );
+        let rows = sqlx::query(sql)
+            .bind(query.search.as_deref())
+            .bind(i64::from(query.limit))
+            .bind(i64::from(query.offset))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::user).collect()
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash.as_phc())
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        update: &UserUpdate,
+    ) -> Result<Option<User>, StoreError> {
+        sqlx::query(
+            "UPDATE users SET roles = coalesce($1, roles), disabled = coalesce($2, disabled) WHERE id = $3",
+        )
+        .bind(update.roles.as_deref().map(roles_to_text))
+        .bind(update.disabled)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        self.user_by_id(id).await
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn create_session(
+        &self,
+        session: &Session,
+        limit: Option<SessionLimit>,
+        idle_cutoff: OffsetDateTime,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut evicted = Vec::new();
+        if let Some(limit) = limit {
+            // Locking the user's row serialises this user's logins (and only theirs), so two
+            // concurrent logins cannot both see room for one more session.
+            sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+                .bind(session.user_id.0)
+                .execute(&mut *tx)
+                .await?;
+            let live: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT id FROM sessions
+                 WHERE user_id = $1 AND revoked_at IS NULL AND absolute_expires_at > $2 AND last_seen_at > $3
+                 ORDER BY created_at, id",
+            )
+            .bind(session.user_id.0)
+            .bind(to_micros(session.created_at))
+            .bind(to_micros(idle_cutoff))
+            .fetch_all(&mut *tx)
+            .await?;
+            let excess = (live.len() + 1).saturating_sub(limit.max as usize);
+            if excess > 0 {
+                if limit.policy == LimitPolicy::RejectNew {
+                    return Err(StoreError::SessionLimitReached);
+                }
+                let doomed: Vec<Uuid> = live.into_iter().take(excess).collect();
+                sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = ANY($2)")
+                    .bind(to_micros(session.created_at))
+                    .bind(&doomed)
+                    .execute(&mut *tx)
+                    .await?;
+                evicted.extend(doomed.into_iter().map(SessionId));
+            }
+        }
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, kind, token_hash, created_at, last_seen_at, absolute_expires_at, user_agent, ip)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(session.id.0)
+        .bind(session.user_id.0)
+        .bind(session.kind.as_str())
+        .bind(&session.token_hash.0[..])
+        .bind(to_micros(session.created_at))
+        .bind(to_micros(session.last_seen_at))
+        .bind(to_micros(session.absolute_expires_at))
+        .bind(session.user_agent.as_deref())
+        .bind(session.ip.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(evicted)
+    }
+
+    async fn session_by_token_hash(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(Session, User)>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            session_columns!(),
+            ", ",
+            user_columns!(),
+            " FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = $1"
+        );
+        let row = sqlx::query(sql)
+            .bind(&hash.0[..])
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((rows::session(&row)?, rows::user(&row)?)))
+            .transpose()
+    }
+
+    async fn touch_session(
+        &self,
+        id: SessionId,
+        seen_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = greatest(last_seen_at, $1) WHERE id = $2")
+            .bind(to_micros(seen_at))
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn sessions_of_user(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions s
+             WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.absolute_expires_at > $2
+             ORDER BY s.created_at, s.id"
+        );
+        let rows = sqlx::query(sql)
+            .bind(user.0)
+            .bind(to_micros(now))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::session).collect()
+    }
+
+    async fn revoke_session(
+        &self,
+        owner: UserId,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(to_micros(at))
+        .bind(id.0)
+        .bind(owner.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: OffsetDateTime,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE sessions SET revoked_at = $1
+             WHERE user_id = $2 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3)
+             RETURNING id",
+        )
+        .bind(to_micros(at))
+        .bind(user.0)
+        .bind(keep.map(|k| k.0))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(SessionId).collect())
+    }
+
+    async fn count_live_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_cutoff: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sessions
+             WHERE revoked_at IS NULL AND absolute_expires_at > $1 AND last_seen_at > $2",
+        )
+        .bind(to_micros(now))
+        .bind(to_micros(idle_cutoff))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn purge_sessions(
+        &self,
+        before: OffsetDateTime,
+        idle_cutoff: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE revoked_at < $1 OR absolute_expires_at < $1 OR last_seen_at < $2",
+        )
+        .bind(to_micros(before))
+        .bind(to_micros(idle_cutoff))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl AuditStore for PostgresStore {
+    async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, kind, actor, subject, session, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(to_micros(event.at))
+        .bind(event.kind.as_str())
+        .bind(event.actor.map(|u| u.0))
+        .bind(event.subject.map(|u| u.0))
+        .bind(event.session.map(|s| s.0))
+        .bind(event.ip.as_deref())
+        .bind(event.detail.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, kind, actor, subject, session, ip, detail FROM audit_log
+             WHERE ($1::text IS NULL OR kind = $1) AND ($2::uuid IS NULL OR actor = $2 OR subject = $2)
+               AND ($3::bigint IS NULL OR id < $3)
+             ORDER BY id DESC LIMIT $4",
+        )
+        .bind(query.kind.map(|k| k.as_str()))
+        .bind(query.user.map(|u| u.0))
+        .bind(query.before)
+        .bind(i64::from(query.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::audit).collect()
+    }
+}
+
+#[async_trait]
+impl HealthCheck for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query_scalar::<Postgres, i32>("SELECT 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

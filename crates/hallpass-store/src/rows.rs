@@ -1,0 +1,127 @@
+//! Row decoding shared by both backends: the column names and types line up, only the SQL differs.
+
+use hallpass_core::{
+    audit::{AuditEvent, AuditKind},
+    clock::from_micros,
+    password::PasswordHash,
+    session::{Session, SessionId, SessionKind, TokenHash},
+    user::{Email, Role, User, UserId},
+};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+use uuid::Uuid;
+
+use crate::{AuditRecord, StoreError};
+
+/// Roles are stored as one comma-separated text column; role names cannot contain commas.
+pub(crate) fn roles_to_text(roles: &[Role]) -> String {
+    roles.iter().map(Role::as_str).collect::<Vec<_>>().join(",")
+}
+
+fn roles_from_text(text: &str) -> Result<Vec<Role>, StoreError> {
+    text.split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| Role::parse(r).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect()
+}
+
+pub(crate) fn token_hash(bytes: &[u8]) -> Result<TokenHash, StoreError> {
+    bytes
+        .try_into()
+        .map(TokenHash)
+        .map_err(|_| StoreError::Corrupt("token hash is not 32 bytes".to_owned()))
+}
+
+/// The columns [`user`] reads, from `users u`; a macro so queries stay `&'static str` literals.
+macro_rules! user_columns {
+    () => {
+        "u.id AS user_id, u.username, u.email, u.roles, u.disabled, u.password_hash, u.created_at AS user_created_at"
+    };
+}
+pub(crate) use user_columns;
+
+/// The columns [`session`] reads, from `sessions s`.
+macro_rules! session_columns {
+    () => {
+        "s.id, s.user_id, s.kind, s.token_hash, s.created_at, s.last_seen_at, s.absolute_expires_at, \
+         s.user_agent, s.ip, s.revoked_at"
+    };
+}
+pub(crate) use session_columns;
+
+pub(crate) fn user<'r, R>(row: &'r R) -> Result<User, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let email: Option<String> = row.try_get("email")?;
+    Ok(User {
+        id: UserId(row.try_get("user_id")?),
+        username: row.try_get("username")?,
+        email: email
+            .map(|e| Email::parse(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()?,
+        roles: roles_from_text(&row.try_get::<String, _>("roles")?)?,
+        disabled: row.try_get("disabled")?,
+        password_hash: PasswordHash::from_phc(row.try_get("password_hash")?),
+        created_at: from_micros(row.try_get("user_created_at")?),
+    })
+}
+
+pub(crate) fn session<'r, R>(row: &'r R) -> Result<Session, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let kind: String = row.try_get("kind")?;
+    Ok(Session {
+        id: SessionId(row.try_get("id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        kind: SessionKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("session kind {kind:?}")))?,
+        token_hash: token_hash(&row.try_get::<Vec<u8>, _>("token_hash")?)?,
+        created_at: from_micros(row.try_get("created_at")?),
+        last_seen_at: from_micros(row.try_get("last_seen_at")?),
+        absolute_expires_at: from_micros(row.try_get("absolute_expires_at")?),
+        user_agent: row.try_get("user_agent")?,
+        ip: row.try_get("ip")?,
+        revoked_at: row
+            .try_get::<Option<i64>, _>("revoked_at")?
+            .map(from_micros),
+    })
+}
+
+pub(crate) fn audit<'r, R>(row: &'r R) -> Result<AuditRecord, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<Uuid>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let kind: String = row.try_get("kind")?;
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        event: AuditEvent {
+            at: from_micros(row.try_get("at")?),
+            kind: AuditKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("audit kind {kind:?}")))?,
+            actor: row.try_get::<Option<Uuid>, _>("actor")?.map(UserId),
+            subject: row.try_get::<Option<Uuid>, _>("subject")?.map(UserId),
+            session: row.try_get::<Option<Uuid>, _>("session")?.map(SessionId),
+            ip: row.try_get("ip")?,
+            detail: row.try_get("detail")?,
+        },
+    })
+}

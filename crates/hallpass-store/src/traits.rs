@@ -1,0 +1,148 @@
+//! The narrow interfaces the server depends on.
+
+use async_trait::async_trait;
+use hallpass_core::{
+    audit::{AuditEvent, AuditKind},
+    password::PasswordHash,
+    session::{Session, SessionId, SessionLimit, TokenHash},
+    user::{NewUser, Role, User, UserId, Username},
+};
+use time::OffsetDateTime;
+
+use crate::StoreError;
+
+/// Filter for listing users.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// Case-insensitive substring of the username or email.
+    pub search: Option<String>,
+    /// Page size.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u32,
+}
+
+/// Changes an administrator may make to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    /// The new set of roles.
+    pub roles: Option<Vec<Role>>,
+    /// Disable or re-enable the account.
+    pub disabled: Option<bool>,
+}
+
+/// Accounts.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates an account; [`StoreError::UsernameTaken`] if the name is in use in any case.
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError>;
+    /// The user with this id.
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The user with this name, compared case-insensitively.
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError>;
+    /// Users by creation time, oldest first.
+    async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError>;
+    /// Replaces the password hash; false if there is no such user.
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError>;
+    /// Applies an update; `None` if there is no such user.
+    async fn update_user(
+        &self,
+        id: UserId,
+        update: &UserUpdate,
+    ) -> Result<Option<User>, StoreError>;
+    /// Deletes the user and, with them, their sessions; false if there was no such user.
+    async fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
+}
+
+/// Sessions. Rows are found by the hash of their token, never by the token.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Inserts `session`. With a `limit`, counts the user's live sessions (not revoked, not past
+    /// `absolute_expires_at`, active after `idle_cutoff`) in the same transaction and either revokes
+    /// the oldest to make room (returning their ids) or fails with
+    /// [`StoreError::SessionLimitReached`], so concurrent logins cannot overshoot the limit.
+    async fn create_session(
+        &self,
+        session: &Session,
+        limit: Option<SessionLimit>,
+        idle_cutoff: OffsetDateTime,
+    ) -> Result<Vec<SessionId>, StoreError>;
+    /// The session whose token hashes to `hash`, revoked or not, with its user: one round trip.
+    async fn session_by_token_hash(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(Session, User)>, StoreError>;
+    /// Records activity; never moves `last_seen_at` backwards.
+    async fn touch_session(&self, id: SessionId, seen_at: OffsetDateTime)
+    -> Result<(), StoreError>;
+    /// The user's sessions that are not revoked and not past their absolute expiry, oldest first.
+    async fn sessions_of_user(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError>;
+    /// Revokes one of `owner`'s sessions; false if it is not theirs or already revoked.
+    async fn revoke_session(
+        &self,
+        owner: UserId,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Revokes all of the user's sessions except `keep`, returning the ids revoked.
+    async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: OffsetDateTime,
+    ) -> Result<Vec<SessionId>, StoreError>;
+    /// How many sessions are live at `now` across all users (for metrics).
+    async fn count_live_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_cutoff: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+    /// Deletes sessions that ended (revoked, or past absolute or idle expiry) before `before`.
+    async fn purge_sessions(
+        &self,
+        before: OffsetDateTime,
+        idle_cutoff: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Filter for reading the audit log, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only events of this kind.
+    pub kind: Option<AuditKind>,
+    /// Only events where this user acted or was acted on.
+    pub user: Option<UserId>,
+    /// Only events older than this record id (paging).
+    pub before: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// An audit event with its position in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    /// Increasing id, the paging cursor.
+    pub id: i64,
+    /// The event.
+    pub event: AuditEvent,
+}
+
+/// The append-only audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends an event.
+    async fn append(&self, event: &AuditEvent) -> Result<(), StoreError>;
+    /// Reads events, newest first.
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// Readiness: whether the database answers.
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    /// One trivial round trip.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

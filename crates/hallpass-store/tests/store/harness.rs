@@ -1,0 +1,61 @@
+//! Fresh stores for each test.
+
+use hallpass_store::{Stores, postgres::PostgresStore};
+use sqlx::{Executor, postgres::PgPoolOptions};
+use tempfile::TempDir;
+
+/// A store and whatever must live as long as it.
+pub(crate) struct Backend {
+    pub(crate) stores: Stores,
+    _dir: Option<TempDir>,
+}
+
+/// A migrated SQLite database in a temporary directory.
+pub(crate) async fn sqlite() -> Backend {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    Backend {
+        stores: Stores::open(&url).await.unwrap(),
+        _dir: Some(dir),
+    }
+}
+
+/// A migrated PostgreSQL schema of this test's own, or `None` when no server is configured.
+pub(crate) async fn postgres() -> Option<Backend> {
+    let Ok(url) = std::env::var("HALLPASS_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("HALLPASS_TEST_REQUIRE_BACKENDS").as_deref() != Ok("1"),
+            "HALLPASS_TEST_REQUIRE_BACKENDS=1 but HALLPASS_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("skipping: HALLPASS_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let schema = format!("hp_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .await
+        .unwrap();
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .after_connect(move |conn, _| {
+            let set = format!("SET search_path TO {schema}");
+            Box::pin(async move {
+                conn.execute(sqlx::AssertSqlSafe(set)).await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .unwrap();
+    let store = PostgresStore::from_pool(pool);
+    store.migrate().await.unwrap();
+    Some(Backend {
+        stores: Stores::from_backend(store),
+        _dir: None,
+    })
+}

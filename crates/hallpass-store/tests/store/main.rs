@@ -1,0 +1,51 @@
+//! The store conformance suite: one set of behaviours, instantiated for every backend.
+//!
+//! SQLite always runs. PostgreSQL runs when `HALLPASS_TEST_POSTGRES_URL` is set, each test in a
+//! schema of its own; with `HALLPASS_TEST_REQUIRE_BACKENDS=1` a missing URL fails instead of skipping.
+
+mod harness;
+mod suite;
+
+macro_rules! store_suite {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let backend = crate::harness::sqlite().await;
+                    crate::suite::$test(&backend.stores).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let Some(backend) = crate::harness::postgres().await else { return };
+                    crate::suite::$test(&backend.stores).await;
+                }
+            )*
+        }
+    };
+}
+
+store_suite!(
+    users_round_trip,
+    usernames_are_unique_case_insensitively,
+    users_are_listed_searched_and_paged,
+    users_are_updated,
+    password_hashes_are_replaced,
+    deleting_a_user_deletes_their_sessions,
+    sessions_are_found_by_token_hash_only,
+    touch_never_moves_backwards,
+    session_lists_skip_revoked_and_expired,
+    a_session_is_revoked_only_by_its_owner,
+    all_sessions_but_one_are_revoked,
+    limit_evicts_the_oldest,
+    limit_rejects_new_and_changes_nothing,
+    limit_ignores_idle_sessions,
+    concurrent_logins_never_overshoot_the_limit,
+    live_sessions_are_counted_and_dead_ones_purged,
+    audit_log_filters_and_pages,
+    ping_answers,
+);
