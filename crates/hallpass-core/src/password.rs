@@ -59,7 +59,11 @@ impl Password {
         if u8::from(estimate.score()) < MIN_STRENGTH_SCORE {
             let hint = estimate
                 .feedback()
-                .and_then(|feedback| feedback.warning().map(|w| w.to_string()))
+                .and_then(|feedback| {
+                    feedback
+                        .warning()
+                        .map(|w| w.to_string().trim_end_matches('.').to_owned())
+                })
                 .filter(|w| !w.is_empty())
                 .unwrap_or_else(|| "it is too easy to guess".to_owned());
             return Err(ValidationError::new(
@@ -70,6 +74,12 @@ impl Password {
             ));
         }
         Ok(Self(Zeroizing::new(input.to_owned())))
+    }
+
+    /// A password that was accepted once already (for re-hashing it with new parameters after
+    /// it verified): the rules are not checked again, since they may have changed since.
+    pub fn already_accepted(input: &str) -> Self {
+        Self(Zeroizing::new(input.to_owned()))
     }
 
     /// The password's bytes, for hashing.
@@ -105,6 +115,13 @@ impl PasswordHash {
 #[derive(Debug, thiserror::Error)]
 #[error("password hashing failed: {0}")]
 pub struct HashingError(String);
+
+impl HashingError {
+    /// The operating system could not provide a salt.
+    pub fn from_rng(error: &dyn fmt::Display) -> Self {
+        Self(format!("no randomness for the salt: {error}"))
+    }
+}
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,136 @@
+//! Logging in: one argon2 verify whatever the outcome, and a brand-new session on success.
+
+use hallpass_core::{
+    audit::AuditKind,
+    clock::{from_micros, to_micros},
+    password::{Password, Verification},
+    session::{Session, SessionId, SessionKind, SessionToken},
+    user::{User, Username},
+};
+use uuid::Uuid;
+
+use crate::{auth, error::ApiError, http::client::Client, state::AppState};
+
+/// A successful login.
+#[derive(Debug)]
+pub struct LoginOutcome {
+    /// Who logged in.
+    pub user: User,
+    /// The new session.
+    pub session: Session,
+    /// Its secret, for the cookie; shown once, never stored.
+    pub token: SessionToken,
+}
+
+/// Checks the credentials and opens a session. Unknown user, wrong password and disabled
+/// account cost the same argon2 verify and get the same answer, so the response reveals nothing
+/// about which usernames exist. `previous` is a session the client presented, ended on success
+/// so a browser never holds two.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: &Client,
+    previous: Option<&Session>,
+) -> Result<LoginOutcome, ApiError> {
+    state.limits.check_ip(client.ip)?;
+    let account = username.trim().to_ascii_lowercase();
+    state.limits.accounts().check(&account)?;
+    let user = match Username::parse(username) {
+        Ok(name) => state.stores.users.user_by_username(&name).await?,
+        Err(_) => None,
+    };
+    let verification = match &user {
+        Some(user) => {
+            state
+                .passwords
+                .verify(password, user.password_hash.clone())
+                .await?
+        }
+        None => {
+            state.passwords.verify_dummy(password).await?;
+            Verification::Mismatch
+        }
+    };
+    let user = match (user, verification) {
+        (Some(user), Verification::Match { needs_rehash }) if !user.disabled => {
+            if needs_rehash {
+                let rehashed = state
+                    .passwords
+                    .hash(Password::already_accepted(password))
+                    .await?;
+                state
+                    .stores
+                    .users
+                    .set_password_hash(user.id, &rehashed)
+                    .await?;
+            }
+            user
+        }
+        (user, verification) => {
+            state.limits.accounts().record_failure(&account);
+            state.metrics.login(false);
+            let mut event = auth::event(state, AuditKind::LoginFailed, client);
+            event.subject = user.as_ref().map(|u| u.id);
+            event.detail = Some(match (&user, verification) {
+                (None, _) => format!(
+                    "unknown username {:?}",
+                    account.chars().take(64).collect::<String>()
+                ),
+                (Some(_), Verification::Mismatch) => "wrong password".to_owned(),
+                (Some(_), Verification::Match { .. }) => "account disabled".to_owned(),
+            });
+            auth::record(state, event).await?;
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+
+    let token = SessionToken::from_random(auth::random_bytes()?);
+    // Whole microseconds, as the store keeps them, so the answer matches later reads.
+    let now = from_micros(to_micros(state.clock.now()));
+    let policy = &state.config.session_policy;
+    let session = Session {
+        id: SessionId(Uuid::new_v4()),
+        user_id: user.id,
+        kind: SessionKind::Cookie,
+        token_hash: token.hash(),
+        created_at: now,
+        last_seen_at: now,
+        absolute_expires_at: now + policy.lifetime,
+        user_agent: client.user_agent.clone(),
+        ip: Some(client.ip.to_string()),
+        revoked_at: None,
+    };
+    let evicted = state
+        .stores
+        .sessions
+        .create_session(&session, policy.limit(), policy.idle_cutoff(now))
+        .await?;
+    state.limits.accounts().record_success(&account);
+    state.metrics.login(true);
+
+    let mut event = auth::event(state, AuditKind::LoginSucceeded, client);
+    event.actor = Some(user.id);
+    event.subject = Some(user.id);
+    event.session = Some(session.id);
+    auth::record(state, event).await?;
+    for id in evicted {
+        let mut event = auth::event(state, AuditKind::SessionsRevoked, client);
+        event.subject = Some(user.id);
+        event.session = Some(id);
+        event.detail = Some("evicted by max_sessions_per_user".to_owned());
+        auth::record(state, event).await?;
+    }
+    if let Some(previous) = previous {
+        state
+            .stores
+            .sessions
+            .revoke_session(previous.user_id, previous.id, now)
+            .await?;
+    }
+    Ok(LoginOutcome {
+        user,
+        session,
+        token,
+    })
+}

@@ -1,0 +1,130 @@
+//! Ending sessions and changing passwords.
+
+use hallpass_core::{
+    audit::AuditKind, password::Password, password::Verification, session::SessionId,
+};
+use serde::Deserialize;
+
+use crate::{
+    auth,
+    error::ApiError,
+    http::{client::Client, extract::Authenticated},
+    state::AppState,
+};
+
+/// Which sessions a logout ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogoutScope {
+    /// This session.
+    #[default]
+    Local,
+    /// Every other session of the user.
+    Others,
+    /// Every session of the user, this one included.
+    Global,
+}
+
+/// Ends the sessions `scope` names; returns how many.
+pub async fn logout(
+    state: &AppState,
+    caller: &Authenticated,
+    scope: LogoutScope,
+    client: &Client,
+) -> Result<usize, ApiError> {
+    let now = state.clock.now();
+    let sessions = &state.stores.sessions;
+    let user = caller.user.id;
+    let revoked = match scope {
+        LogoutScope::Local => usize::from(
+            sessions
+                .revoke_session(user, caller.session.id, now)
+                .await?,
+        ),
+        LogoutScope::Others => sessions
+            .revoke_user_sessions(user, Some(caller.session.id), now)
+            .await?
+            .len(),
+        LogoutScope::Global => sessions.revoke_user_sessions(user, None, now).await?.len(),
+    };
+    let kind = if scope == LogoutScope::Local {
+        AuditKind::Logout
+    } else {
+        AuditKind::SessionsRevoked
+    };
+    let mut event = auth::event(state, kind, client);
+    event.actor = Some(user);
+    event.subject = Some(user);
+    event.session = Some(caller.session.id);
+    event.detail = Some(format!("scope {scope:?}, {revoked} session(s)").to_lowercase());
+    auth::record(state, event).await?;
+    Ok(revoked)
+}
+
+/// Ends one of the caller's own sessions; another user's id is indistinguishable from an
+/// unknown one (404).
+pub async fn revoke_one(
+    state: &AppState,
+    caller: &Authenticated,
+    id: SessionId,
+    client: &Client,
+) -> Result<(), ApiError> {
+    let revoked = state
+        .stores
+        .sessions
+        .revoke_session(caller.user.id, id, state.clock.now())
+        .await?;
+    if !revoked {
+        return Err(ApiError::NotFound);
+    }
+    let mut event = auth::event(state, AuditKind::SessionsRevoked, client);
+    event.actor = Some(caller.user.id);
+    event.subject = Some(caller.user.id);
+    event.session = Some(id);
+    event.detail = Some("revoked from the device list".to_owned());
+    auth::record(state, event).await
+}
+
+/// Replaces the password after checking the current one, and ends every other session: whoever
+/// knew the old password is logged out.
+pub async fn change_password(
+    state: &AppState,
+    caller: &Authenticated,
+    current: &str,
+    new: &str,
+    client: &Client,
+) -> Result<(), ApiError> {
+    let user = &caller.user;
+    let context: Vec<&str> = [
+        Some(user.username.as_str()),
+        user.email.as_ref().map(|e| e.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let new = Password::parse(new, "new_password", &context)?;
+    let account = user.username.to_ascii_lowercase();
+    state.limits.accounts().check(&account)?;
+    if state
+        .passwords
+        .verify(current, user.password_hash.clone())
+        .await?
+        == Verification::Mismatch
+    {
+        state.limits.accounts().record_failure(&account);
+        return Err(ApiError::WrongCurrentPassword);
+    }
+    let hash = state.passwords.hash(new).await?;
+    state.stores.users.set_password_hash(user.id, &hash).await?;
+    let revoked = state
+        .stores
+        .sessions
+        .revoke_user_sessions(user.id, Some(caller.session.id), state.clock.now())
+        .await?;
+    let mut event = auth::event(state, AuditKind::PasswordChanged, client);
+    event.actor = Some(user.id);
+    event.subject = Some(user.id);
+    event.session = Some(caller.session.id);
+    event.detail = Some(format!("{} other session(s) revoked", revoked.len()));
+    auth::record(state, event).await
+}

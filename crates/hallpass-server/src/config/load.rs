@@ -1,0 +1,328 @@
+//! Layering: defaults → TOML file → `HALLPASS_*` environment → flags.
+
+use std::{collections::BTreeSet, net::SocketAddr, path::Path};
+
+use figment::{
+    Figment,
+    providers::{Format, Serialized, Toml},
+    value::{Dict, Map, Value},
+};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::Settings;
+
+/// Settings given as command-line flags; they win over everything else.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    /// `--listen`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `--public-url`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// `--database-url`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// `--redis-url`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<String>,
+}
+
+/// The settings could not be read; the message names the setting and where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value is malformed or a key unknown.
+    #[error("{0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// The values parse but do not make sense together.
+    #[error("{setting}: {message}")]
+    Inconsistent {
+        /// The setting at fault.
+        setting: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+const ENV_PREFIX: &str = "HALLPASS_";
+/// Settings that are tables; `HALLPASS_ARGON2_M_COST` sets `argon2.m_cost`.
+const TABLES: [&str; 2] = ["argon2", "rate_limit"];
+
+/// Reads the settings. `env` is the process environment (passed in so tests need not touch it).
+/// Returns the settings and warnings about `HALLPASS_*` variables that name no setting.
+pub fn load(
+    config_file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+    overrides: &Overrides,
+) -> Result<(Settings, Vec<String>), ConfigError> {
+    let (env_values, warnings) = environment(env);
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    if let Some(file) = config_file {
+        figment = figment.merge(Toml::file_exact(file));
+    }
+    let settings: Settings = figment
+        .merge(Serialized::defaults(env_values))
+        .merge(Serialized::defaults(overrides))
+        .extract()
+        .map_err(Box::new)?;
+    check(&settings)?;
+    Ok((settings, warnings))
+}
+
+fn known_keys() -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    if let Ok(Value::Dict(_, dict)) = Value::serialize(Settings::default()) {
+        for (key, value) in dict {
+            if let Value::Dict(_, table) = value {
+                keys.extend(table.keys().map(|sub| format!("{key}.{sub}")));
+            }
+            keys.insert(key);
+        }
+    }
+    // Optional settings serialise to nothing when unset; name them explicitly.
+    keys.extend(
+        [
+            "secret_key_file",
+            "redis_url",
+            "max_sessions_per_user",
+            "audience",
+            "password_hash_threads",
+        ]
+        .map(String::from),
+    );
+    keys
+}
+
+fn environment(env: impl IntoIterator<Item = (String, String)>) -> (Dict, Vec<String>) {
+    let known = known_keys();
+    let mut values = Dict::new();
+    let mut warnings = Vec::new();
+    for (name, raw) in env {
+        let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        // The test harness's own variables share the prefix.
+        if key.starts_with("TEST_") {
+            continue;
+        }
+        let key = key.to_ascii_lowercase();
+        let path = TABLES
+            .iter()
+            .find_map(|table| {
+                key.strip_prefix(table)
+                    .and_then(|rest| rest.strip_prefix('_'))
+                    .map(|rest| format!("{table}.{rest}"))
+            })
+            .unwrap_or_else(|| key.clone());
+        if !known.contains(&path) {
+            warnings.push(format!("{name} names no setting and is ignored"));
+            continue;
+        }
+        let value = raw
+            .parse::<Value>()
+            .unwrap_or_else(|_| Value::from(raw.clone()));
+        match path.split_once('.') {
+            Some((table, sub)) => {
+                let entry = values
+                    .entry(table.to_owned())
+                    .or_insert_with(|| Value::from(Map::<String, Value>::new()));
+                if let Value::Dict(_, dict) = entry {
+                    dict.insert(sub.to_owned(), value);
+                }
+            }
+            None => {
+                values.insert(path, value);
+            }
+        }
+    }
+    (values, warnings)
+}
+
+fn check(settings: &Settings) -> Result<(), ConfigError> {
+    let inconsistent = |setting, message: &str| ConfigError::Inconsistent {
+        setting,
+        message: message.to_owned(),
+    };
+    let url = url::Url::parse(&settings.public_url)
+        .map_err(|e| inconsistent("public_url", &e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(inconsistent(
+            "public_url",
+            "must be an http:// or https:// URL",
+        ));
+    }
+    for origin in &settings.allowed_origins {
+        let parsed = url::Url::parse(origin)
+            .map_err(|e| inconsistent("allowed_origins", &format!("{origin}: {e}")))?;
+        if parsed.origin().ascii_serialization() != origin.trim_end_matches('/') {
+            return Err(inconsistent(
+                "allowed_origins",
+                &format!("{origin} is not an origin (scheme://host[:port], no path)"),
+            ));
+        }
+    }
+    if settings.session_idle_timeout.std().is_zero() || settings.session_lifetime.std().is_zero() {
+        return Err(inconsistent(
+            "session_idle_timeout",
+            "session timeouts must be longer than 0",
+        ));
+    }
+    if settings.max_sessions_per_user == Some(0) {
+        return Err(inconsistent(
+            "max_sessions_per_user",
+            "must be at least 1 (leave it out for no limit)",
+        ));
+    }
+    if settings.password_hash_queue == 0 || settings.password_hash_threads == Some(0) {
+        return Err(inconsistent(
+            "password_hash_threads",
+            "the hashing pool needs a thread and a queue",
+        ));
+    }
+    for proxy in &settings.trusted_proxies {
+        proxy.parse::<std::net::IpAddr>().map_err(|_| {
+            inconsistent("trusted_proxies", &format!("{proxy} is not an IP address"))
+        })?;
+    }
+    Ok(())
+}
+
+/// Lists may be written as TOML arrays or, in the environment, comma-separated.
+pub(super) fn string_or_list<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Either::deserialize(deserializer)? {
+        Either::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        Either::Many(v) => v,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::config::{ConfigDuration, SessionLimitPolicy};
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let (s, warnings) = load(None, env(&[]), &Overrides::default()).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url, "http://localhost:8080");
+        assert_eq!(s.database_url, "sqlite://hallpass.db");
+        assert_eq!(s.session_idle_timeout, ConfigDuration::hours(2));
+        assert_eq!(s.session_lifetime, ConfigDuration::days(30));
+        assert_eq!(s.argon2.m_cost, 19_456);
+        assert_eq!(
+            s.secret_key_path(),
+            std::path::PathBuf::from("hallpass.key")
+        );
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "public_url = \"https://file.example\"\naccess_token_ttl = \"5m\"\nmax_sessions_per_user = 3\n\
+             session_limit_policy = \"reject_new\"\n[argon2]\nm_cost = 1024"
+        )
+        .unwrap();
+        let vars = env(&[
+            ("HALLPASS_ACCESS_TOKEN_TTL", "7m"),
+            ("HALLPASS_PUBLIC_URL", "https://env.example"),
+            (
+                "HALLPASS_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example",
+            ),
+            ("HALLPASS_ARGON2_T_COST", "3"),
+            ("HALLPASS_CLOCK_SKEW", "0"),
+            ("HALLPASS_NO_SUCH_THING", "1"),
+            ("HALLPASS_TEST_POSTGRES_URL", "ignored"),
+            ("PATH", "/bin"),
+        ]);
+        let flags = Overrides {
+            public_url: Some("https://flag.example".to_owned()),
+            ..Overrides::default()
+        };
+        let (s, warnings) = load(Some(file.path()), vars, &flags).unwrap();
+        assert_eq!(s.access_token_ttl, ConfigDuration::minutes(7));
+        assert_eq!(s.public_url, "https://flag.example");
+        assert_eq!(
+            s.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!((s.argon2.m_cost, s.argon2.t_cost), (1024, 3));
+        assert_eq!(s.clock_skew, ConfigDuration::seconds(0));
+        assert_eq!(s.max_sessions_per_user, Some(3));
+        assert_eq!(s.session_limit_policy, SessionLimitPolicy::RejectNew);
+        assert_eq!(
+            warnings,
+            ["HALLPASS_NO_SUCH_THING names no setting and is ignored"]
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = load(
+            None,
+            env(&[("HALLPASS_SESSION_LIFETIME", "forever")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("session_lifetime"), "{err}");
+        let err = load(
+            None,
+            env(&[("HALLPASS_PUBLIC_URL", "ftp://x")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("public_url"), "{err}");
+        let err = load(
+            None,
+            env(&[("HALLPASS_ALLOWED_ORIGINS", "https://a.example/path")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("allowed_origins"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "listne = \"127.0.0.1:1\"").unwrap();
+        let err = load(Some(file.path()), env(&[]), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn key_file_sits_beside_the_sqlite_database() {
+        let s = Settings {
+            database_url: "sqlite:///var/lib/hallpass/auth.db?mode=rwc".to_owned(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            s.secret_key_path(),
+            std::path::PathBuf::from("/var/lib/hallpass/hallpass.key")
+        );
+    }
+}

@@ -1,0 +1,181 @@
+//! Settings: defaults, overridden by a TOML file, by `HALLPASS_*` environment variables, and by
+//! flags, in that order (DESIGN §3). Loaded once into typed values; nothing reads the environment later.
+
+mod duration;
+mod load;
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use duration::ConfigDuration;
+pub use load::{ConfigError, Overrides, load};
+
+/// Every setting, as read. [`Settings::validate`] turns it into what the server runs with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The URL users reach hallpass at: the issuer, and `https` turns on `Secure` cookies.
+    pub public_url: String,
+    /// `sqlite://FILE` or `postgres://…`.
+    pub database_url: String,
+    /// The shared secret; generated (0600) if absent. Default: `hallpass.key` beside the SQLite
+    /// database, or in the working directory.
+    pub secret_key_file: Option<PathBuf>,
+    /// Redis for the revocation bus and shared rate limits (used from the scale-out release on).
+    pub redis_url: Option<String>,
+    /// Access token lifetime.
+    pub access_token_ttl: ConfigDuration,
+    /// Refresh token family absolute lifetime.
+    pub refresh_token_ttl: ConfigDuration,
+    /// Window in which a replayed refresh token gets the same successor.
+    pub refresh_grace: ConfigDuration,
+    /// Sliding inactivity timeout of a session.
+    pub session_idle_timeout: ConfigDuration,
+    /// Absolute lifetime of a session.
+    pub session_lifetime: ConfigDuration,
+    /// Live sessions allowed per user; none means unlimited.
+    pub max_sessions_per_user: Option<u32>,
+    /// `evict_oldest` or `reject_new`.
+    pub session_limit_policy: SessionLimitPolicy,
+    /// Signing algorithm of access tokens.
+    pub signing_alg: String,
+    /// How often signing keys rotate.
+    pub key_rotation_interval: ConfigDuration,
+    /// Origins besides the public URL's that may make credentialed requests.
+    #[serde(deserialize_with = "load::string_or_list")]
+    pub allowed_origins: Vec<String>,
+    /// The `aud` of access tokens; default the public URL.
+    pub audience: Option<String>,
+    /// Tolerance for clocks that disagree.
+    pub clock_skew: ConfigDuration,
+    /// Password hashing cost.
+    pub argon2: Argon2Settings,
+    /// Attempts allowed before login, token and signup are refused for a while.
+    pub rate_limit: RateLimitSettings,
+    /// Proxies whose `X-Forwarded-For` is believed (their own address is never the client's).
+    #[serde(deserialize_with = "load::string_or_list")]
+    pub trusted_proxies: Vec<String>,
+    /// Threads that hash passwords; default the number of cores.
+    pub password_hash_threads: Option<usize>,
+    /// Hashes that may wait for a thread before new ones are refused with 503.
+    pub password_hash_queue: usize,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+/// What a login past `max_sessions_per_user` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionLimitPolicy {
+    /// Revoke the oldest sessions to make room.
+    EvictOldest,
+    /// Refuse the login with 409 `session_limit_reached`.
+    RejectNew,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Argon2Settings {
+    /// Memory in KiB.
+    pub m_cost: u32,
+    /// Iterations.
+    pub t_cost: u32,
+    /// Lanes.
+    pub p_cost: u32,
+}
+
+impl Default for Argon2Settings {
+    fn default() -> Self {
+        Self {
+            m_cost: 19_456,
+            t_cost: 2,
+            p_cost: 1,
+        }
+    }
+}
+
+/// Abuse limits on login, token and signup; 0 turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSettings {
+    /// Attempts per client address per minute.
+    pub per_ip_per_minute: u32,
+    /// Consecutive failures on one account before it is locked for a growing time.
+    pub account_failures_before_lockout: u32,
+    /// The longest an account lockout lasts.
+    pub max_lockout: ConfigDuration,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            per_ip_per_minute: 30,
+            account_failures_before_lockout: 5,
+            max_lockout: ConfigDuration::minutes(15),
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://localhost:8080".to_owned(),
+            database_url: "sqlite://hallpass.db".to_owned(),
+            secret_key_file: None,
+            redis_url: None,
+            access_token_ttl: ConfigDuration::minutes(15),
+            refresh_token_ttl: ConfigDuration::days(30),
+            refresh_grace: ConfigDuration::seconds(10),
+            session_idle_timeout: ConfigDuration::hours(2),
+            session_lifetime: ConfigDuration::days(30),
+            max_sessions_per_user: None,
+            session_limit_policy: SessionLimitPolicy::EvictOldest,
+            signing_alg: "EdDSA".to_owned(),
+            key_rotation_interval: ConfigDuration::days(30),
+            allowed_origins: Vec::new(),
+            audience: None,
+            clock_skew: ConfigDuration::seconds(30),
+            argon2: Argon2Settings::default(),
+            rate_limit: RateLimitSettings::default(),
+            trusted_proxies: Vec::new(),
+            password_hash_threads: None,
+            password_hash_queue: 64,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Settings {
+    /// Where the secret key lives: the configured file, else `hallpass.key` beside a SQLite
+    /// database file, else in the working directory.
+    pub fn secret_key_path(&self) -> PathBuf {
+        if let Some(path) = &self.secret_key_file {
+            return path.clone();
+        }
+        let sqlite_file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .filter(|file| !file.is_empty() && *file != ":memory:");
+        match sqlite_file.and_then(|file| PathBuf::from(file).parent().map(PathBuf::from)) {
+            Some(dir) => dir.join("hallpass.key"),
+            None => PathBuf::from("hallpass.key"),
+        }
+    }
+}

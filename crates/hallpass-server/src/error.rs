@@ -1,0 +1,202 @@
+//! The HTTP layer's error: every failure a handler can have, mapped to status and
+//! `application/problem+json` (RFC 9457) in one place.
+
+use std::time::Duration;
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use hallpass_core::{CsrfRejection, ValidationError};
+use hallpass_store::StoreError;
+use serde::Serialize;
+
+use crate::passwords::HashingError;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON, or not the JSON expected.
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    /// The request is malformed in some other way.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// No credential, or one that is not (or no longer) valid.
+    #[error("authentication is required")]
+    Unauthenticated,
+    /// Wrong username or password (never saying which).
+    #[error("the username or password is wrong")]
+    InvalidCredentials,
+    /// The current password given to change it is wrong.
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
+    /// Authenticated, but not allowed.
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    /// Failed the cross-site request forgery check.
+    #[error("cross-site request check failed: {0}")]
+    Csrf(#[from] CsrfRejection),
+    /// No such resource (or not the caller's).
+    #[error("not found")]
+    NotFound,
+    /// The username is in use.
+    #[error("the username is taken")]
+    UsernameTaken,
+    /// `max_sessions_per_user` reached under `reject_new`.
+    #[error("you are logged in on as many devices as allowed; log out on one first")]
+    SessionLimitReached,
+    /// Body over 64 KiB.
+    #[error("the request body is larger than 65536 bytes")]
+    PayloadTooLarge,
+    /// Wrong `Content-Type`.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// Input breaks domain rules.
+    #[error("the request has invalid fields")]
+    Validation(Vec<ValidationError>),
+    /// Too many attempts.
+    #[error("too many attempts; try again later")]
+    RateLimited {
+        /// When to try again.
+        retry_after: Duration,
+    },
+    /// The password hashing queue is full.
+    #[error("the server is busy; try again shortly")]
+    Overloaded {
+        /// When to try again.
+        retry_after: Duration,
+    },
+    /// The server's fault. Logged with its cause, answered generically.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        Self::Validation(vec![error])
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::UsernameTaken => Self::UsernameTaken,
+            StoreError::SessionLimitReached => Self::SessionLimitReached,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<HashingError> for ApiError {
+    fn from(error: HashingError) -> Self {
+        match error {
+            HashingError::QueueFull => Self::Overloaded {
+                retry_after: Duration::from_secs(1),
+            },
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FieldProblem<'a> {
+    field: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    code: &'static str,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldProblem<'a>>>,
+}
+
+impl ApiError {
+    /// HTTP status and stable machine-readable code.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            Self::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Self::WrongCurrentPassword => (StatusCode::FORBIDDEN, "invalid_credentials"),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Csrf(_) => (StatusCode::FORBIDDEN, "csrf_failed"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
+            Self::SessionLimitReached => (StatusCode::CONFLICT, "session_limit_reached"),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+
+    /// Whether the client should be told when to come back.
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } | Self::Overloaded { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+        let problem = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            code,
+            detail: self.to_string(),
+            errors: match &self {
+                Self::Validation(errors) => Some(
+                    errors
+                        .iter()
+                        .map(|e| FieldProblem {
+                            field: e.field,
+                            message: &e.message,
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            },
+        };
+        let mut response = (status, Json(problem)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(after) = self.retry_after() {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(after.as_secs().max(1)),
+            );
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"hallpass\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,160 @@
+//! The cookies hallpass sets, and reading them strictly.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use cookie::{Cookie, SameSite};
+use time::Duration;
+
+use crate::{error::ApiError, state::ServerConfig};
+
+/// The session cookie's base name.
+const SESSION: &str = "hallpass_session";
+/// The pre-session (login CSRF) nonce cookie's base name.
+const PRESESSION: &str = "hallpass_csrf";
+
+/// Cookie names for this deployment: `__Host-` prefixed under https, where the prefix makes the
+/// browser refuse cookies set by sibling subdomains or over plain http (cookie tossing).
+fn name(config: &ServerConfig, base: &str) -> String {
+    if config.secure_cookies {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+fn build(config: &ServerConfig, base: &str, value: String, max_age: Duration) -> HeaderValue {
+    let cookie = Cookie::build((name(config, base), value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .secure(config.secure_cookies)
+        .max_age(max_age)
+        .build();
+    HeaderValue::try_from(cookie.to_string())
+        .unwrap_or_else(|_| unreachable!("cookie values are base64url and names are fixed ASCII"))
+}
+
+/// `Set-Cookie` for a new session, kept by the browser for the session's lifetime.
+pub fn session_cookie(config: &ServerConfig, token: &str) -> HeaderValue {
+    build(
+        config,
+        SESSION,
+        token.to_owned(),
+        config.session_policy.lifetime,
+    )
+}
+
+/// `Set-Cookie` that deletes the session cookie.
+pub fn clear_session_cookie(config: &ServerConfig) -> HeaderValue {
+    build(config, SESSION, String::new(), Duration::ZERO)
+}
+
+/// `Set-Cookie` for the pre-session nonce the login and signup forms are bound to.
+pub fn presession_cookie(config: &ServerConfig, nonce: &str) -> HeaderValue {
+    build(config, PRESESSION, nonce.to_owned(), Duration::hours(12))
+}
+
+/// The session cookie's value, if sent. Only the exact name counts (no case folding, trimming or
+/// decoding of names), and a request carrying it twice is refused rather than guessing which
+/// one the browser meant: a second copy is how cookie tossing shadows a victim's session.
+pub fn read_session(
+    headers: &HeaderMap,
+    config: &ServerConfig,
+) -> Result<Option<String>, ApiError> {
+    read(headers, &name(config, SESSION))
+}
+
+/// The pre-session nonce, if sent.
+pub fn read_presession(
+    headers: &HeaderMap,
+    config: &ServerConfig,
+) -> Result<Option<String>, ApiError> {
+    read(headers, &name(config, PRESESSION))
+}
+
+fn read(headers: &HeaderMap, wanted: &str) -> Result<Option<String>, ApiError> {
+    let mut found = None;
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        for cookie in Cookie::split_parse(value).flatten() {
+            if cookie.name() == wanted {
+                if found.is_some() {
+                    return Err(ApiError::InvalidRequest(format!(
+                        "the {wanted} cookie was sent more than once"
+                    )));
+                }
+                found = Some(cookie.value().to_owned());
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    fn config(url: &str) -> ServerConfig {
+        ServerConfig::from_settings(&Settings {
+            public_url: url.to_owned(),
+            ..Settings::default()
+        })
+    }
+
+    fn headers(cookies: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for c in cookies {
+            map.append(header::COOKIE, HeaderValue::from_str(c).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn flags_follow_the_scheme() {
+        let plain = session_cookie(&config("http://localhost:8080"), "hp_st_x");
+        let plain = plain.to_str().unwrap();
+        assert!(plain.starts_with("hallpass_session=hp_st_x"));
+        for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2592000"] {
+            assert!(plain.contains(flag), "{plain}");
+        }
+        assert!(!plain.contains("Secure"));
+        let tls = session_cookie(&config("https://auth.example"), "hp_st_x");
+        let tls = tls.to_str().unwrap();
+        assert!(
+            tls.starts_with("__Host-hallpass_session=") && tls.contains("Secure"),
+            "{tls}"
+        );
+        assert!(
+            clear_session_cookie(&config("http://localhost"))
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+    }
+
+    #[test]
+    fn only_the_exact_name_is_read_and_duplicates_are_refused() {
+        let c = config("http://localhost:8080");
+        assert_eq!(
+            read_session(&headers(&["a=1; hallpass_session=v"]), &c)
+                .unwrap()
+                .as_deref(),
+            Some("v")
+        );
+        assert_eq!(
+            read_session(&headers(&["Hallpass_Session=v; hallpass_session_x=w"]), &c).unwrap(),
+            None
+        );
+        assert!(read_session(&headers(&["hallpass_session=v; hallpass_session=w"]), &c).is_err());
+        assert!(read_session(&headers(&["hallpass_session=v", "hallpass_session=w"]), &c).is_err());
+        let tls = config("https://auth.example");
+        assert_eq!(
+            read_session(&headers(&["hallpass_session=v"]), &tls).unwrap(),
+            None
+        );
+        assert_eq!(
+            read_session(&headers(&["__host-hallpass_session=v"]), &tls).unwrap(),
+            None
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Body extractors whose failures speak problem+json: wrong content type 415, bad JSON 400,
+//! wrong shape 422, too large 413.
+
+use axum::{
+    Form, Json,
+    extract::{
+        FromRequest, Request,
+        rejection::{FormRejection, JsonRejection},
+    },
+    http::{StatusCode, header},
+};
+use hallpass_core::ValidationError;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body (`Content-Type: application/json`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+/// A JSON body, or no body at all (then `T::default()`): for endpoints whose every field is optional.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared_empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_none_or(|len| len.as_bytes() == b"0");
+        if declared_empty && !req.headers().contains_key(header::CONTENT_TYPE) {
+            return Ok(Self(T::default()));
+        }
+        AppJson::from_request(req, state)
+            .await
+            .map(|AppJson(v)| Self(v))
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "the request body must be JSON (Content-Type: application/json)",
+        ),
+        JsonRejection::JsonSyntaxError(e) => ApiError::MalformedJson(e.body_text()),
+        JsonRejection::JsonDataError(e) => {
+            ApiError::Validation(vec![ValidationError::new("body", e.body_text())])
+        }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        other => ApiError::InvalidRequest(other.body_text()),
+    }
+}
+
+/// A URL-encoded form body, for the pages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppForm<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppForm<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Form::<T>::from_request(req, state).await {
+            Ok(Form(value)) => Ok(Self(value)),
+            Err(FormRejection::InvalidFormContentType(_)) => Err(ApiError::UnsupportedMediaType(
+                "the request body must be a form (application/x-www-form-urlencoded)",
+            )),
+            Err(other) if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::PayloadTooLarge)
+            }
+            Err(other) => Err(ApiError::InvalidRequest(other.body_text())),
+        }
+    }
+}

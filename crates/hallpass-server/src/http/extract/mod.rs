@@ -1,0 +1,9 @@
+//! Extractors: what a handler needs to know about a request, parsed and checked before it runs.
+
+mod body;
+mod session;
+
+pub use body::{AppForm, AppJson, OptionalJson};
+pub use session::{
+    Admin, Authenticated, CSRF_HEADER, CsrfForm, PresessionForm, SessionForm, check_origin, resolve,
+};

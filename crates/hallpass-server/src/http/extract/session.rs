@@ -1,0 +1,197 @@
+//! Who is calling, by session cookie, and whether their writes are really theirs (CSRF).
+
+use axum::{
+    extract::{FromRef, FromRequest, FromRequestParts, Request},
+    http::{HeaderMap, Method, header, request::Parts},
+};
+use hallpass_core::{
+    CsrfRejection,
+    session::{Session, SessionKind, SessionToken},
+    user::User,
+};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    error::ApiError,
+    http::{cookies, extract::AppForm},
+    state::AppState,
+};
+
+/// The header a cookie-authenticated API write carries its CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A caller authenticated by session cookie. On unsafe methods (POST, PUT, PATCH, DELETE) the
+/// extractor also enforces both CSRF halves, with the token from `X-CSRF-Token`, so no handler
+/// can forget them.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The session the cookie names.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+}
+
+impl<S> FromRequestParts<S> for Authenticated
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let caller = resolve(&state, &parts.headers)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        if is_unsafe(&parts.method) {
+            check_origin(&state, &parts.headers)?;
+            let token = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            state.keys.csrf.verify_session(caller.session.id, token)?;
+        }
+        Ok(caller)
+    }
+}
+
+/// An administrator, authenticated as [`Authenticated`] is; anyone else gets 403.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Authenticated);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = Authenticated::from_request_parts(parts, state).await?;
+        if caller.user.is_admin() {
+            Ok(Self(caller))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// A form that carries a CSRF token in its `csrf_token` field.
+pub trait CsrfForm {
+    /// The token the form carried.
+    fn csrf_token(&self) -> &str;
+}
+
+/// A page form posted by a logged-in user: authenticated, same-origin, and carrying the
+/// session's CSRF token in the form body.
+#[derive(Debug, Clone)]
+pub struct SessionForm<F> {
+    /// The caller.
+    pub caller: Authenticated,
+    /// The parsed form.
+    pub form: F,
+}
+
+impl<S, F> FromRequest<S> for SessionForm<F>
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+    F: DeserializeOwned + CsrfForm,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let app = AppState::from_ref(state);
+        let caller = resolve(&app, req.headers())
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        check_origin(&app, req.headers())?;
+        let AppForm(form) = AppForm::<F>::from_request(req, state).await?;
+        app.keys
+            .csrf
+            .verify_session(caller.session.id, Some(form.csrf_token()))?;
+        Ok(Self { caller, form })
+    }
+}
+
+/// A login or signup form: same-origin, carrying the token bound to the pre-session cookie
+/// (login CSRF: a foreign page must not log the victim into the attacker's account).
+#[derive(Debug, Clone)]
+pub struct PresessionForm<F>(pub F);
+
+impl<S, F> FromRequest<S> for PresessionForm<F>
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+    F: DeserializeOwned + CsrfForm,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let app = AppState::from_ref(state);
+        check_origin(&app, req.headers())?;
+        let nonce = cookies::read_presession(req.headers(), &app.config)?;
+        let AppForm(form) = AppForm::<F>::from_request(req, state).await?;
+        app.keys
+            .csrf
+            .verify_presession(nonce.as_deref(), Some(form.csrf_token()))?;
+        Ok(Self(form))
+    }
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+/// The origin half of the CSRF check (DESIGN §6).
+pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), CsrfRejection> {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    state.config.origins.check(
+        text(header::HeaderName::from_static("sec-fetch-site")),
+        text(header::ORIGIN),
+    )
+}
+
+/// The live cookie session the request presents, if any. A missing, malformed, unknown,
+/// revoked or expired cookie, or a disabled user, is simply "no session". Records activity
+/// in the store at most once per touch interval.
+pub async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Authenticated>, ApiError> {
+    let presented = cookies::read_session(headers, &state.config)?;
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Err(if presented.is_some() {
+            ApiError::InvalidRequest(
+                "send either a session cookie or an Authorization header, not both".to_owned(),
+            )
+        } else {
+            ApiError::Unauthenticated
+        });
+    }
+    let Some(token) = presented.as_deref().and_then(SessionToken::parse) else {
+        return Ok(None);
+    };
+    let Some((mut session, user)) = state
+        .stores
+        .sessions
+        .session_by_token_hash(&token.hash())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    let policy = &state.config.session_policy;
+    if session.kind != SessionKind::Cookie || user.disabled || !policy.is_live(&session, now) {
+        return Ok(None);
+    }
+    if policy.touch_due(&session, now) {
+        state.stores.sessions.touch_session(session.id, now).await?;
+        session.last_seen_at = now;
+    }
+    Ok(Some(Authenticated { session, user }))
+}

@@ -1,0 +1,276 @@
+//! `/account`: the profile, the device list, logging out and changing the password.
+
+use axum::{
+    Router,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use hallpass_core::session::SessionId;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    auth::{self, LogoutScope},
+    error::ApiError,
+    http::{
+        client::Client,
+        extract::{Authenticated, CsrfForm, SessionForm, resolve},
+    },
+    pages::{FieldError, field_errors, human_time},
+    routes::{json::path_id, logout::end_browser_session},
+    state::AppState,
+};
+
+/// The account page and its forms.
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(show))
+        .route("/logout", post(logout))
+        .route("/account/password", post(change_password))
+        .route("/account/sessions/{id}/revoke", post(revoke))
+}
+
+#[derive(Serialize)]
+struct SessionView {
+    id: String,
+    kind: &'static str,
+    device: String,
+    ip: Option<String>,
+    created_at: String,
+    last_seen_at: String,
+    current: bool,
+}
+
+/// A short description of a device from its user agent ("Firefox on Linux").
+fn device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent else {
+        return "Unknown device".to_owned();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| name);
+    let os = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| name);
+    match (browser, os) {
+        (Some(b), Some(o)) => format!("{b} on {o}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(o)) => o.to_owned(),
+        (None, None) => ua.chars().take(40).collect(),
+    }
+}
+
+async fn page(
+    state: &AppState,
+    caller: &Authenticated,
+    status: StatusCode,
+    notice: Option<&str>,
+    errors: Vec<FieldError>,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let policy = &state.config.session_policy;
+    let sessions: Vec<SessionView> = state
+        .stores
+        .sessions
+        .sessions_of_user(caller.user.id, now)
+        .await?
+        .iter()
+        .filter(|s| policy.is_live(s, now))
+        .map(|s| SessionView {
+            id: s.id.to_string(),
+            kind: s.kind.as_str(),
+            device: device(s.user_agent.as_deref()),
+            ip: s.ip.clone(),
+            created_at: human_time(s.created_at),
+            last_seen_at: human_time(s.last_seen_at),
+            current: s.id == caller.session.id,
+        })
+        .collect();
+    let user = &caller.user;
+    let html = state.pages.render(
+        "account.html",
+        minijinja::context! {
+            title => "Your account",
+            current_user => minijinja::context! {
+                username => &user.username,
+                email => user.email.as_ref().map(|e| e.as_str()),
+                roles => user.roles.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>(),
+                created_at => human_time(user.created_at),
+            },
+            csrf_token => state.keys.csrf.session_token(caller.session.id),
+            sessions => minijinja::value::Serde(&sessions),
+            notice,
+            errors => minijinja::value::Serde(&errors),
+        },
+    )?;
+    Ok((status, html).into_response())
+}
+
+async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match resolve(&state, &headers).await {
+        Ok(Some(caller)) => page(&state, &caller, StatusCode::OK, None, Vec::new())
+            .await
+            .unwrap_or_else(|e| state.pages.error(e)),
+        Ok(None) => Redirect::to("/login").into_response(),
+        Err(error) => state.pages.error(error),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct LogoutForm {
+    #[serde(default)]
+    scope: LogoutScope,
+    csrf_token: String,
+}
+
+impl CsrfForm for LogoutForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    client: Client,
+    form: Result<SessionForm<LogoutForm>, ApiError>,
+) -> Response {
+    let SessionForm { caller, form } = match form {
+        Ok(form) => form,
+        Err(error) => return state.pages.error(error),
+    };
+    match auth::logout(&state, &caller, form.scope, &client).await {
+        Ok(revoked) if form.scope == LogoutScope::Others => {
+            let notice = format!("Logged out of {revoked} other device(s).");
+            page(&state, &caller, StatusCode::OK, Some(&notice), Vec::new())
+                .await
+                .unwrap_or_else(|e| state.pages.error(e))
+        }
+        Ok(_) => {
+            let mut response = Redirect::to("/login").into_response();
+            end_browser_session(response.headers_mut(), &state);
+            response
+        }
+        Err(error) => state.pages.error(error),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    csrf_token: String,
+}
+
+impl CsrfForm for PasswordForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    client: Client,
+    form: Result<SessionForm<PasswordForm>, ApiError>,
+) -> Response {
+    let SessionForm { caller, form } = match form {
+        Ok(form) => form,
+        Err(error) => return state.pages.error(error),
+    };
+    let result = auth::change_password(
+        &state,
+        &caller,
+        &form.current_password,
+        &form.new_password,
+        &client,
+    )
+    .await;
+    let rendered = match result {
+        Ok(()) => {
+            let notice = "Password changed. Every other device has been logged out.";
+            page(&state, &caller, StatusCode::OK, Some(notice), Vec::new()).await
+        }
+        Err(
+            error @ (ApiError::Validation(_)
+            | ApiError::WrongCurrentPassword
+            | ApiError::RateLimited { .. }),
+        ) => {
+            let (status, _) = error.status_and_code();
+            page(&state, &caller, status, None, field_errors(&error)).await
+        }
+        Err(error) => Err(error),
+    };
+    rendered.unwrap_or_else(|e| state.pages.error(e))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RevokeForm {
+    csrf_token: String,
+}
+
+impl CsrfForm for RevokeForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    client: Client,
+    Path(id): Path<String>,
+    form: Result<SessionForm<RevokeForm>, ApiError>,
+) -> Response {
+    let SessionForm { caller, .. } = match form {
+        Ok(form) => form,
+        Err(error) => return state.pages.error(error),
+    };
+    let result = match path_id(&id) {
+        Ok(id) => auth::revoke_one(&state, &caller, SessionId(id), &client).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(()) => page(
+            &state,
+            &caller,
+            StatusCode::OK,
+            Some("That device has been logged out."),
+            Vec::new(),
+        )
+        .await
+        .unwrap_or_else(|e| state.pages.error(e)),
+        Err(error) => state.pages.error(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device;
+
+    #[test]
+    fn devices_are_described_briefly() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(device(Some(firefox)), "Firefox on Linux");
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+        assert_eq!(device(Some(chrome)), "Chrome on Windows");
+        assert_eq!(device(Some("curl/8.5.0")), "curl");
+        assert_eq!(device(None), "Unknown device");
+    }
+}

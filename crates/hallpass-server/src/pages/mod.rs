@@ -1,0 +1,183 @@
+//! Server-rendered pages: `/login`, `/signup`, `/account`. Plain HTML forms that work without
+//! JavaScript; no inline script anywhere, so the CSP can forbid it outright.
+
+mod account;
+mod login;
+mod signup;
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::get,
+};
+use minijinja::Environment;
+use serde::Serialize;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::{error::ApiError, state::AppState};
+
+const TEMPLATES: [(&str, &str); 5] = [
+    (
+        "base.html",
+        include_str!("../../../../web/templates/base.html"),
+    ),
+    (
+        "login.html",
+        include_str!("../../../../web/templates/login.html"),
+    ),
+    (
+        "signup.html",
+        include_str!("../../../../web/templates/signup.html"),
+    ),
+    (
+        "account.html",
+        include_str!("../../../../web/templates/account.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../../../web/templates/error.html"),
+    ),
+];
+const STYLESHEET: &str = include_str!("../../../../web/static/hallpass.css");
+
+/// No script at all, styles only from our own stylesheet, forms only to ourselves, no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The page templates, parsed once at start-up.
+#[derive(Clone)]
+pub struct Pages {
+    env: Arc<Environment<'static>>,
+}
+
+impl Pages {
+    /// Loads the embedded templates; a broken template fails start-up, not a request.
+    pub fn load() -> Result<Self, minijinja::Error> {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
+        Ok(Self { env: Arc::new(env) })
+    }
+
+    /// Renders `name` with `context`.
+    pub fn render(&self, name: &str, context: impl Serialize) -> Result<Html<String>, ApiError> {
+        self.env
+            .get_template(name)
+            .and_then(|template| template.render(minijinja::value::Serde(&context)))
+            .map(Html)
+            .map_err(|e| {
+                ApiError::Internal(anyhow::Error::new(e).context(format!("rendering {name}")))
+            })
+    }
+
+    /// An error as a page: an expired session goes back to the login form, anything else
+    /// gets the error card with the status the API would have answered.
+    pub fn error(&self, error: ApiError) -> Response {
+        let (status, _) = error.status_and_code();
+        if status == StatusCode::UNAUTHORIZED {
+            return Redirect::to("/login").into_response();
+        }
+        let message = match &error {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = ?cause, "page failed");
+                "Something went wrong on our side. Please try again.".to_owned()
+            }
+            ApiError::Csrf(_) => {
+                "This form was sent from another site or has expired. Go back, reload the page and try again.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let context = minijinja::context! {
+            title => status.canonical_reason().unwrap_or("Error"),
+            status => status.as_u16(),
+            message,
+        };
+        match self.render("error.html", context) {
+            Ok(html) => (status, html).into_response(),
+            Err(_) => (status, message_only(status)).into_response(),
+        }
+    }
+}
+
+fn message_only(status: StatusCode) -> String {
+    status.canonical_reason().unwrap_or("Error").to_owned()
+}
+
+/// Every page route, with the page security headers.
+pub fn router() -> Router<AppState> {
+    let pages = Router::new()
+        .route("/", get(|| async { Redirect::to("/account") }))
+        .merge(login::router())
+        .merge(signup::router())
+        .merge(account::router())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ));
+    pages.route("/static/hallpass.css", get(stylesheet))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+/// Formats a time for people: `2026-11-22 07:13 UTC`.
+fn human_time(t: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// A validation error as the templates show it.
+#[derive(Serialize)]
+struct FieldError {
+    field: &'static str,
+    message: String,
+}
+
+fn field_errors(error: &ApiError) -> Vec<FieldError> {
+    match error {
+        ApiError::Validation(errors) => errors
+            .iter()
+            .map(|e| FieldError {
+                field: e.field,
+                message: e.message.clone(),
+            })
+            .collect(),
+        ApiError::UsernameTaken => vec![FieldError {
+            field: "username",
+            message: "is already taken".to_owned(),
+        }],
+        ApiError::WrongCurrentPassword => vec![FieldError {
+            field: "current_password",
+            message: "is not your current password".to_owned(),
+        }],
+        other => vec![FieldError {
+            field: "form",
+            message: other.to_string(),
+        }],
+    }
+}

@@ -1,0 +1,113 @@
+//! `GET /signup`, `POST /signup`: create an account and land logged in.
+
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
+use serde::Deserialize;
+
+use crate::{
+    auth::{self, SignupInput},
+    error::ApiError,
+    http::{
+        client::Client,
+        cookies,
+        extract::{CsrfForm, PresessionForm},
+    },
+    pages::{FieldError, field_errors, login::presession},
+    state::AppState,
+};
+
+/// The signup page and its form.
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/signup", get(show).post(submit))
+}
+
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    form: Option<&SignupForm>,
+    errors: Vec<FieldError>,
+) -> Result<Response, ApiError> {
+    let (nonce, set_cookie) = presession(state, headers)?;
+    let html = state.pages.render(
+        "signup.html",
+        minijinja::context! {
+            title => "Create your account",
+            csrf_token => state.keys.csrf.presession_token(&nonce),
+            username => form.map(|f| f.username.as_str()),
+            email => form.map(|f| f.email.as_str()).filter(|e| !e.is_empty()),
+            errors => minijinja::value::Serde(&errors),
+        },
+    )?;
+    let mut response = (status, html).into_response();
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    page(&state, &headers, StatusCode::OK, None, Vec::new())
+        .unwrap_or_else(|e| state.pages.error(e))
+}
+
+#[derive(Deserialize)]
+pub(super) struct SignupForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    email: String,
+    csrf_token: String,
+}
+
+impl CsrfForm for SignupForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    form: Result<PresessionForm<SignupForm>, ApiError>,
+) -> Response {
+    let form = match form {
+        Ok(PresessionForm(form)) => form,
+        Err(error) => return state.pages.error(error),
+    };
+    let input = SignupInput {
+        username: &form.username,
+        password: &form.password,
+        email: Some(form.email.as_str()),
+    };
+    let result = match auth::signup(&state, input, &client).await {
+        Ok(_) => auth::login(&state, &form.username, &form.password, &client, None).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(outcome) => (
+            [(
+                header::SET_COOKIE,
+                cookies::session_cookie(&state.config, outcome.token.expose()),
+            )],
+            Redirect::to("/account"),
+        )
+            .into_response(),
+        Err(
+            error @ (ApiError::Validation(_)
+            | ApiError::UsernameTaken
+            | ApiError::RateLimited { .. }),
+        ) => {
+            let (status, _) = error.status_and_code();
+            page(&state, &headers, status, Some(&form), field_errors(&error))
+                .unwrap_or_else(|e| state.pages.error(e))
+        }
+        Err(error) => state.pages.error(error),
+    }
+}

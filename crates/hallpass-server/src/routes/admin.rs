@@ -1,0 +1,284 @@
+//! `/v1/admin/*`: users, force logout, roles and disabling, deletion, the audit log.
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    routing::{get, post},
+};
+use hallpass_core::{
+    audit::{AuditEvent, AuditKind},
+    user::{User, UserId, parse_roles},
+};
+use hallpass_store::{AuditQuery, UserQuery, UserUpdate};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    auth,
+    error::ApiError,
+    http::{
+        client::Client,
+        extract::{Admin, AppJson},
+    },
+    routes::json::{AdminUserJson, path_id},
+    state::AppState,
+};
+
+const MAX_PAGE: u32 = 200;
+
+/// The admin routes; every handler takes the [`Admin`] extractor.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/admin/users", get(list_users))
+        .route(
+            "/v1/admin/users/{id}",
+            axum::routing::patch(update_user).delete(delete_user),
+        )
+        .route("/v1/admin/users/{id}/logout", post(force_logout))
+        .route("/v1/admin/audit", get(audit_log))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    search: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct UsersResponse {
+    users: Vec<AdminUserJson>,
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    _admin: Admin,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<UsersResponse>, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::InvalidRequest(e.body_text()))?;
+    let users = state
+        .stores
+        .users
+        .list_users(&UserQuery {
+            search: query.search.filter(|s| !s.is_empty()),
+            limit: query.limit.unwrap_or(50).clamp(1, MAX_PAGE),
+            offset: query.offset.unwrap_or(0),
+        })
+        .await?;
+    Ok(Json(UsersResponse {
+        users: users.iter().map(AdminUserJson::from).collect(),
+    }))
+}
+
+async fn existing_user(state: &AppState, id: &str) -> Result<User, ApiError> {
+    let id = UserId(path_id(id)?);
+    state
+        .stores
+        .users
+        .user_by_id(id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+fn admin_event(
+    state: &AppState,
+    kind: AuditKind,
+    admin: &Admin,
+    subject: UserId,
+    client: &Client,
+) -> AuditEvent {
+    let mut event = auth::event(state, kind, client);
+    event.actor = Some(admin.0.user.id);
+    event.subject = Some(subject);
+    event
+}
+
+async fn force_logout(
+    State(state): State<AppState>,
+    client: Client,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let user = existing_user(&state, &id).await?;
+    let revoked = state
+        .stores
+        .sessions
+        .revoke_user_sessions(user.id, None, state.clock.now())
+        .await?;
+    let mut event = admin_event(
+        &state,
+        AuditKind::AdminForceLogout,
+        &admin,
+        user.id,
+        &client,
+    );
+    event.detail = Some(format!("{} session(s) revoked", revoked.len()));
+    auth::record(&state, event).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateRequest {
+    roles: Option<Vec<String>>,
+    disabled: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct UserResponse {
+    user: AdminUserJson,
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    client: Client,
+    admin: Admin,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<UpdateRequest>,
+) -> Result<Json<UserResponse>, ApiError> {
+    let roles = body
+        .roles
+        .as_ref()
+        .map(|roles| parse_roles(roles.iter().map(String::as_str)))
+        .transpose()?;
+    let target = existing_user(&state, &id).await?;
+    let update = UserUpdate {
+        roles,
+        disabled: body.disabled,
+    };
+    let user = state
+        .stores
+        .users
+        .update_user(target.id, &update)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut detail = Vec::new();
+    if let Some(roles) = &update.roles {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        detail.push(format!("roles [{}]", names.join(", ")));
+    }
+    if let Some(disabled) = update.disabled {
+        detail.push(format!("disabled {disabled}"));
+        if disabled {
+            // A disabled user's sessions already fail (the lookup checks the flag); revoking them
+            // keeps it so if the account is enabled again.
+            let revoked = state
+                .stores
+                .sessions
+                .revoke_user_sessions(user.id, None, state.clock.now())
+                .await?;
+            detail.push(format!("{} session(s) revoked", revoked.len()));
+        }
+    }
+    let mut event = admin_event(
+        &state,
+        AuditKind::AdminUserUpdated,
+        &admin,
+        user.id,
+        &client,
+    );
+    event.detail = Some(detail.join(", "));
+    auth::record(&state, event).await?;
+    Ok(Json(UserResponse {
+        user: AdminUserJson::from(&user),
+    }))
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    client: Client,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let user = existing_user(&state, &id).await?;
+    if !state.stores.users.delete_user(user.id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let mut event = admin_event(
+        &state,
+        AuditKind::AdminUserDeleted,
+        &admin,
+        user.id,
+        &client,
+    );
+    event.detail = Some(format!("username {:?}", user.username));
+    auth::record(&state, event).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditParams {
+    kind: Option<String>,
+    user: Option<Uuid>,
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct AuditEntry {
+    id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    kind: AuditKind,
+    actor: Option<Uuid>,
+    subject: Option<Uuid>,
+    session: Option<Uuid>,
+    ip: Option<String>,
+    detail: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AuditResponse {
+    events: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    next: Option<i64>,
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    _admin: Admin,
+    params: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AuditResponse>, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::InvalidRequest(e.body_text()))?;
+    let kind = params
+        .kind
+        .map(|k| {
+            AuditKind::parse(&k)
+                .ok_or_else(|| ApiError::InvalidRequest(format!("unknown audit kind {k:?}")))
+        })
+        .transpose()?;
+    let limit = params.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    let records = state
+        .stores
+        .audit
+        .list_audit(&AuditQuery {
+            kind,
+            user: params.user.map(UserId),
+            before: params.before,
+            limit,
+        })
+        .await?;
+    let next = (records.len() == limit as usize)
+        .then(|| records.last().map(|r| r.id))
+        .flatten();
+    Ok(Json(AuditResponse {
+        events: records
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: r.id,
+                at: r.event.at,
+                kind: r.event.kind,
+                actor: r.event.actor.map(|u| u.0),
+                subject: r.event.subject.map(|u| u.0),
+                session: r.event.session.map(|s| s.0),
+                ip: r.event.ip,
+                detail: r.event.detail,
+            })
+            .collect(),
+        next,
+    }))
+}

@@ -1,0 +1,78 @@
+//! `POST /v1/login`: JSON credentials in, a session cookie out.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    auth,
+    error::ApiError,
+    http::{
+        client::Client,
+        cookies,
+        extract::{AppJson, check_origin, resolve},
+    },
+    routes::json::{SessionJson, UserJson},
+    state::AppState,
+};
+
+/// The login route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/login", post(login))
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct LoginResponse {
+    user: UserJson,
+    session: SessionJson,
+    csrf_token: String,
+}
+
+/// A JSON body needs no pre-session token: a foreign page cannot send `application/json`
+/// without a CORS preflight, and the origin is checked as for any write.
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    AppJson(body): AppJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    check_origin(&state, &headers)?;
+    // A cookie presented here is not authentication, only a session to replace.
+    let previous = resolve(&state, &headers)
+        .await
+        .ok()
+        .flatten()
+        .map(|caller| caller.session);
+    let outcome = auth::login(
+        &state,
+        &body.username,
+        &body.password,
+        &client,
+        previous.as_ref(),
+    )
+    .await?;
+    let response = LoginResponse {
+        user: UserJson::from(&outcome.user),
+        session: SessionJson::new(&outcome.session, &state.config.session_policy, true),
+        csrf_token: state.keys.csrf.session_token(outcome.session.id),
+    };
+    Ok((
+        [(
+            header::SET_COOKIE,
+            cookies::session_cookie(&state.config, outcome.token.expose()),
+        )],
+        Json(response),
+    )
+        .into_response())
+}

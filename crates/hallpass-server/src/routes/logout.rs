@@ -1,0 +1,67 @@
+//! `POST /v1/logout`.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderName, HeaderValue, header},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    auth::{self, LogoutScope},
+    error::ApiError,
+    http::{
+        client::Client,
+        cookies,
+        extract::{Authenticated, OptionalJson},
+    },
+    state::AppState,
+};
+
+/// The logout route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/logout", post(logout))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LogoutRequest {
+    #[serde(default)]
+    scope: LogoutScope,
+}
+
+#[derive(Serialize)]
+struct LogoutResponse {
+    revoked_sessions: usize,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    client: Client,
+    caller: Authenticated,
+    OptionalJson(body): OptionalJson<LogoutRequest>,
+) -> Result<Response, ApiError> {
+    let revoked = auth::logout(&state, &caller, body.scope, &client).await?;
+    let mut response = Json(LogoutResponse {
+        revoked_sessions: revoked,
+    })
+    .into_response();
+    if body.scope != LogoutScope::Others {
+        end_browser_session(response.headers_mut(), &state);
+    }
+    Ok(response)
+}
+
+/// Deletes the session cookie, and asks the browser to drop every cookie of this origin.
+pub fn end_browser_session(headers: &mut axum::http::HeaderMap, state: &AppState) {
+    headers.append(
+        header::SET_COOKIE,
+        cookies::clear_session_cookie(&state.config),
+    );
+    headers.insert(
+        HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cookies\""),
+    );
+}

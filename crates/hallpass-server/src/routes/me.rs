@@ -1,0 +1,32 @@
+//! `GET /v1/me`.
+
+use axum::{Json, Router, extract::State, routing::get};
+use serde::Serialize;
+
+use crate::{
+    http::extract::Authenticated,
+    routes::json::{SessionJson, UserJson},
+    state::AppState,
+};
+
+/// The "who am I" route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/me", get(me))
+}
+
+#[derive(Serialize)]
+struct MeResponse {
+    user: UserJson,
+    session: SessionJson,
+    /// Lets a page that lost its copy (a reload) make writes again; only same-origin script can
+    /// read this response.
+    csrf_token: String,
+}
+
+async fn me(State(state): State<AppState>, caller: Authenticated) -> Json<MeResponse> {
+    Json(MeResponse {
+        user: UserJson::from(&caller.user),
+        session: SessionJson::new(&caller.session, &state.config.session_policy, true),
+        csrf_token: state.keys.csrf.session_token(caller.session.id),
+    })
+}

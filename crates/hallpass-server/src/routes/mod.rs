@@ -1,0 +1,28 @@
+//! The JSON API, one router per feature.
+
+pub mod admin;
+pub mod health;
+pub mod json;
+pub mod login;
+pub mod logout;
+pub mod me;
+pub mod password;
+pub mod sessions;
+pub mod signup;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every API route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(signup::router())
+        .merge(login::router())
+        .merge(me::router())
+        .merge(logout::router())
+        .merge(sessions::router())
+        .merge(password::router())
+        .merge(admin::router())
+}

@@ -1,0 +1,61 @@
+//! `GET /v1/sessions`, `DELETE /v1/sessions/{id}`: the caller's devices.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{delete, get},
+};
+use hallpass_core::session::SessionId;
+use serde::Serialize;
+
+use crate::{
+    auth,
+    error::ApiError,
+    http::{client::Client, extract::Authenticated},
+    routes::json::{SessionJson, path_id},
+    state::AppState,
+};
+
+/// The device-list routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/sessions", get(list))
+        .route("/v1/sessions/{id}", delete(revoke))
+}
+
+#[derive(Serialize)]
+struct SessionsResponse {
+    sessions: Vec<SessionJson>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Authenticated,
+) -> Result<Json<SessionsResponse>, ApiError> {
+    let now = state.clock.now();
+    let policy = &state.config.session_policy;
+    let sessions = state
+        .stores
+        .sessions
+        .sessions_of_user(caller.user.id, now)
+        .await?;
+    Ok(Json(SessionsResponse {
+        sessions: sessions
+            .iter()
+            .filter(|s| policy.is_live(s, now))
+            .map(|s| SessionJson::new(s, policy, s.id == caller.session.id))
+            .collect(),
+    }))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    client: Client,
+    caller: Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = SessionId(path_id(&id)?);
+    auth::revoke_one(&state, &caller, id, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

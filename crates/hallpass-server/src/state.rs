@@ -1,0 +1,102 @@
+//! Shared state, split into the few sub-states handlers actually ask for.
+
+use std::{net::IpAddr, sync::Arc};
+
+use axum::extract::FromRef;
+use hallpass_core::{
+    clock::Clock,
+    csrf::{CsrfKey, OriginPolicy},
+    secret::SecretKey,
+    session::{LimitPolicy, SessionPolicy},
+};
+use hallpass_store::Stores;
+
+use crate::{
+    config::{SessionLimitPolicy, Settings},
+    pages::Pages,
+    passwords::Passwords,
+    rate_limit::RateLimits,
+    telemetry::Metrics,
+};
+
+/// Everything a request may need. Built once per server; no globals, so tests run many servers
+/// in one process.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Users, sessions, audit log.
+    pub stores: Stores,
+    /// Keys derived from the server secret.
+    pub keys: Keys,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Settings as the server runs with them.
+    pub config: Arc<ServerConfig>,
+    /// The password hashing pool.
+    pub passwords: Passwords,
+    /// Abuse limits.
+    pub limits: RateLimits,
+    /// Counters and histograms.
+    pub metrics: Metrics,
+    /// Page templates.
+    pub pages: Pages,
+}
+
+/// Keys derived from the server secret, one per purpose.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    /// Makes and checks CSRF tokens.
+    pub csrf: CsrfKey,
+}
+
+impl Keys {
+    /// Derives every key from the shared secret.
+    pub fn derive(secret: &SecretKey) -> Self {
+        Self {
+            csrf: CsrfKey::new(secret.derive("hallpass/csrf/v1")),
+        }
+    }
+}
+
+/// The settings the request path reads, in the form it reads them.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The public URL without a trailing slash.
+    pub public_url: String,
+    /// Whether cookies get `Secure` and the `__Host-` prefix (public URL is https).
+    pub secure_cookies: bool,
+    /// Expiry and limits of sessions.
+    pub session_policy: SessionPolicy,
+    /// Which origins may make cookie-authenticated writes.
+    pub origins: OriginPolicy,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl ServerConfig {
+    /// The runtime view of validated settings.
+    pub fn from_settings(settings: &Settings) -> Self {
+        let public_url = settings.public_url.trim_end_matches('/').to_owned();
+        let own_origin = url::Url::parse(&public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| public_url.clone());
+        Self {
+            secure_cookies: public_url.starts_with("https://"),
+            session_policy: SessionPolicy {
+                idle_timeout: settings.session_idle_timeout.time(),
+                lifetime: settings.session_lifetime.time(),
+                max_per_user: settings.max_sessions_per_user,
+                limit_policy: match settings.session_limit_policy {
+                    SessionLimitPolicy::EvictOldest => LimitPolicy::EvictOldest,
+                    SessionLimitPolicy::RejectNew => LimitPolicy::RejectNew,
+                },
+            },
+            origins: OriginPolicy::new(&own_origin, &settings.allowed_origins),
+            trusted_proxies: settings
+                .trusted_proxies
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect(),
+            public_url,
+        }
+    }
+}
