@@ -100,7 +100,7 @@ impl OriginPolicy {
     /// Whether `origin` (an `Origin` header value) is ours or allowed. `null` never is.
     pub fn is_trusted(&self, origin: &str) -> bool {
         let origin = origin.to_ascii_lowercase();
-        self.trusted.iter().any(|t| *t == origin)
+        self.trusted.contains(&origin)
     }
 
     /// The first half of the CSRF check. `Sec-Fetch-Site` is consulted first: browsers set it

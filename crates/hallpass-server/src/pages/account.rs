@@ -129,9 +129,9 @@ async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match resolve(&state, &headers).await {
         Ok(Some(caller)) => page(&state, &caller, StatusCode::OK, None, Vec::new())
             .await
-            .unwrap_or_else(|e| state.pages.error(e)),
+            .unwrap_or_else(|e| state.pages.error(&e)),
         Ok(None) => Redirect::to("/login").into_response(),
-        Err(error) => state.pages.error(error),
+        Err(error) => state.pages.error(&error),
     }
 }
 
@@ -139,6 +139,7 @@ async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
 pub(super) struct LogoutForm {
     #[serde(default)]
     scope: LogoutScope,
+    #[serde(default)]
     csrf_token: String,
 }
 
@@ -155,21 +156,21 @@ async fn logout(
 ) -> Response {
     let SessionForm { caller, form } = match form {
         Ok(form) => form,
-        Err(error) => return state.pages.error(error),
+        Err(error) => return state.pages.error(&error),
     };
     match auth::logout(&state, &caller, form.scope, &client).await {
         Ok(revoked) if form.scope == LogoutScope::Others => {
             let notice = format!("Logged out of {revoked} other device(s).");
             page(&state, &caller, StatusCode::OK, Some(&notice), Vec::new())
                 .await
-                .unwrap_or_else(|e| state.pages.error(e))
+                .unwrap_or_else(|e| state.pages.error(&e))
         }
         Ok(_) => {
             let mut response = Redirect::to("/login").into_response();
             end_browser_session(response.headers_mut(), &state);
             response
         }
-        Err(error) => state.pages.error(error),
+        Err(error) => state.pages.error(&error),
     }
 }
 
@@ -177,6 +178,7 @@ async fn logout(
 pub(super) struct PasswordForm {
     current_password: String,
     new_password: String,
+    #[serde(default)]
     csrf_token: String,
 }
 
@@ -193,7 +195,7 @@ async fn change_password(
 ) -> Response {
     let SessionForm { caller, form } = match form {
         Ok(form) => form,
-        Err(error) => return state.pages.error(error),
+        Err(error) => return state.pages.error(&error),
     };
     let result = auth::change_password(
         &state,
@@ -218,11 +220,12 @@ async fn change_password(
         }
         Err(error) => Err(error),
     };
-    rendered.unwrap_or_else(|e| state.pages.error(e))
+    rendered.unwrap_or_else(|e| state.pages.error(&e))
 }
 
 #[derive(Deserialize)]
 pub(super) struct RevokeForm {
+    #[serde(default)]
     csrf_token: String,
 }
 
@@ -240,7 +243,7 @@ async fn revoke(
 ) -> Response {
     let SessionForm { caller, .. } = match form {
         Ok(form) => form,
-        Err(error) => return state.pages.error(error),
+        Err(error) => return state.pages.error(&error),
     };
     let result = match path_id(&id) {
         Ok(id) => auth::revoke_one(&state, &caller, SessionId(id), &client).await,
@@ -255,8 +258,8 @@ async fn revoke(
             Vec::new(),
         )
         .await
-        .unwrap_or_else(|e| state.pages.error(e)),
-        Err(error) => state.pages.error(error),
+        .unwrap_or_else(|e| state.pages.error(&e)),
+        Err(error) => state.pages.error(&error),
     }
 }
 

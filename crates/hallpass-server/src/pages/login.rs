@@ -72,13 +72,14 @@ async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
         return Redirect::to("/account").into_response();
     }
     page(&state, &headers, axum::http::StatusCode::OK, None, None)
-        .unwrap_or_else(|e| state.pages.error(e))
+        .unwrap_or_else(|e| state.pages.error(&e))
 }
 
 #[derive(Deserialize)]
 pub(super) struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
     csrf_token: String,
 }
 
@@ -96,7 +97,7 @@ async fn submit(
 ) -> Response {
     let form = match form {
         Ok(PresessionForm(form)) => form,
-        Err(error) => return state.pages.error(error),
+        Err(error) => return state.pages.error(&error),
     };
     let previous = resolve(&state, &headers)
         .await
@@ -133,8 +134,8 @@ async fn submit(
                 Some(&form.username),
                 Some(error.to_string()),
             )
-            .unwrap_or_else(|e| state.pages.error(e))
+            .unwrap_or_else(|e| state.pages.error(&e))
         }
-        Err(error) => state.pages.error(error),
+        Err(error) => state.pages.error(&error),
     }
 }

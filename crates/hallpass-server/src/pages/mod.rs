@@ -76,12 +76,12 @@ impl Pages {
 
     /// An error as a page: an expired session goes back to the login form, anything else
     /// gets the error card with the status the API would have answered.
-    pub fn error(&self, error: ApiError) -> Response {
+    pub fn error(&self, error: &ApiError) -> Response {
         let (status, _) = error.status_and_code();
         if status == StatusCode::UNAUTHORIZED {
             return Redirect::to("/login").into_response();
         }
-        let message = match &error {
+        let message = match error {
             ApiError::Internal(cause) => {
                 tracing::error!(error = ?cause, "page failed");
                 "Something went wrong on our side. Please try again.".to_owned()

@@ -31,7 +31,7 @@ fn page(
     headers: &HeaderMap,
     status: StatusCode,
     form: Option<&SignupForm>,
-    errors: Vec<FieldError>,
+    errors: &[FieldError],
 ) -> Result<Response, ApiError> {
     let (nonce, set_cookie) = presession(state, headers)?;
     let html = state.pages.render(
@@ -41,7 +41,7 @@ fn page(
             csrf_token => state.keys.csrf.presession_token(&nonce),
             username => form.map(|f| f.username.as_str()),
             email => form.map(|f| f.email.as_str()).filter(|e| !e.is_empty()),
-            errors => minijinja::value::Serde(&errors),
+            errors => minijinja::value::Serde(errors),
         },
     )?;
     let mut response = (status, html).into_response();
@@ -52,8 +52,7 @@ fn page(
 }
 
 async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    page(&state, &headers, StatusCode::OK, None, Vec::new())
-        .unwrap_or_else(|e| state.pages.error(e))
+    page(&state, &headers, StatusCode::OK, None, &[]).unwrap_or_else(|e| state.pages.error(&e))
 }
 
 #[derive(Deserialize)]
@@ -62,6 +61,7 @@ pub(super) struct SignupForm {
     password: String,
     #[serde(default)]
     email: String,
+    #[serde(default)]
     csrf_token: String,
 }
 
@@ -79,7 +79,7 @@ async fn submit(
 ) -> Response {
     let form = match form {
         Ok(PresessionForm(form)) => form,
-        Err(error) => return state.pages.error(error),
+        Err(error) => return state.pages.error(&error),
     };
     let input = SignupInput {
         username: &form.username,
@@ -105,9 +105,9 @@ async fn submit(
             | ApiError::RateLimited { .. }),
         ) => {
             let (status, _) = error.status_and_code();
-            page(&state, &headers, status, Some(&form), field_errors(&error))
-                .unwrap_or_else(|e| state.pages.error(e))
+            page(&state, &headers, status, Some(&form), &field_errors(&error))
+                .unwrap_or_else(|e| state.pages.error(&e))
         }
-        Err(error) => state.pages.error(error),
+        Err(error) => state.pages.error(&error),
     }
 }

@@ -3,6 +3,11 @@
 //! SQLite always runs. PostgreSQL runs when `HALLPASS_TEST_POSTGRES_URL` is set, each test in a
 //! schema of its own; with `HALLPASS_TEST_REQUIRE_BACKENDS=1` a missing URL fails instead of skipping.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] fns; a test should fail loudly"
+)]
+
 mod harness;
 mod suite;
 

@@ -1,0 +1,21 @@
+//! Integration tests: the real server on an ephemeral port, spoken to over HTTP.
+//! One binary, one module per feature; every test gets a fresh database.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "helpers outside #[test] fns; a test should fail loudly"
+)]
+
+mod admin;
+mod backends;
+mod bad_input;
+mod cli;
+mod csrf;
+mod helpers;
+mod login;
+mod ops;
+mod pages;
+mod password;
+mod sessions;
+mod signup;
