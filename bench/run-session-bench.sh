@@ -8,7 +8,7 @@
 #   bench/run-session-bench.sh --help
 #
 # Environment: HALLPASS_BIN (default target/release/hallpass, relative to the repo root), PORT
-# (18080), ROUNDS (3), DURATION (10s), WARMUP (3s), STORM_USERS (32).
+# (18080), ROUNDS (3), DURATION (10s), WARMUP (3s), STORM_USERS (32), RESULTS_DIR (bench/results).
 set -euo pipefail
 export LC_ALL=C # decimal points and sorting independent of the caller's locale
 
@@ -40,7 +40,7 @@ to_secs() {
 }
 
 # Reads one wrk output (with --latency) and prints one line:
-#   rps p50_ms p99_ms non2xx socket_errors timeouts requests
+#   rps p50_ms p99_ms non2xx socket_errors timeouts requests elapsed_ms
 # Latencies are normalised to milliseconds whatever unit wrk chose (us, ms, s, m, h). Missing
 # values are printed as NA (e.g. wrk died, or finished no request).
 parse_wrk() {
@@ -56,11 +56,11 @@ parse_wrk() {
 		if (u == "h")  return n * 3600000
 		return "NA"
 	}
-	BEGIN { OFMT = "%.4f"; rps = "NA"; p50 = "NA"; p99 = "NA"; non2xx = 0; serr = 0; tmo = 0; reqs = "NA"; dist = 0 }
+	BEGIN { OFMT = "%.4f"; rps = "NA"; p50 = "NA"; p99 = "NA"; non2xx = 0; serr = 0; tmo = 0; reqs = "NA"; elapsed = "NA"; dist = 0 }
 	/^[ \t]*Latency Distribution/      { dist = 1; next }
 	dist && $1 == "50%"                { p50 = to_ms($2) }
 	dist && $1 == "99%"                { p99 = to_ms($2); dist = 0 }
-	/^[ \t]*[0-9]+ requests in /       { reqs = $1 }
+	/^[ \t]*[0-9]+ requests in /       { reqs = $1; e = $4; sub(/,$/, "", e); elapsed = to_ms(e) }
 	/^[ \t]*Non-2xx or 3xx responses:/ { non2xx = $NF + 0 }
 	/^[ \t]*Socket errors:/ {
 		# Socket errors: connect 0, read 0, write 0, timeout 0
@@ -71,7 +71,7 @@ parse_wrk() {
 		}
 	}
 	/^Requests\/sec:/                  { rps = $2 + 0 }
-	END { print rps, p50, p99, non2xx, serr, tmo, reqs }
+	END { print rps, p50, p99, non2xx, serr, tmo, reqs, elapsed }
 	' "$1"
 }
 
@@ -99,13 +99,13 @@ if [[ ${1:-} == --parse-wrk ]]; then
 	f=$2
 	[[ $f == /* ]] || f=$CALLER_DIR/$f
 	[[ -r $f ]] || die "cannot read $2"
-	echo "rps p50_ms p99_ms non2xx socket_errors timeouts requests"
+	echo "rps p50_ms p99_ms non2xx socket_errors timeouts requests elapsed_ms"
 	parse_wrk "$f"
 	parse_status_counts "$f" | sed 's/^/status /'
 	exit 0
 fi
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
-	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,11p' "$SCRIPT_DIR/${BASH_SOURCE[0]##*/}" | sed 's/^# \{0,1\}//'
 	exit 0
 fi
 [[ $# -eq 0 ]] || die "unexpected arguments: $* (settings come from the environment; see --help)"
@@ -153,7 +153,8 @@ BIN=$(cd -- "$(dirname -- "$HALLPASS_BIN")" && pwd)/$(basename -- "$HALLPASS_BIN
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 STARTED_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-RESULTS_DIR="$SCRIPT_DIR/results"
+RESULTS_DIR=${RESULTS_DIR:-$SCRIPT_DIR/results}
+[[ $RESULTS_DIR == /* ]] || RESULTS_DIR=$REPO_ROOT/$RESULTS_DIR
 RESULT_MD="$RESULTS_DIR/session-$STAMP.md"
 RAW_DIR="$RESULTS_DIR/raw/session-$STAMP" # git-ignored: raw wrk outputs and the server log
 mkdir -p "$RAW_DIR"
@@ -234,7 +235,8 @@ SERVER_CMD_SHOWN="$HALLPASS_BIN serve --config \$TMP/bench.toml --listen $HOST:$
 
 LOAD_START=$(uptime | sed 's/.*load average: //')
 log "starting $HALLPASS_BIN in $TMP on $BASE"
-(cd "$TMP" && exec "$BIN" "${SERVER_ARGS[@]}") >"$TMP/server.log" 2>&1 &
+# HALLPASS_BIN is the script's setting, not the server's (which warns about unknown HALLPASS_* names).
+(cd "$TMP" && exec env -u HALLPASS_BIN "$BIN" "${SERVER_ARGS[@]}") >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 
 deadline=$((SECONDS + 30))
@@ -351,7 +353,7 @@ bench_endpoint() {
 	run_wrk "$RAW_DIR/r$round-$name.txt" "$DUR_S" \
 		-t"$MAIN_THREADS" -c"$MAIN_CONNS" -d"${DUR_S}s" --latency "${args[@]+"${args[@]}"}" "$url"
 	t1=$(cpu_ticks)
-	read -r R_rps R_p50 R_p99 R_non2xx R_serr R_tmo R_reqs < <(parse_wrk "$RAW_DIR/r$round-$name.txt")
+	read -r R_rps R_p50 R_p99 R_non2xx R_serr R_tmo R_reqs _ < <(parse_wrk "$RAW_DIR/r$round-$name.txt")
 	R_cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$R_reqs" \
 		'BEGIN { if (n == "NA" || n == 0) print "NA"; else printf "%.1f\n", d / hz * 1e6 / n }')
 	log "  $name: $(fmt_rps "$R_rps") req/s, p50 $(fmt_ms "$R_p50"), p99 $(fmt_ms "$R_p99"), non-2xx $R_non2xx"
@@ -397,7 +399,7 @@ me_args=(-t"$ME_THREADS" -c"$ME_CONNS" -d"${DUR_S}s" --latency -H "Cookie: hallp
 
 log "storm: /v1/me alone ${DUR_S}s"
 run_wrk "$RAW_DIR/storm-me-alone.txt" "$DUR_S" "${me_args[@]}"
-read -r A_rps A_p50 A_p99 A_non2xx A_serr A_tmo _ < <(parse_wrk "$RAW_DIR/storm-me-alone.txt")
+read -r A_rps A_p50 A_p99 A_non2xx A_serr A_tmo _ _ < <(parse_wrk "$RAW_DIR/storm-me-alone.txt")
 
 RSS_BEFORE_STORM=$(vm_kib VmRSS)
 HWM_RESET=no
@@ -407,7 +409,9 @@ if { echo 5 >"/proc/$SERVER_PID/clear_refs"; } 2>/dev/null; then HWM_RESET=yes; 
 : >"$TMP/sampling"
 (
 	while [[ -e $TMP/sampling ]]; do
-		awk '$1 == "VmRSS:" { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null || true
+		while read -r key kib _; do
+			[[ $key == VmRSS: ]] && echo "$kib"
+		done <"/proc/$SERVER_PID/status" 2>/dev/null || true
 		sleep 0.2
 	done
 ) >"$RAW_DIR/storm-rss-kib.txt" &
@@ -434,8 +438,8 @@ HWM_END=$(vm_kib VmHWM)
 RSS_END=$(vm_kib VmRSS)
 LOAD_END=$(uptime | sed 's/.*load average: //')
 
-read -r U_rps U_p50 U_p99 U_non2xx U_serr U_tmo _ < <(parse_wrk "$RAW_DIR/storm-me-under.txt")
-read -r L_rps L_p50 L_p99 _ L_serr L_tmo _ < <(parse_wrk "$RAW_DIR/storm-login.txt")
+read -r U_rps U_p50 U_p99 U_non2xx U_serr U_tmo _ _ < <(parse_wrk "$RAW_DIR/storm-me-under.txt")
+read -r L_rps L_p50 L_p99 _ L_serr L_tmo _ L_elapsed < <(parse_wrk "$RAW_DIR/storm-login.txt")
 log "  /v1/me alone p99 $(fmt_ms "$A_p99"), during the storm p99 $(fmt_ms "$U_p99"); logins $(fmt_rps "$L_rps") req/s"
 RSS_SAMPLES=$(grep -c . "$RAW_DIR/storm-rss-kib.txt" || true)
 RSS_PEAK=$(sort -n "$RAW_DIR/storm-rss-kib.txt" | tail -n 1)
@@ -448,6 +452,7 @@ while read -r c n; do
 	ST_TOTAL=$((ST_TOTAL + n))
 done < <(parse_status_counts "$RAW_DIR/storm-login.txt")
 S200=${ST[200]:-0} S503=${ST[503]:-0} S429=${ST[429]:-0}
+S200_RATE=$(awk -v n="$S200" -v ms="$L_elapsed" 'BEGIN { if (ms == "NA" || ms == 0) print "NA"; else print n / (ms / 1000) }')
 OTHER=""
 for c in $(printf '%s\n' "${!ST[@]}" | sort -n); do
 	case $c in 200 | 503 | 429) ;; *) OTHER+="${OTHER:+, }$c: ${ST[$c]}" ;; esac
@@ -509,9 +514,9 @@ POST /v1/login (JSON, users storm0..storm$((STORM_USERS - 1)) round robin, ${STO
 | during login storm | $(fmt_rps "$U_rps") | $(fmt_ms "$U_p50") | $(fmt_ms "$U_p99") | $U_non2xx | $U_serr / $U_tmo |
 | storm ÷ alone | $(fmt_ratio "$U_rps" "$A_rps") | $(fmt_ratio "$U_p50" "$A_p50") | $(fmt_ratio "$U_p99" "$A_p99") | | |
 
-| POST /v1/login | req/s | p50 | p99 | 200 | 503 overloaded | 429 rate limited | other | socket errors / timeouts |
-|---|---|---|---|---|---|---|---|---|
-| storm, $STORM_CONNS connections | $(fmt_rps "$L_rps") | $(fmt_ms "$L_p50") | $(fmt_ms "$L_p99") | $S200 | $S503 | $S429 | $OTHER | $L_serr / $L_tmo |
+| POST /v1/login | req/s (all answers) | 200 per s | p50 | p99 | 200 | 503 overloaded | 429 rate limited | other | socket errors / timeouts |
+|---|---|---|---|---|---|---|---|---|---|
+| storm, $STORM_CONNS connections | $(fmt_rps "$L_rps") | $(fmt_rps "$S200_RATE") | $(fmt_ms "$L_p50") | $(fmt_ms "$L_p99") | $S200 | $S503 | $S429 | $OTHER | $L_serr / $L_tmo |
 
 | server memory | |
 |---|---|
@@ -526,7 +531,7 @@ EOF
 		printf '\n## Warnings\n\n'
 		printf -- '- %s\n' "${WARNINGS[@]}"
 	fi
-	printf '\nRaw wrk outputs and the server log: `bench/results/raw/session-%s/` (not committed).\n' "$STAMP"
+	printf '\nRaw wrk outputs and the server log: `%s/` (not committed).\n' "${RAW_DIR#"$REPO_ROOT"/}"
 }
 
 mkdir -p "$RESULTS_DIR"
