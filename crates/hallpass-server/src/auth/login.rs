@@ -80,6 +80,7 @@ pub async fn login(
                 (Some(_), Verification::Mismatch) => "wrong password".to_owned(),
                 (Some(_), Verification::Match { .. }) => "account disabled".to_owned(),
             });
+            tracing::info!(ip = %client.ip, reason = event.detail.as_deref(), "login failed");
             auth::record(state, event).await?;
             return Err(ApiError::InvalidCredentials);
         }
@@ -108,6 +109,7 @@ pub async fn login(
         .await?;
     state.limits.accounts().record_success(&account);
     state.metrics.login(true);
+    tracing::info!(user = %user.id, session = %session.id, ip = %client.ip, "login succeeded");
 
     let mut event = auth::event(state, AuditKind::LoginSucceeded, client);
     event.actor = Some(user.id);

@@ -47,6 +47,7 @@ pub async fn logout(
             .len(),
         LogoutScope::Global => sessions.revoke_user_sessions(user, None, now).await?.len(),
     };
+    tracing::info!(user = %user, session = %caller.session.id, ?scope, revoked, "logout");
     let kind = if scope == LogoutScope::Local {
         AuditKind::Logout
     } else {

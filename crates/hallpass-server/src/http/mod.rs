@@ -59,6 +59,13 @@ pub fn app(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ));
+    // Browsers that reached us over https once must never fall back to http (cookies included).
+    let hsts = state.config.secure_cookies.then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
     Router::new()
         .merge(routes::router())
         .merge(pages::router())
@@ -69,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(layers)
+        .layer(tower::util::option_layer(hsts))
         .with_state(state)
 }
 
