@@ -73,10 +73,8 @@ pub async fn login(
             let mut event = auth::event(state, AuditKind::LoginFailed, client);
             event.subject = user.as_ref().map(|u| u.id);
             event.detail = Some(match (&user, verification) {
-                (None, _) => format!(
-                    "unknown username {:?}",
-                    account.chars().take(64).collect::<String>()
-                ),
+                // Not the name itself: people type passwords into the username field.
+                (None, _) => "unknown username".to_owned(),
                 (Some(_), Verification::Mismatch) => "wrong password".to_owned(),
                 (Some(_), Verification::Match { .. }) => "account disabled".to_owned(),
             });

@@ -263,7 +263,8 @@ async fn the_audit_log_records_logins_logouts_and_admin_actions_without_secrets(
     app.signup("alice").await;
     let alice = app.login("alice").await;
     app.try_login("alice", "the wrong password").await;
-    app.try_login("nobody", "the wrong password").await;
+    app.try_login("correct-horse-typed-as-name", "the wrong password")
+        .await;
     app.write(Method::POST, "/v1/logout", &alice, None).await;
     let id = user_id(&app, "alice").await;
     app.write(
