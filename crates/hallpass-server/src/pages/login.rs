@@ -3,11 +3,10 @@
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
 use crate::{
@@ -15,9 +14,9 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
-        cookies,
         extract::{CsrfForm, PresessionForm, resolve},
     },
+    pages::{logged_in, presession_page},
     state::AppState,
 };
 
@@ -26,53 +25,24 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/login", get(show).post(submit))
 }
 
-/// The pre-session nonce the browser holds, or a new one to set. Returns the nonce and, when
-/// new, the `Set-Cookie` value.
-pub(super) fn presession(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(String, Option<axum::http::HeaderValue>), ApiError> {
-    match cookies::read_presession(headers, &state.config)? {
-        Some(nonce) if !nonce.is_empty() => Ok((nonce, None)),
-        _ => {
-            let nonce = URL_SAFE_NO_PAD.encode(auth::random_bytes::<32>()?);
-            let cookie = cookies::presession_cookie(&state.config, &nonce);
-            Ok((nonce, Some(cookie)))
-        }
-    }
-}
-
 /// Renders the login form, with a pre-session token and an optional message.
 fn page(
     state: &AppState,
     headers: &HeaderMap,
-    status: axum::http::StatusCode,
+    status: StatusCode,
     username: Option<&str>,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
-    let (nonce, set_cookie) = presession(state, headers)?;
-    let html = state.pages.render(
-        "login.html",
-        minijinja::context! {
-            title => "Log in",
-            csrf_token => state.keys.csrf.presession_token(&nonce),
-            username,
-            error,
-        },
-    )?;
-    let mut response = (status, html).into_response();
-    if let Some(cookie) = set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    presession_page(state, headers, status, "login.html", |csrf_token| {
+        minijinja::context! { title => "Log in", csrf_token, username, error }
+    })
 }
 
 async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if matches!(resolve(&state, &headers).await, Ok(Some(_))) {
         return Redirect::to("/account").into_response();
     }
-    page(&state, &headers, axum::http::StatusCode::OK, None, None)
-        .unwrap_or_else(|e| state.pages.error(&e))
+    page(&state, &headers, StatusCode::OK, None, None).unwrap_or_else(|e| state.pages.error(&e))
 }
 
 #[derive(Deserialize)]
@@ -113,14 +83,7 @@ async fn submit(
     )
     .await
     {
-        Ok(outcome) => (
-            [(
-                header::SET_COOKIE,
-                cookies::session_cookie(&state.config, outcome.token.expose()),
-            )],
-            Redirect::to("/account"),
-        )
-            .into_response(),
+        Ok(outcome) => logged_in(&state, &outcome),
         Err(
             error @ (ApiError::InvalidCredentials
             | ApiError::RateLimited { .. }

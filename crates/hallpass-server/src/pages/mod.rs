@@ -17,7 +17,9 @@ use minijinja::Environment;
 use serde::Serialize;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::{error::ApiError, state::AppState};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+use crate::{auth, error::ApiError, http::cookies, state::AppState};
 
 const TEMPLATES: [(&str, &str); 5] = [
     (
@@ -141,6 +143,46 @@ async fn stylesheet() -> impl IntoResponse {
         ],
         STYLESHEET,
     )
+}
+
+/// Renders a login or signup form: `context` gets the pre-session CSRF token bound to the
+/// browser's nonce cookie, which is set here when the browser has none yet.
+fn presession_page(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    status: StatusCode,
+    template: &str,
+    context: impl FnOnce(String) -> minijinja::Value,
+) -> Result<Response, ApiError> {
+    let existing = cookies::read_presession(headers, &state.config)?.filter(|n| !n.is_empty());
+    let (nonce, set_cookie) = match existing {
+        Some(nonce) => (nonce, None),
+        None => {
+            let nonce = URL_SAFE_NO_PAD.encode(auth::random_bytes::<32>()?);
+            let cookie = cookies::presession_cookie(&state.config, &nonce);
+            (nonce, Some(cookie))
+        }
+    };
+    let html = state
+        .pages
+        .render(template, context(state.keys.csrf.presession_token(&nonce)))?;
+    let mut response = (status, html).into_response();
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// After a successful login or signup: the session cookie, and on to the account page.
+fn logged_in(state: &AppState, outcome: &auth::LoginOutcome) -> Response {
+    (
+        [(
+            header::SET_COOKIE,
+            cookies::session_cookie(&state.config, outcome.token.expose()),
+        )],
+        Redirect::to("/account"),
+    )
+        .into_response()
 }
 
 /// Formats a time for people: `2026-11-22 07:13 UTC`.

@@ -3,8 +3,8 @@
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
     routing::get,
 };
 use serde::Deserialize;
@@ -14,10 +14,9 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
-        cookies,
         extract::{CsrfForm, PresessionForm},
     },
-    pages::{FieldError, field_errors, login::presession},
+    pages::{FieldError, field_errors, logged_in, presession_page},
     state::AppState,
 };
 
@@ -33,22 +32,15 @@ fn page(
     form: Option<&SignupForm>,
     errors: &[FieldError],
 ) -> Result<Response, ApiError> {
-    let (nonce, set_cookie) = presession(state, headers)?;
-    let html = state.pages.render(
-        "signup.html",
+    presession_page(state, headers, status, "signup.html", |csrf_token| {
         minijinja::context! {
             title => "Create your account",
-            csrf_token => state.keys.csrf.presession_token(&nonce),
+            csrf_token,
             username => form.map(|f| f.username.as_str()),
             email => form.map(|f| f.email.as_str()).filter(|e| !e.is_empty()),
             errors => minijinja::value::Serde(errors),
-        },
-    )?;
-    let mut response = (status, html).into_response();
-    if let Some(cookie) = set_cookie {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+        }
+    })
 }
 
 async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -91,14 +83,7 @@ async fn submit(
         Err(error) => Err(error),
     };
     match result {
-        Ok(outcome) => (
-            [(
-                header::SET_COOKIE,
-                cookies::session_cookie(&state.config, outcome.token.expose()),
-            )],
-            Redirect::to("/account"),
-        )
-            .into_response(),
+        Ok(outcome) => logged_in(&state, &outcome),
         Err(
             error @ (ApiError::Validation(_)
             | ApiError::UsernameTaken
