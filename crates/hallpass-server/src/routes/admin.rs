@@ -2,7 +2,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     routing::{get, post},
 };
@@ -20,7 +20,7 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
-        extract::{Admin, AppJson},
+        extract::{Admin, AppJson, AppQuery},
     },
     routes::json::{AdminUserJson, path_id},
     state::AppState,
@@ -56,9 +56,8 @@ struct UsersResponse {
 async fn list_users(
     State(state): State<AppState>,
     _admin: Admin,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    AppQuery(query): AppQuery<ListQuery>,
 ) -> Result<Json<UsersResponse>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::InvalidRequest(e.body_text()))?;
     let users = state
         .stores
         .users
@@ -241,9 +240,8 @@ struct AuditResponse {
 async fn audit_log(
     State(state): State<AppState>,
     _admin: Admin,
-    params: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+    AppQuery(params): AppQuery<AuditParams>,
 ) -> Result<Json<AuditResponse>, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::InvalidRequest(e.body_text()))?;
     let kind = params
         .kind
         .map(|k| {

@@ -3,7 +3,7 @@
 mod body;
 mod session;
 
-pub use body::{AppForm, AppJson, OptionalJson};
+pub use body::{AppForm, AppJson, AppQuery, OptionalJson};
 pub use session::{
     Admin, Authenticated, CSRF_HEADER, CsrfForm, PresessionForm, SessionForm, check_origin, resolve,
 };
