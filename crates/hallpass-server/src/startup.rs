@@ -4,7 +4,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use hallpass_core::{clock::Clock, password::PasswordHasher};
-use hallpass_store::Stores;
+use hallpass_store::{SessionCache, Stores};
 use tokio::net::TcpListener;
 
 use crate::{
@@ -34,6 +34,16 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
                 redact_url(&settings.database_url)
             )
         })?;
+    let stores = if settings.session_cache_ttl.std().is_zero() {
+        stores
+    } else {
+        SessionCache::wrap(
+            stores,
+            Arc::clone(&clock),
+            settings.session_cache_ttl.time(),
+            settings.session_cache_capacity,
+        )
+    };
     let secret = secret_key::load_or_generate(&settings.secret_key_path())?;
     let argon2 = settings.argon2;
     let hasher = PasswordHasher::new(argon2.m_cost, argon2.t_cost, argon2.p_cost)

@@ -6,6 +6,7 @@
 //! Both pass the same conformance suite (`tests/store.rs`). Secrets never reach this crate: it
 //! sees SHA-256 of session tokens and argon2 PHC strings of passwords.
 
+mod cache;
 mod error;
 pub mod postgres;
 mod rows;
@@ -14,6 +15,7 @@ mod traits;
 
 use std::sync::Arc;
 
+pub use cache::SessionCache;
 pub use error::StoreError;
 pub use traits::{
     AuditQuery, AuditRecord, AuditStore, HealthCheck, SessionStore, UserQuery, UserStore,

@@ -58,6 +58,12 @@ pub struct Settings {
     /// Proxies whose `X-Forwarded-For` is believed (their own address is never the client's).
     #[serde(deserialize_with = "load::string_or_list")]
     pub trusted_proxies: Vec<String>,
+    /// How long a node may answer for a session from memory before reading it again. Writes made
+    /// through this node invalidate at once; this bounds how late another node's revocation is
+    /// seen. `0` turns the cache off.
+    pub session_cache_ttl: ConfigDuration,
+    /// Sessions held in memory at most.
+    pub session_cache_capacity: usize,
     /// Threads that hash passwords; default the number of cores.
     pub password_hash_threads: Option<usize>,
     /// Hashes that may wait for a thread before new ones are refused with 503.
@@ -153,6 +159,8 @@ impl Default for Settings {
             argon2: Argon2Settings::default(),
             rate_limit: RateLimitSettings::default(),
             trusted_proxies: Vec::new(),
+            session_cache_ttl: ConfigDuration::seconds(5),
+            session_cache_capacity: 100_000,
             password_hash_threads: None,
             password_hash_queue: 64,
             log_format: LogFormat::Text,

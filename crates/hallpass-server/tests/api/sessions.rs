@@ -324,3 +324,38 @@ async fn session_limit_can_reject_new_logins_instead() {
     app.write(Method::POST, "/v1/logout", &first, None).await;
     app.login("alice").await;
 }
+
+/// Two servers on one database, as two nodes would be. A revocation made through one node is
+/// seen by the other once its cached copy is older than `session_cache_ttl` (until the
+/// revocation bus carries it at once); through the node itself it is immediate.
+#[tokio::test]
+async fn another_nodes_revocation_is_seen_within_the_cache_ttl() {
+    let node_a = spawn_app().await;
+    let node_b = crate::helpers::start(
+        node_a.settings.clone(),
+        node_a.clock.clone(),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    node_a.signup("alice").await;
+    let login = node_a.login("alice").await;
+    assert_eq!(
+        node_a.me(&login).await,
+        StatusCode::OK,
+        "node A caches the session"
+    );
+    assert_eq!(node_b.me(&login).await, StatusCode::OK);
+    let response = node_b.write(Method::POST, "/v1/logout", &login, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        node_b.me(&login).await,
+        StatusCode::UNAUTHORIZED,
+        "at once on the node that revoked"
+    );
+    node_a.advance(Duration::seconds(5));
+    assert_eq!(
+        node_a.me(&login).await,
+        StatusCode::UNAUTHORIZED,
+        "within the TTL on the other node"
+    );
+}

@@ -20,6 +20,16 @@ pub(crate) async fn sqlite() -> Backend {
     }
 }
 
+/// The same, behind the session cache (which must not change any observable behaviour).
+pub(crate) async fn sqlite_cached() -> Backend {
+    let Backend { stores, _dir } = sqlite().await;
+    let clock = std::sync::Arc::new(hallpass_core::clock::SystemClock);
+    Backend {
+        stores: hallpass_store::SessionCache::wrap(stores, clock, time::Duration::minutes(1), 4),
+        _dir,
+    }
+}
+
 /// A migrated PostgreSQL schema of this test's own, or `None` when no server is configured.
 pub(crate) async fn postgres() -> Option<Backend> {
     let Ok(url) = std::env::var("HALLPASS_TEST_POSTGRES_URL") else {

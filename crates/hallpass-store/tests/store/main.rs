@@ -1,6 +1,6 @@
 //! The store conformance suite: one set of behaviours, instantiated for every backend.
 //!
-//! SQLite always runs. PostgreSQL runs when `HALLPASS_TEST_POSTGRES_URL` is set, each test in a
+//! SQLite always runs, bare and behind the per-node session cache. PostgreSQL runs when `HALLPASS_TEST_POSTGRES_URL` is set, each test in a
 //! schema of its own; with `HALLPASS_TEST_REQUIRE_BACKENDS=1` a missing URL fails instead of skipping.
 
 #![expect(
@@ -18,6 +18,15 @@ macro_rules! store_suite {
                 #[tokio::test]
                 async fn $test() {
                     let backend = crate::harness::sqlite().await;
+                    crate::suite::$test(&backend.stores).await;
+                }
+            )*
+        }
+        mod sqlite_behind_session_cache {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let backend = crate::harness::sqlite_cached().await;
                     crate::suite::$test(&backend.stores).await;
                 }
             )*
@@ -53,4 +62,5 @@ store_suite!(
     live_sessions_are_counted_and_dead_ones_purged,
     audit_log_filters_and_pages,
     ping_answers,
+    lookups_see_every_earlier_write,
 );

@@ -586,3 +586,92 @@ pub(crate) async fn audit_log_filters_and_pages(stores: &Stores) {
 pub(crate) async fn ping_answers(stores: &Stores) {
     stores.health.ping().await.unwrap();
 }
+
+/// What a lookup returns reflects every write made before it, even right after the same session
+/// was looked up (a node's cache must never answer with what a write already changed).
+pub(crate) async fn lookups_see_every_earlier_write(stores: &Stores) {
+    let id = user(stores, "uma").await;
+    let lookup = |token: SessionToken| {
+        let stores = stores.clone();
+        async move {
+            stores
+                .sessions
+                .session_by_token_hash(&token.hash())
+                .await
+                .unwrap()
+        }
+    };
+    let (a, token_a) = new_session(id, T0);
+    stores.sessions.create_session(&a, None, T0).await.unwrap();
+    assert!(lookup(token_a.clone()).await.is_some());
+    stores
+        .sessions
+        .touch_session(a.id, T0 + Duration::minutes(3))
+        .await
+        .unwrap();
+    let (seen, _) = lookup(token_a.clone()).await.unwrap();
+    assert_eq!(seen.last_seen_at, T0 + Duration::minutes(3));
+    let update = UserUpdate {
+        roles: Some(vec![Role::admin()]),
+        disabled: None,
+    };
+    stores.users.update_user(id, &update).await.unwrap();
+    assert_eq!(
+        lookup(token_a.clone()).await.unwrap().1.roles,
+        vec![Role::admin()]
+    );
+    stores.sessions.revoke_session(id, a.id, T0).await.unwrap();
+    assert!(lookup(token_a).await.unwrap().0.revoked_at.is_some());
+
+    let (b, token_b) = new_session(id, T0);
+    stores.sessions.create_session(&b, None, T0).await.unwrap();
+    assert!(
+        lookup(token_b.clone())
+            .await
+            .unwrap()
+            .0
+            .revoked_at
+            .is_none()
+    );
+    stores
+        .sessions
+        .revoke_user_sessions(id, None, T0)
+        .await
+        .unwrap();
+    assert!(lookup(token_b).await.unwrap().0.revoked_at.is_some());
+
+    let (c, token_c) = new_session(id, T0);
+    stores.sessions.create_session(&c, None, T0).await.unwrap();
+    assert!(!lookup(token_c.clone()).await.unwrap().1.disabled);
+    let update = UserUpdate {
+        roles: None,
+        disabled: Some(true),
+    };
+    stores.users.update_user(id, &update).await.unwrap();
+    assert!(lookup(token_c.clone()).await.unwrap().1.disabled);
+    stores.users.delete_user(id).await.unwrap();
+    assert!(lookup(token_c).await.is_none());
+
+    let limited = user(stores, "victor").await;
+    let limit = Some(SessionLimit {
+        max: 1,
+        policy: LimitPolicy::EvictOldest,
+    });
+    let (d, token_d) = new_session(limited, T0);
+    stores
+        .sessions
+        .create_session(&d, limit, T0 - Duration::hours(2))
+        .await
+        .unwrap();
+    assert!(lookup(token_d.clone()).await.is_some());
+    let (e, _) = new_session(limited, T0 + Duration::seconds(1));
+    stores
+        .sessions
+        .create_session(&e, limit, T0 - Duration::hours(2))
+        .await
+        .unwrap();
+    assert!(
+        lookup(token_d).await.unwrap().0.revoked_at.is_some(),
+        "evicted by the limit"
+    );
+}

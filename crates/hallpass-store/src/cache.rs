@@ -1,0 +1,314 @@
+//! A per-node cache of live sessions, so a steady-state cookie request makes no database round
+//! trip (DESIGN §1). It wraps the real stores: every write that can end a session or change its
+//! user goes through the wrapper and drops the affected entries, so on one node a revocation,
+//! a disabled account or a new role takes effect at once. Entries also expire after `max_age`,
+//! which bounds how long a revocation made by *another* node can go unseen.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, RwLock},
+};
+
+use async_trait::async_trait;
+use hallpass_core::{
+    clock::Clock,
+    password::PasswordHash,
+    session::{Session, SessionId, SessionLimit, TokenHash},
+    user::{NewUser, User, UserId, Username},
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::{SessionStore, StoreError, Stores, UserQuery, UserStore, UserUpdate};
+
+#[derive(Clone)]
+struct Entry {
+    session: Session,
+    user: User,
+    loaded_at: OffsetDateTime,
+}
+
+#[derive(Default)]
+struct Index {
+    /// Bumped by every invalidation. A miss records it before reading the database and caches
+    /// its result only if it has not moved, so a revocation that lands between the read and the
+    /// insert cannot be papered over by the stale row.
+    generation: u64,
+    by_hash: HashMap<[u8; 32], Entry>,
+    by_session: HashMap<SessionId, [u8; 32]>,
+    by_user: HashMap<UserId, HashSet<[u8; 32]>>,
+}
+
+impl Index {
+    fn insert(&mut self, hash: [u8; 32], entry: Entry) {
+        self.by_session.insert(entry.session.id, hash);
+        self.by_user.entry(entry.user.id).or_default().insert(hash);
+        self.by_hash.insert(hash, entry);
+    }
+
+    /// Drops an entry without counting it as an invalidation (replacement, capacity eviction).
+    fn detach(&mut self, hash: &[u8; 32]) {
+        if let Some(entry) = self.by_hash.remove(hash) {
+            self.by_session.remove(&entry.session.id);
+            if let Some(hashes) = self.by_user.get_mut(&entry.user.id) {
+                hashes.remove(hash);
+                if hashes.is_empty() {
+                    self.by_user.remove(&entry.user.id);
+                }
+            }
+        }
+    }
+
+    fn remove_session(&mut self, id: SessionId) {
+        self.generation += 1;
+        if let Some(hash) = self.by_session.get(&id).copied() {
+            self.detach(&hash);
+        }
+    }
+
+    fn remove_user(&mut self, user: UserId) {
+        self.generation += 1;
+        for hash in self.by_user.remove(&user).unwrap_or_default() {
+            if let Some(entry) = self.by_hash.remove(&hash) {
+                self.by_session.remove(&entry.session.id);
+            }
+        }
+    }
+}
+
+/// The session cache: sizes and the clock it ages entries by.
+pub struct SessionCache {
+    inner: Stores,
+    clock: Arc<dyn Clock>,
+    max_age: Duration,
+    capacity: usize,
+    index: RwLock<Index>,
+}
+
+impl SessionCache {
+    /// Wraps `inner`'s users and sessions; audit and health pass straight through.
+    pub fn wrap(
+        inner: Stores,
+        clock: Arc<dyn Clock>,
+        max_age: Duration,
+        capacity: usize,
+    ) -> Stores {
+        let cache = Arc::new(Self {
+            inner: inner.clone(),
+            clock,
+            max_age,
+            capacity: capacity.max(1),
+            index: RwLock::new(Index::default()),
+        });
+        Stores {
+            users: cache.clone(),
+            sessions: cache,
+            audit: inner.audit,
+            health: inner.health,
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn forget_user(&self, user: UserId) {
+        self.write().remove_user(user);
+    }
+
+    /// How many sessions are held.
+    pub fn len(&self) -> usize {
+        self.read().by_hash.len()
+    }
+
+    /// Whether no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl SessionStore for SessionCache {
+    async fn create_session(
+        &self,
+        session: &Session,
+        limit: Option<SessionLimit>,
+        idle_cutoff: OffsetDateTime,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let evicted = self
+            .inner
+            .sessions
+            .create_session(session, limit, idle_cutoff)
+            .await?;
+        if !evicted.is_empty() {
+            let mut index = self.write();
+            for id in &evicted {
+                index.remove_session(*id);
+            }
+        }
+        Ok(evicted)
+    }
+
+    async fn session_by_token_hash(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(Session, User)>, StoreError> {
+        let now = self.clock.now();
+        let generation = {
+            let index = self.read();
+            if let Some(entry) = index.by_hash.get(&hash.0)
+                && now - entry.loaded_at < self.max_age
+            {
+                return Ok(Some((entry.session.clone(), entry.user.clone())));
+            }
+            index.generation
+        };
+        let found = self.inner.sessions.session_by_token_hash(hash).await?;
+        let mut index = self.write();
+        if let Some((session, user)) = &found
+            && index.generation == generation
+            && session.revoked_at.is_none()
+            && !user.disabled
+            && self.max_age > Duration::ZERO
+        {
+            index.detach(&hash.0);
+            if index.by_hash.len() >= self.capacity {
+                // Full: drop an arbitrary entry; it is reloaded on its next use.
+                if let Some(victim) = index.by_hash.keys().next().copied() {
+                    index.detach(&victim);
+                }
+            }
+            let entry = Entry {
+                session: session.clone(),
+                user: user.clone(),
+                loaded_at: now,
+            };
+            index.insert(hash.0, entry);
+        } else {
+            index.detach(&hash.0);
+        }
+        Ok(found)
+    }
+
+    async fn touch_session(
+        &self,
+        id: SessionId,
+        seen_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.inner.sessions.touch_session(id, seen_at).await?;
+        let mut index = self.write();
+        if let Some(hash) = index.by_session.get(&id).copied()
+            && let Some(entry) = index.by_hash.get_mut(&hash)
+        {
+            entry.session.last_seen_at = entry.session.last_seen_at.max(seen_at);
+        }
+        Ok(())
+    }
+
+    async fn sessions_of_user(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        self.inner.sessions.sessions_of_user(user, now).await
+    }
+
+    async fn revoke_session(
+        &self,
+        owner: UserId,
+        id: SessionId,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let revoked = self.inner.sessions.revoke_session(owner, id, at).await?;
+        self.write().remove_session(id);
+        Ok(revoked)
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        at: OffsetDateTime,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let revoked = self
+            .inner
+            .sessions
+            .revoke_user_sessions(user, keep, at)
+            .await?;
+        let mut index = self.write();
+        for id in &revoked {
+            index.remove_session(*id);
+        }
+        Ok(revoked)
+    }
+
+    async fn count_live_sessions(
+        &self,
+        now: OffsetDateTime,
+        idle_cutoff: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.inner
+            .sessions
+            .count_live_sessions(now, idle_cutoff)
+            .await
+    }
+
+    async fn purge_sessions(
+        &self,
+        before: OffsetDateTime,
+        idle_cutoff: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.inner
+            .sessions
+            .purge_sessions(before, idle_cutoff)
+            .await
+    }
+}
+
+#[async_trait]
+impl UserStore for SessionCache {
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        self.inner.users.create_user(user).await
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.inner.users.user_by_id(id).await
+    }
+
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        self.inner.users.user_by_username(username).await
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError> {
+        self.inner.users.list_users(query).await
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError> {
+        let done = self.inner.users.set_password_hash(id, hash).await?;
+        self.forget_user(id);
+        Ok(done)
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        update: &UserUpdate,
+    ) -> Result<Option<User>, StoreError> {
+        let user = self.inner.users.update_user(id, update).await?;
+        self.forget_user(id);
+        Ok(user)
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+        let deleted = self.inner.users.delete_user(id).await?;
+        self.forget_user(id);
+        Ok(deleted)
+    }
+}
