@@ -1,0 +1,77 @@
+//! The behaviours every backend must have. Each function gets a fresh, migrated store.
+
+mod audit;
+mod limits;
+mod sessions;
+mod users;
+
+pub(crate) use audit::*;
+pub(crate) use limits::*;
+pub(crate) use sessions::*;
+pub(crate) use users::*;
+
+use hallpass_core::{
+    password::PasswordHash,
+    session::{Session, SessionId, SessionKind, SessionLimit, SessionToken},
+    user::{Email, NewUser, UserId, Username},
+};
+use hallpass_store::Stores;
+use time::{Duration, OffsetDateTime, macros::datetime};
+use uuid::Uuid;
+
+pub(crate) const T0: OffsetDateTime = datetime!(2026-01-01 12:00 UTC);
+
+pub(crate) fn new_user(name: &str) -> NewUser {
+    NewUser {
+        id: UserId(Uuid::new_v4()),
+        username: Username::parse(name).unwrap(),
+        email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
+        roles: vec![],
+        password_hash: PasswordHash::from_phc(format!(
+            "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ${name}"
+        )),
+        created_at: T0,
+    }
+}
+
+pub(crate) fn new_session(user: UserId, at: OffsetDateTime) -> (Session, SessionToken) {
+    let token =
+        SessionToken::from_random(*Uuid::new_v4().as_bytes().repeat(2).first_chunk().unwrap());
+    let session = Session {
+        id: SessionId(Uuid::new_v4()),
+        user_id: user,
+        kind: SessionKind::Cookie,
+        token_hash: token.hash(),
+        created_at: at,
+        last_seen_at: at,
+        absolute_expires_at: at + Duration::days(30),
+        user_agent: Some("suite/1.0".to_owned()),
+        ip: Some("127.0.0.1".to_owned()),
+        revoked_at: None,
+    };
+    (session, token)
+}
+
+pub(crate) async fn user(stores: &Stores, name: &str) -> UserId {
+    stores.users.create_user(&new_user(name)).await.unwrap().id
+}
+
+pub(crate) async fn login(
+    stores: &Stores,
+    user: UserId,
+    at: OffsetDateTime,
+    limit: Option<SessionLimit>,
+) -> Session {
+    let (session, _) = new_session(user, at);
+    stores
+        .sessions
+        .create_session(&session, limit, at - Duration::hours(2))
+        .await
+        .unwrap();
+    session
+}
+
+pub(crate) async fn live_ids(stores: &Stores, user: UserId, now: OffsetDateTime) -> Vec<SessionId> {
+    let sessions = stores.sessions.sessions_of_user(user, now).await.unwrap();
+    sessions.into_iter().map(|s| s.id).collect()
+}
