@@ -10,6 +10,7 @@ pub mod error;
 pub mod password;
 pub mod secret;
 pub mod session;
+pub mod token;
 pub mod user;
 
 pub use error::{CsrfRejection, ValidationError};

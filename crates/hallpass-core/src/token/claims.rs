@@ -1,0 +1,28 @@
+//! The claims of an access token.
+
+use serde::{Deserialize, Serialize};
+
+/// What an access token says (RFC 9068 plus `sid` and `roles`). Times are whole seconds since
+/// the epoch; a number of any other type (a string, a float) is refused when parsing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessClaims {
+    /// Issuer: the public URL.
+    pub iss: String,
+    /// Subject: the user id.
+    pub sub: String,
+    /// Audience.
+    pub aud: String,
+    /// Expiry.
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// Not before.
+    pub nbf: i64,
+    /// Token id.
+    pub jti: String,
+    /// The session the token belongs to.
+    pub sid: String,
+    /// The user's roles when the token was issued.
+    pub roles: Vec<String>,
+}

@@ -1,0 +1,254 @@
+//! Signing keys: generation, the public JWK, and sealing the private half at rest.
+//!
+//! One key has one algorithm, fixed when it is made; verification takes the algorithm from the
+//! key a token's `kid` names, never from the token.
+
+use std::fmt;
+
+use aws_lc_rs::{
+    aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey},
+    rand::SecureRandom,
+    signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+/// The algorithms hallpass signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SigningAlg {
+    /// Ed25519 (the default).
+    EdDSA,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+}
+
+impl SigningAlg {
+    /// The JOSE name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EdDSA => "EdDSA",
+            Self::ES256 => "ES256",
+        }
+    }
+
+    /// Parses a JOSE name (exact case).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "EdDSA" => Some(Self::EdDSA),
+            "ES256" => Some(Self::ES256),
+            _ => None,
+        }
+    }
+
+    /// The jsonwebtoken algorithm.
+    pub fn jose(self) -> Algorithm {
+        match self {
+            Self::EdDSA => Algorithm::EdDSA,
+            Self::ES256 => Algorithm::ES256,
+        }
+    }
+}
+
+/// A key could not be made, opened or used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The cryptographic library refused.
+    #[error("key operation failed: {0}")]
+    Crypto(&'static str),
+    /// A sealed key did not open: wrong secret key, or the stored bytes were altered.
+    #[error("a signing key cannot be decrypted with this secret key")]
+    WrongSecret,
+    /// The stored key names an algorithm this version does not know.
+    #[error("unknown signing algorithm {0:?}")]
+    UnknownAlg(String),
+}
+
+/// A key pair as generated or as stored: the private half as PKCS#8 DER, the public half as a JWK.
+pub struct KeyMaterial {
+    /// Key id.
+    pub kid: String,
+    /// Its one algorithm.
+    pub alg: SigningAlg,
+    /// PKCS#8 DER of the private key.
+    pub private_pkcs8: Zeroizing<Vec<u8>>,
+    /// The public JWK (with `kid`, `alg`, `use`).
+    pub public_jwk: Value,
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyMaterial")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("private_pkcs8", &"[redacted]")
+            .finish()
+    }
+}
+
+impl KeyMaterial {
+    /// A fresh key pair.
+    pub fn generate(
+        alg: SigningAlg,
+        kid: String,
+        rng: &dyn SecureRandom,
+    ) -> Result<Self, KeyError> {
+        let fail = |_| KeyError::Crypto("key generation");
+        let (pkcs8, jwk) = match alg {
+            SigningAlg::EdDSA => {
+                let pkcs8 = Ed25519KeyPair::generate_pkcs8(rng).map_err(fail)?;
+                let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+                    .map_err(|_| KeyError::Crypto("Ed25519 key"))?;
+                let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
+                (
+                    pkcs8.as_ref().to_vec(),
+                    json!({ "kty": "OKP", "crv": "Ed25519", "x": x }),
+                )
+            }
+            SigningAlg::ES256 => {
+                let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, rng)
+                    .map_err(fail)?;
+                let pair =
+                    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+                        .map_err(|_| KeyError::Crypto("P-256 key"))?;
+                // Uncompressed point: 0x04 ‖ x (32) ‖ y (32).
+                let point = pair.public_key().as_ref();
+                let (x, y) = point
+                    .get(1..33)
+                    .zip(point.get(33..65))
+                    .ok_or(KeyError::Crypto("P-256 public key"))?;
+                let jwk = json!({ "kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y) });
+                (pkcs8.as_ref().to_vec(), jwk)
+            }
+        };
+        let mut public_jwk = jwk;
+        public_jwk["kid"] = Value::from(kid.clone());
+        public_jwk["alg"] = Value::from(alg.as_str());
+        public_jwk["use"] = Value::from("sig");
+        Ok(Self {
+            kid,
+            alg,
+            private_pkcs8: Zeroizing::new(pkcs8),
+            public_jwk,
+        })
+    }
+
+    /// Encrypts the private key for storage with AES-256-GCM under `key`, binding it to its kid
+    /// and algorithm (a sealed key moved to another row does not open). Output: nonce ‖ ciphertext.
+    pub fn seal(&self, key: &[u8; 32], rng: &dyn SecureRandom) -> Result<Vec<u8>, KeyError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill(&mut nonce)
+            .map_err(|_| KeyError::Crypto("nonce"))?;
+        let sealing = aead_key(key)?;
+        let mut in_out = self.private_pkcs8.to_vec();
+        sealing
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad(&self.kid, self.alg)),
+                &mut in_out,
+            )
+            .map_err(|_| KeyError::Crypto("seal"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&in_out);
+        Ok(out)
+    }
+
+    /// Opens a stored key.
+    pub fn open(
+        kid: String,
+        alg: SigningAlg,
+        sealed: &[u8],
+        public_jwk: Value,
+        key: &[u8; 32],
+    ) -> Result<Self, KeyError> {
+        let (nonce, ciphertext) = sealed
+            .split_at_checked(NONCE_LEN)
+            .ok_or(KeyError::WrongSecret)?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| KeyError::WrongSecret)?;
+        let mut in_out = Zeroizing::new(ciphertext.to_vec());
+        let plain = aead_key(key)?
+            .open_in_place(nonce, Aad::from(aad(&kid, alg)), &mut in_out)
+            .map_err(|_| KeyError::WrongSecret)?;
+        Ok(Self {
+            private_pkcs8: Zeroizing::new(plain.to_vec()),
+            kid,
+            alg,
+            public_jwk,
+        })
+    }
+}
+
+fn aead_key(key: &[u8; 32]) -> Result<LessSafeKey, KeyError> {
+    UnboundKey::new(&AES_256_GCM, key)
+        .map(LessSafeKey::new)
+        .map_err(|_| KeyError::Crypto("AES key"))
+}
+
+fn aad(kid: &str, alg: SigningAlg) -> Vec<u8> {
+    format!("hallpass signing key\0{kid}\0{}", alg.as_str()).into_bytes()
+}
+
+/// A key ready to sign and verify.
+#[derive(Clone)]
+pub struct SigningKey {
+    /// Key id.
+    pub kid: String,
+    /// Its one algorithm.
+    pub alg: SigningAlg,
+    /// For signing.
+    pub encoding: EncodingKey,
+    /// For verifying.
+    pub decoding: DecodingKey,
+    /// The public JWK.
+    pub public_jwk: Value,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Prepares key material for use.
+    pub fn new(material: &KeyMaterial) -> Result<Self, KeyError> {
+        let field = |name: &str| {
+            material.public_jwk[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or(KeyError::Crypto("public JWK"))
+        };
+        let (encoding, decoding) = match material.alg {
+            SigningAlg::EdDSA => (
+                EncodingKey::from_ed_der(&material.private_pkcs8),
+                DecodingKey::from_ed_components(&field("x")?)
+                    .map_err(|_| KeyError::Crypto("Ed25519 JWK"))?,
+            ),
+            SigningAlg::ES256 => (
+                EncodingKey::from_ec_der(&material.private_pkcs8),
+                DecodingKey::from_ec_components(&field("x")?, &field("y")?)
+                    .map_err(|_| KeyError::Crypto("P-256 JWK"))?,
+            ),
+        };
+        Ok(Self {
+            kid: material.kid.clone(),
+            alg: material.alg,
+            encoding,
+            decoding,
+            public_jwk: material.public_jwk.clone(),
+        })
+    }
+
+    /// Signs `claims` as a compact JWS with header `{alg, kid, typ: "at+jwt"}`.
+    pub fn sign(&self, claims: &super::AccessClaims) -> Result<String, KeyError> {
+        let mut header = jsonwebtoken::Header::new(self.alg.jose());
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("at+jwt".to_owned());
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+            .map_err(|_| KeyError::Crypto("signing"))
+    }
+}
