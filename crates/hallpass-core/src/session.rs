@@ -138,6 +138,17 @@ pub struct Session {
     pub ip: Option<String>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<OffsetDateTime>,
+    /// The refresh-token family of a token session; `None` for cookie sessions.
+    pub refresh: Option<RefreshFamily>,
+}
+
+/// A token session's refresh state: the per-session salt of its tokens and the generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshFamily {
+    /// Random per-session salt, mixed into every token's MAC.
+    pub salt: [u8; 16],
+    /// The current generation and when it became current.
+    pub state: crate::token::RefreshState,
 }
 
 /// Session lifetime rules from the configuration.
@@ -164,8 +175,15 @@ pub enum LimitPolicy {
 
 impl SessionPolicy {
     /// When `session` ends if nothing else happens: the earlier of idle and absolute expiry.
+    /// Token sessions have no idle expiry: their family lives until its absolute end (an app
+    /// closed for a night still refreshes in the morning).
     pub fn expires_at(&self, session: &Session) -> OffsetDateTime {
-        (session.last_seen_at + self.idle_timeout).min(session.absolute_expires_at)
+        match session.kind {
+            SessionKind::Cookie => {
+                (session.last_seen_at + self.idle_timeout).min(session.absolute_expires_at)
+            }
+            SessionKind::Token => session.absolute_expires_at,
+        }
     }
 
     /// Whether `session` still authenticates at `now`.
@@ -228,6 +246,7 @@ mod tests {
             user_agent: None,
             ip: None,
             revoked_at: None,
+            refresh: None,
         }
     }
 

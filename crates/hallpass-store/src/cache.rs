@@ -103,6 +103,7 @@ impl SessionCache {
             users: cache.clone(),
             sessions: cache,
             audit: inner.audit,
+            keys: inner.keys,
             health: inner.health,
         }
     }
@@ -121,6 +122,38 @@ impl SessionCache {
 
     fn forget_user(&self, user: UserId) {
         self.write().remove_user(user);
+    }
+
+    /// Caches a row just read (if live and nothing was invalidated meanwhile), or forgets `hash`.
+    fn remember(
+        &self,
+        generation: u64,
+        hash: [u8; 32],
+        found: Option<&(Session, User)>,
+        now: OffsetDateTime,
+    ) {
+        let mut index = self.write();
+        index.detach(&hash);
+        let Some((session, user)) = found else { return };
+        if index.generation != generation
+            || session.revoked_at.is_some()
+            || user.disabled
+            || self.max_age <= Duration::ZERO
+        {
+            return;
+        }
+        if index.by_hash.len() >= self.capacity {
+            // Full: drop an arbitrary entry; it is reloaded on its next use.
+            if let Some(victim) = index.by_hash.keys().next().copied() {
+                index.detach(&victim);
+            }
+        }
+        let entry = Entry {
+            session: session.clone(),
+            user: user.clone(),
+            loaded_at: now,
+        };
+        index.insert(hash, entry);
     }
 
     /// How many sessions are held.
@@ -163,38 +196,71 @@ impl SessionStore for SessionCache {
         let now = self.clock.now();
         let generation = {
             let index = self.read();
-            if let Some(entry) = index.by_hash.get(&hash.0)
-                && now - entry.loaded_at < self.max_age
+            if let Some(entry) = index
+                .by_hash
+                .get(&hash.0)
+                .filter(|e| now - e.loaded_at < self.max_age)
             {
                 return Ok(Some((entry.session.clone(), entry.user.clone())));
             }
             index.generation
         };
         let found = self.inner.sessions.session_by_token_hash(hash).await?;
-        let mut index = self.write();
-        if let Some((session, user)) = &found
-            && index.generation == generation
-            && session.revoked_at.is_none()
-            && !user.disabled
-            && self.max_age > Duration::ZERO
-        {
-            index.detach(&hash.0);
-            if index.by_hash.len() >= self.capacity {
-                // Full: drop an arbitrary entry; it is reloaded on its next use.
-                if let Some(victim) = index.by_hash.keys().next().copied() {
-                    index.detach(&victim);
-                }
+        self.remember(generation, hash.0, found.as_ref(), now);
+        Ok(found)
+    }
+
+    async fn session_by_id(&self, id: SessionId) -> Result<Option<(Session, User)>, StoreError> {
+        let now = self.clock.now();
+        let (generation, cached_hash) = {
+            let index = self.read();
+            let hash = index.by_session.get(&id).copied();
+            if let Some(entry) = hash
+                .and_then(|h| index.by_hash.get(&h))
+                .filter(|e| now - e.loaded_at < self.max_age)
+            {
+                return Ok(Some((entry.session.clone(), entry.user.clone())));
             }
-            let entry = Entry {
-                session: session.clone(),
-                user: user.clone(),
-                loaded_at: now,
-            };
-            index.insert(hash.0, entry);
-        } else {
-            index.detach(&hash.0);
+            (index.generation, hash)
+        };
+        let found = self.inner.sessions.session_by_id(id).await?;
+        let hash = found.as_ref().map(|(s, _)| s.token_hash.0).or(cached_hash);
+        if let Some(hash) = hash {
+            self.remember(generation, hash, found.as_ref(), now);
         }
         Ok(found)
+    }
+
+    async fn rotate_refresh(
+        &self,
+        id: SessionId,
+        from: u64,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let rotated = self.inner.sessions.rotate_refresh(id, from, at).await?;
+        let mut index = self.write();
+        if let Some(hash) = index.by_session.get(&id).copied() {
+            match index
+                .by_hash
+                .get_mut(&hash)
+                .and_then(|e| e.session.refresh.as_mut())
+            {
+                Some(family) if rotated && family.state.generation == from => {
+                    family.state.generation = from + 1;
+                    family.state.rotated_at = at;
+                }
+                // Someone else moved the family: forget our copy, the next read sees theirs.
+                _ => index.detach(&hash),
+            }
+        }
+        Ok(rotated)
+    }
+
+    async fn revoked_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<(SessionId, UserId, OffsetDateTime)>, StoreError> {
+        self.inner.sessions.revoked_since(since).await
     }
 
     async fn touch_session(

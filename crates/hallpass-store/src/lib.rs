@@ -18,8 +18,8 @@ use std::sync::Arc;
 pub use cache::SessionCache;
 pub use error::StoreError;
 pub use traits::{
-    AuditQuery, AuditRecord, AuditStore, HealthCheck, SessionStore, UserQuery, UserStore,
-    UserUpdate,
+    AuditQuery, AuditRecord, AuditStore, HealthCheck, KeyStore, SessionStore, StoredKey, UserQuery,
+    UserStore, UserUpdate,
 };
 
 /// The stores the server holds, each behind its narrow trait. Cheap to clone.
@@ -31,6 +31,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     /// The audit log.
     pub audit: Arc<dyn AuditStore>,
+    /// Signing keys.
+    pub keys: Arc<dyn KeyStore>,
     /// Readiness probe.
     pub health: Arc<dyn HealthCheck>,
 }
@@ -39,13 +41,14 @@ impl Stores {
     /// All traits served by one backend.
     pub fn from_backend<B>(backend: B) -> Self
     where
-        B: UserStore + SessionStore + AuditStore + HealthCheck + 'static,
+        B: UserStore + SessionStore + AuditStore + KeyStore + HealthCheck + 'static,
     {
         let backend = Arc::new(backend);
         Self {
             users: backend.clone(),
             sessions: backend.clone(),
             audit: backend.clone(),
+            keys: backend.clone(),
             health: backend,
         }
     }

@@ -4,13 +4,14 @@ use hallpass_core::{
     audit::{AuditEvent, AuditKind},
     clock::from_micros,
     password::PasswordHash,
-    session::{Session, SessionId, SessionKind, TokenHash},
+    session::{RefreshFamily, Session, SessionId, SessionKind, TokenHash},
+    token::RefreshState,
     user::{Email, Role, User, UserId},
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
 
-use crate::{AuditRecord, StoreError};
+use crate::{AuditRecord, StoreError, StoredKey};
 
 /// Roles are stored as one comma-separated text column; role names cannot contain commas.
 pub(crate) fn roles_to_text(roles: &[Role]) -> String {
@@ -43,7 +44,7 @@ pub(crate) use user_columns;
 macro_rules! session_columns {
     () => {
         "s.id, s.user_id, s.kind, s.token_hash, s.created_at, s.last_seen_at, s.absolute_expires_at, \
-         s.user_agent, s.ip, s.revoked_at"
+         s.user_agent, s.ip, s.revoked_at, s.refresh_salt, s.refresh_generation, s.refresh_rotated_at"
     };
 }
 pub(crate) use session_columns;
@@ -82,8 +83,25 @@ where
     i64: Decode<'r, R::Database> + Type<R::Database>,
     Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
     Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
 {
     let kind: String = row.try_get("kind")?;
+    let refresh = match row.try_get::<Option<Vec<u8>>, _>("refresh_salt")? {
+        None => None,
+        Some(salt) => Some(RefreshFamily {
+            salt: salt
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("refresh salt is not 16 bytes".to_owned()))?,
+            state: RefreshState {
+                generation: u64::try_from(row.try_get::<i64, _>("refresh_generation")?)
+                    .map_err(|_| StoreError::Corrupt("negative refresh generation".to_owned()))?,
+                rotated_at: from_micros(
+                    row.try_get::<Option<i64>, _>("refresh_rotated_at")?
+                        .unwrap_or_default(),
+                ),
+            },
+        }),
+    };
     Ok(Session {
         id: SessionId(row.try_get("id")?),
         user_id: UserId(row.try_get("user_id")?),
@@ -98,6 +116,7 @@ where
         revoked_at: row
             .try_get::<Option<i64>, _>("revoked_at")?
             .map(from_micros),
+        refresh,
     })
 }
 
@@ -123,5 +142,27 @@ where
             ip: row.try_get("ip")?,
             detail: row.try_get("detail")?,
         },
+    })
+}
+
+pub(crate) fn stored_key<'r, R>(row: &'r R) -> Result<StoredKey, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(StoredKey {
+        kid: row.try_get("kid")?,
+        alg: row.try_get("alg")?,
+        sealed_private: row.try_get("sealed_private")?,
+        public_jwk: row.try_get("public_jwk")?,
+        created_at: from_micros(row.try_get("created_at")?),
+        activates_at: from_micros(row.try_get("activates_at")?),
+        retires_at: row
+            .try_get::<Option<i64>, _>("retires_at")?
+            .map(from_micros),
     })
 }

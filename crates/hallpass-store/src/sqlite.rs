@@ -5,7 +5,7 @@ use std::{str::FromStr, time::Duration};
 use async_trait::async_trait;
 use hallpass_core::{
     audit::AuditEvent,
-    clock::to_micros,
+    clock::{from_micros, to_micros},
     password::PasswordHash,
     session::{LimitPolicy, Session, SessionId, SessionLimit, TokenHash},
     user::{NewUser, User, UserId, Username},
@@ -18,8 +18,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    AuditQuery, AuditRecord, AuditStore, HealthCheck, SessionStore, StoreError, UserQuery,
-    UserStore, UserUpdate,
+    AuditQuery, AuditRecord, AuditStore, HealthCheck, KeyStore, SessionStore, StoreError,
+    StoredKey, UserQuery, UserStore, UserUpdate,
     rows::{self, roles_to_text, session_columns, user_columns},
 };
 
@@ -165,7 +165,7 @@ impl SessionStore for SqliteStore {
         if let Some(limit) = limit {
             let live: Vec<Uuid> = sqlx::query_scalar(
                 "SELECT id FROM sessions
-                 WHERE user_id = ? AND revoked_at IS NULL AND absolute_expires_at > ? AND last_seen_at > ?
+                 WHERE user_id = ? AND revoked_at IS NULL AND absolute_expires_at > ? AND (kind = 'token' OR last_seen_at > ?)
                  ORDER BY created_at, id",
             )
             .bind(session.user_id.0)
@@ -189,8 +189,9 @@ impl SessionStore for SqliteStore {
             }
         }
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, kind, token_hash, created_at, last_seen_at, absolute_expires_at, user_agent, ip)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id, user_id, kind, token_hash, created_at, last_seen_at, absolute_expires_at, user_agent, ip,
+                                   refresh_salt, refresh_generation, refresh_rotated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(session.id.0)
         .bind(session.user_id.0)
@@ -201,6 +202,9 @@ impl SessionStore for SqliteStore {
         .bind(to_micros(session.absolute_expires_at))
         .bind(session.user_agent.as_deref())
         .bind(session.ip.as_deref())
+        .bind(session.refresh.as_ref().map(|r| r.salt.to_vec()))
+        .bind(session.refresh.as_ref().map_or(0, |r| i64::try_from(r.state.generation).unwrap_or(i64::MAX)))
+        .bind(session.refresh.as_ref().map(|r| to_micros(r.state.rotated_at)))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -296,6 +300,57 @@ impl SessionStore for SqliteStore {
         Ok(ids.into_iter().map(SessionId).collect())
     }
 
+    async fn session_by_id(&self, id: SessionId) -> Result<Option<(Session, User)>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            session_columns!(),
+            ", ",
+            user_columns!(),
+            " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?"
+        );
+        let row = sqlx::query(sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((rows::session(&row)?, rows::user(&row)?)))
+            .transpose()
+    }
+
+    async fn rotate_refresh(
+        &self,
+        id: SessionId,
+        from: u64,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let from = i64::try_from(from)
+            .map_err(|_| StoreError::Corrupt("refresh generation overflow".to_owned()))?;
+        let done = sqlx::query(
+            "UPDATE sessions SET refresh_generation = refresh_generation + 1, refresh_rotated_at = ?
+             WHERE id = ? AND refresh_generation = ? AND revoked_at IS NULL AND refresh_salt IS NOT NULL",
+        )
+        .bind(to_micros(at))
+        .bind(id.0)
+        .bind(from)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoked_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<(SessionId, UserId, OffsetDateTime)>, StoreError> {
+        let rows: Vec<(Uuid, Uuid, i64)> =
+            sqlx::query_as("SELECT id, user_id, revoked_at FROM sessions WHERE revoked_at > ?")
+                .bind(to_micros(since))
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, user, at)| (SessionId(id), UserId(user), from_micros(at)))
+            .collect())
+    }
+
     async fn count_live_sessions(
         &self,
         now: OffsetDateTime,
@@ -303,7 +358,7 @@ impl SessionStore for SqliteStore {
     ) -> Result<u64, StoreError> {
         let count: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM sessions
-             WHERE revoked_at IS NULL AND absolute_expires_at > ? AND last_seen_at > ?",
+             WHERE revoked_at IS NULL AND absolute_expires_at > ? AND (kind = 'token' OR last_seen_at > ?)",
         )
         .bind(to_micros(now))
         .bind(to_micros(idle_cutoff))
@@ -318,7 +373,8 @@ impl SessionStore for SqliteStore {
         idle_cutoff: OffsetDateTime,
     ) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "DELETE FROM sessions WHERE revoked_at < ?1 OR absolute_expires_at < ?1 OR last_seen_at < ?2",
+            "DELETE FROM sessions
+             WHERE revoked_at < ?1 OR absolute_expires_at < ?1 OR (kind = 'cookie' AND last_seen_at < ?2)",
         )
         .bind(to_micros(before))
         .bind(to_micros(idle_cutoff))
@@ -359,6 +415,49 @@ impl AuditStore for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::audit).collect()
+    }
+}
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn insert_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING",
+        )
+        .bind(&key.kid)
+        .bind(&key.alg)
+        .bind(&key.sealed_private)
+        .bind(&key.public_jwk)
+        .bind(to_micros(key.created_at))
+        .bind(to_micros(key.activates_at))
+        .bind(key.retires_at.map(to_micros))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<StoredKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at FROM signing_keys
+             WHERE retires_at IS NULL OR retires_at > ? ORDER BY created_at, kid",
+        )
+        .bind(to_micros(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::stored_key).collect()
+    }
+
+    async fn retire_signing_key(&self, kid: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE signing_keys SET retires_at = ? WHERE kid = ? AND (retires_at IS NULL OR retires_at > ?)",
+        )
+        .bind(to_micros(at))
+        .bind(kid)
+        .bind(to_micros(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }
 

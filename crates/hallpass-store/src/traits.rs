@@ -95,6 +95,23 @@ pub trait SessionStore: Send + Sync {
         keep: Option<SessionId>,
         at: OffsetDateTime,
     ) -> Result<Vec<SessionId>, StoreError>;
+    /// The session with this id, revoked or not, with its user.
+    async fn session_by_id(&self, id: SessionId) -> Result<Option<(Session, User)>, StoreError>;
+    /// Compare-and-set on a token session's refresh generation: `from → from + 1` with
+    /// `rotated_at = at`, only if the generation is still `from` and the session is not revoked.
+    /// One conditional update, no read-then-write, so concurrent refreshes cannot both win.
+    async fn rotate_refresh(
+        &self,
+        id: SessionId,
+        from: u64,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Sessions revoked after `since`, with their users and revocation times (to rebuild a
+    /// node's revoked set at start).
+    async fn revoked_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<(SessionId, UserId, OffsetDateTime)>, StoreError>;
     /// How many sessions are live at `now` across all users (for metrics).
     async fn count_live_sessions(
         &self,
@@ -138,6 +155,47 @@ pub trait AuditStore: Send + Sync {
     async fn append(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// Reads events, newest first.
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError>;
+}
+
+/// A signing key as stored: the private half sealed under the server secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// Key id.
+    pub kid: String,
+    /// JOSE algorithm name.
+    pub alg: String,
+    /// nonce ‖ AES-256-GCM ciphertext of the PKCS#8 private key.
+    pub sealed_private: Vec<u8>,
+    /// The public JWK, as JSON text.
+    pub public_jwk: String,
+    /// When it was made (and first published).
+    pub created_at: OffsetDateTime,
+    /// From when it signs.
+    pub activates_at: OffsetDateTime,
+    /// From when it is no longer published or accepted, once set.
+    pub retires_at: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("activates_at", &self.activates_at)
+            .field("retires_at", &self.retires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Access-token signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Adds a key; false if the kid exists.
+    async fn insert_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError>;
+    /// Every key not retired before `now`, oldest first.
+    async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<StoredKey>, StoreError>;
+    /// Sets when a key retires (unless it already retires earlier).
+    async fn retire_signing_key(&self, kid: &str, at: OffsetDateTime) -> Result<(), StoreError>;
 }
 
 /// Readiness: whether the database answers.

@@ -99,6 +99,7 @@ pub async fn login(
         user_agent: client.user_agent.clone(),
         ip: Some(client.ip.to_string()),
         revoked_at: None,
+        refresh: None,
     };
     let evicted = state
         .stores

@@ -63,4 +63,10 @@ store_suite!(
     audit_log_filters_and_pages,
     ping_answers,
     lookups_see_every_earlier_write,
+    token_sessions_keep_their_refresh_family,
+    rotation_is_a_compare_and_set,
+    concurrent_rotations_have_one_winner,
+    token_sessions_have_no_idle_expiry,
+    revocation_history_is_kept,
+    signing_keys_are_stored_listed_and_retired,
 );

@@ -3,11 +3,13 @@
 mod audit;
 mod limits;
 mod sessions;
+mod tokens;
 mod users;
 
 pub(crate) use audit::*;
 pub(crate) use limits::*;
 pub(crate) use sessions::*;
+pub(crate) use tokens::*;
 pub(crate) use users::*;
 
 use hallpass_core::{
@@ -48,6 +50,7 @@ pub(crate) fn new_session(user: UserId, at: OffsetDateTime) -> (Session, Session
         user_agent: Some("suite/1.0".to_owned()),
         ip: Some("127.0.0.1".to_owned()),
         revoked_at: None,
+        refresh: None,
     };
     (session, token)
 }
@@ -74,4 +77,18 @@ pub(crate) async fn login(
 pub(crate) async fn live_ids(stores: &Stores, user: UserId, now: OffsetDateTime) -> Vec<SessionId> {
     let sessions = stores.sessions.sessions_of_user(user, now).await.unwrap();
     sessions.into_iter().map(|s| s.id).collect()
+}
+
+/// A token session (a refresh family at generation 0) for `user`.
+pub(crate) fn new_token_session(user: UserId, at: OffsetDateTime) -> Session {
+    let (mut session, _) = new_session(user, at);
+    session.kind = SessionKind::Token;
+    session.refresh = Some(hallpass_core::session::RefreshFamily {
+        salt: *Uuid::new_v4().as_bytes(),
+        state: hallpass_core::token::RefreshState {
+            generation: 0,
+            rotated_at: at,
+        },
+    });
+    session
 }
