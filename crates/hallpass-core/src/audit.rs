@@ -27,11 +27,15 @@ pub enum AuditKind {
     AdminUserUpdated,
     /// An administrator deleted a user.
     AdminUserDeleted,
+    /// An old refresh token was presented again: the family was copied, the session revoked.
+    RefreshReuseDetected,
+    /// A token was revoked through `/v1/revoke`.
+    TokenRevoked,
 }
 
 impl AuditKind {
     /// Every kind, for parsing filters.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::Signup,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -41,6 +45,8 @@ impl AuditKind {
         Self::AdminForceLogout,
         Self::AdminUserUpdated,
         Self::AdminUserDeleted,
+        Self::RefreshReuseDetected,
+        Self::TokenRevoked,
     ];
 
     /// The stored and displayed name.
@@ -55,6 +61,8 @@ impl AuditKind {
             Self::AdminForceLogout => "admin_force_logout",
             Self::AdminUserUpdated => "admin_user_updated",
             Self::AdminUserDeleted => "admin_user_deleted",
+            Self::RefreshReuseDetected => "refresh_reuse_detected",
+            Self::TokenRevoked => "token_revoked",
         }
     }
 

@@ -8,7 +8,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use hallpass_core::{CsrfRejection, ValidationError};
+use hallpass_core::{CsrfRejection, ValidationError, token::TokenError};
 use hallpass_store::StoreError;
 use serde::Serialize;
 
@@ -26,6 +26,9 @@ pub enum ApiError {
     /// No credential, or one that is not (or no longer) valid.
     #[error("authentication is required")]
     Unauthenticated,
+    /// A Bearer token that does not verify, has expired or was revoked (RFC 6750 `invalid_token`).
+    #[error("{0}")]
+    InvalidToken(TokenError),
     /// Wrong username or password (never saying which).
     #[error("the username or password is wrong")]
     InvalidCredentials,
@@ -124,7 +127,9 @@ impl ApiError {
         match self {
             Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             Self::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
-            Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::Unauthenticated | Self::InvalidToken(_) => {
+                (StatusCode::UNAUTHORIZED, "unauthenticated")
+            }
             Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             Self::WrongCurrentPassword => (StatusCode::FORBIDDEN, "invalid_credentials"),
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
@@ -191,7 +196,13 @@ impl IntoResponse for ApiError {
                 HeaderValue::from(after.as_secs().max(1)),
             );
         }
-        if status == StatusCode::UNAUTHORIZED {
+        if let Self::InvalidToken(reason) = &self {
+            let challenge =
+                format!("Bearer error=\"invalid_token\", error_description=\"{reason}\"");
+            if let Ok(value) = HeaderValue::try_from(challenge) {
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+        } else if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"hallpass\""),

@@ -16,3 +16,4 @@ pub mod secret_key;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod tokens;

@@ -3,8 +3,9 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use hallpass_core::token::{RefreshKey, SigningAlg};
 use hallpass_core::{clock::Clock, password::PasswordHasher};
-use hallpass_store::{SessionCache, Stores};
+use hallpass_store::{RevokedSessions, SessionCache, Stores};
 use tokio::net::TcpListener;
 
 use crate::{
@@ -16,10 +17,17 @@ use crate::{
     secret_key,
     state::{AppState, Keys, ServerConfig},
     telemetry::Metrics,
+    tokens::{
+        Tokens,
+        keyring::{KeyPolicy, KeyRing},
+        verified::VerifiedTokens,
+    },
 };
 
-/// How often ended sessions are purged and idle rate-limit state dropped.
-const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(600);
+/// How often keys are rotated and reloaded and expired revocations dropped.
+const MAINTENANCE_TICK: Duration = Duration::from_secs(60);
+/// Ended sessions are purged (and idle rate-limit state dropped) every this many ticks.
+const PURGE_EVERY_TICKS: u64 = 10;
 /// Ended sessions stay this long (for the audit trail of "who was logged in") before purging.
 const KEEP_ENDED_SESSIONS: time::Duration = time::Duration::days(1);
 
@@ -34,17 +42,58 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
                 redact_url(&settings.database_url)
             )
         })?;
-    let stores = if settings.session_cache_ttl.std().is_zero() {
-        stores
-    } else {
-        SessionCache::wrap(
-            stores,
-            Arc::clone(&clock),
-            settings.session_cache_ttl.time(),
-            settings.session_cache_capacity,
-        )
-    };
     let secret = secret_key::load_or_generate(&settings.secret_key_path())?;
+    let now = clock.now();
+    let config = ServerConfig::from_settings(settings);
+    let skew = settings.clock_skew.time();
+    let access_ttl = settings.access_token_ttl.time();
+    // Every revocation passes through the cache wrapper, which records it in the revoked set.
+    let revoked = Arc::new(RevokedSessions::new(access_ttl + skew));
+    let stores = SessionCache::wrap(
+        stores,
+        Arc::clone(&revoked),
+        Arc::clone(&clock),
+        settings.session_cache_ttl.time(),
+        settings.session_cache_capacity,
+    );
+    revoked
+        .load(&stores, now)
+        .await
+        .context("loading revoked sessions")?;
+    let policy = KeyPolicy {
+        alg: SigningAlg::parse(&settings.signing_alg).with_context(|| {
+            format!(
+                "signing_alg {:?}: this release signs with EdDSA or ES256",
+                settings.signing_alg
+            )
+        })?,
+        rotation: settings.key_rotation_interval.time(),
+        token_horizon: access_ttl + skew,
+        issuer: config.public_url.clone(),
+        audience: settings
+            .audience
+            .clone()
+            .unwrap_or_else(|| config.public_url.clone()),
+        skew_seconds: skew.whole_seconds(),
+    };
+    let keyring = KeyRing::start(
+        stores.clone(),
+        secret.derive("hallpass/signing-keys/v1"),
+        policy.clone(),
+        now,
+    )
+    .await?;
+    let tokens = Tokens {
+        keyring: Arc::new(keyring),
+        refresh_key: RefreshKey::new(secret.derive("hallpass/refresh-tokens/v1")),
+        revoked,
+        verified: Arc::new(VerifiedTokens::new(settings.verified_token_cache_capacity)),
+        access_ttl,
+        refresh_ttl: settings.refresh_token_ttl.time(),
+        refresh_grace: settings.refresh_grace.time(),
+        issuer: policy.issuer,
+        audience: policy.audience,
+    };
     let argon2 = settings.argon2;
     let hasher = PasswordHasher::new(argon2.m_cost, argon2.t_cost, argon2.p_cost)
         .context("argon2 settings")?;
@@ -58,10 +107,11 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
         keys: Keys::derive(&secret),
         limits: RateLimits::new(&settings.rate_limit, Arc::clone(&clock)),
         clock,
-        config: Arc::new(ServerConfig::from_settings(settings)),
+        config: Arc::new(config),
         passwords,
         metrics: Metrics::new(),
         pages: Pages::load().context("loading page templates")?,
+        tokens,
     })
 }
 
@@ -110,24 +160,42 @@ impl Application {
 }
 
 async fn maintenance(state: AppState) {
-    let mut ticks = tokio::time::interval(MAINTENANCE_INTERVAL);
+    let mut ticks = tokio::time::interval(MAINTENANCE_TICK);
+    let mut tick: u64 = 0;
     loop {
         ticks.tick().await;
+        tick += 1;
         let now = state.clock.now();
-        let policy = &state.config.session_policy;
-        let horizon = now - KEEP_ENDED_SESSIONS;
-        match state
-            .stores
-            .sessions
-            .purge_sessions(horizon, policy.idle_cutoff(horizon))
-            .await
-        {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "purged ended sessions"),
-            Err(error) => tracing::warn!(error = ?error, "purging ended sessions failed"),
+        let keyring = &state.tokens.keyring;
+        if let Err(error) = keyring.rotate_if_due(now).await {
+            tracing::warn!(error = ?error, "signing key rotation failed");
         }
-        state.limits.forget_idle();
+        // Keys rotated by another node or the CLI arrive here within a tick.
+        if let Err(error) = keyring.reload(now).await {
+            tracing::warn!(error = ?error, "reloading signing keys failed");
+        }
+        state.tokens.revoked.prune(now);
+        state.tokens.verified.prune(now.unix_timestamp());
+        if tick % PURGE_EVERY_TICKS == 1 {
+            purge(&state, now).await;
+        }
     }
+}
+
+async fn purge(state: &AppState, now: time::OffsetDateTime) {
+    let policy = &state.config.session_policy;
+    let horizon = now - KEEP_ENDED_SESSIONS;
+    match state
+        .stores
+        .sessions
+        .purge_sessions(horizon, policy.idle_cutoff(horizon))
+        .await
+    {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "purged ended sessions"),
+        Err(error) => tracing::warn!(error = ?error, "purging ended sessions failed"),
+    }
+    state.limits.forget_idle();
 }
 
 /// A database URL fit for logs: any password replaced.

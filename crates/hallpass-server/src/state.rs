@@ -17,6 +17,7 @@ use crate::{
     passwords::Passwords,
     rate_limit::RateLimits,
     telemetry::Metrics,
+    tokens::Tokens,
 };
 
 /// Everything a request may need. Built once per server; no globals, so tests run many servers
@@ -39,6 +40,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Page templates.
     pub pages: Pages,
+    /// Signing keys, token issuing and verification, the revoked set.
+    pub tokens: Tokens,
 }
 
 /// Keys derived from the server secret, one per purpose.

@@ -18,7 +18,7 @@ use hallpass_core::{
 };
 use time::{Duration, OffsetDateTime};
 
-use crate::{SessionStore, StoreError, Stores, UserQuery, UserStore, UserUpdate};
+use crate::{RevokedSessions, SessionStore, StoreError, Stores, UserQuery, UserStore, UserUpdate};
 
 #[derive(Clone)]
 struct Entry {
@@ -78,6 +78,7 @@ impl Index {
 /// The session cache: sizes and the clock it ages entries by.
 pub struct SessionCache {
     inner: Stores,
+    revoked: Arc<RevokedSessions>,
     clock: Arc<dyn Clock>,
     max_age: Duration,
     capacity: usize,
@@ -85,15 +86,19 @@ pub struct SessionCache {
 }
 
 impl SessionCache {
-    /// Wraps `inner`'s users and sessions; audit and health pass straight through.
+    /// Wraps `inner`'s users and sessions; audit and health pass straight through. Every
+    /// session revoked through the wrapper also lands in `revoked`. A `max_age` of zero caches
+    /// nothing (the revocations are still recorded).
     pub fn wrap(
         inner: Stores,
+        revoked: Arc<RevokedSessions>,
         clock: Arc<dyn Clock>,
         max_age: Duration,
         capacity: usize,
     ) -> Stores {
         let cache = Arc::new(Self {
             inner: inner.clone(),
+            revoked,
             clock,
             max_age,
             capacity: capacity.max(1),
@@ -154,6 +159,18 @@ impl SessionCache {
             loaded_at: now,
         };
         index.insert(hash, entry);
+    }
+
+    /// Drops revoked sessions from the cache and adds them to the revoked set.
+    fn revoked_now(&self, ids: &[SessionId], at: OffsetDateTime) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut index = self.write();
+        for id in ids {
+            index.remove_session(*id);
+            self.revoked.insert(*id, at);
+        }
     }
 
     /// How many sessions are held.
@@ -293,7 +310,11 @@ impl SessionStore for SessionCache {
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let revoked = self.inner.sessions.revoke_session(owner, id, at).await?;
-        self.write().remove_session(id);
+        if revoked {
+            self.revoked_now(&[id], at);
+        } else {
+            self.write().remove_session(id);
+        }
         Ok(revoked)
     }
 
@@ -373,7 +394,14 @@ impl UserStore for SessionCache {
     }
 
     async fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+        // The rows go with the user; their access tokens must still die.
+        let now = self.clock.now();
+        let live = self.inner.sessions.sessions_of_user(id, now).await?;
         let deleted = self.inner.users.delete_user(id).await?;
+        if deleted {
+            let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
+            self.revoked_now(&ids, now);
+        }
         self.forget_user(id);
         Ok(deleted)
     }

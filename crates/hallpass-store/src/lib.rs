@@ -9,6 +9,7 @@
 mod cache;
 mod error;
 pub mod postgres;
+mod revoked;
 mod rows;
 pub mod sqlite;
 mod traits;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 pub use cache::SessionCache;
 pub use error::StoreError;
+pub use revoked::RevokedSessions;
 pub use traits::{
     AuditQuery, AuditRecord, AuditStore, HealthCheck, KeyStore, SessionStore, StoredKey, UserQuery,
     UserStore, UserUpdate,

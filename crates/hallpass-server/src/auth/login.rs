@@ -4,7 +4,8 @@ use hallpass_core::{
     audit::AuditKind,
     clock::{from_micros, to_micros},
     password::{Password, Verification},
-    session::{Session, SessionId, SessionKind, SessionToken},
+    session::{RefreshFamily, Session, SessionId, SessionKind, SessionToken},
+    token::RefreshState,
     user::{User, Username},
 };
 use uuid::Uuid;
@@ -18,7 +19,8 @@ pub struct LoginOutcome {
     pub user: User,
     /// The new session.
     pub session: Session,
-    /// Its secret, for the cookie; shown once, never stored.
+    /// Its cookie secret; shown once, never stored. (A token session's is never shown: its
+    /// holder proves itself with access and refresh tokens instead.)
     pub token: SessionToken,
 }
 
@@ -32,6 +34,7 @@ pub async fn login(
     password: &str,
     client: &Client,
     previous: Option<&Session>,
+    kind: SessionKind,
 ) -> Result<LoginOutcome, ApiError> {
     state.limits.check_ip(client.ip)?;
     let account = username.trim().to_ascii_lowercase();
@@ -91,15 +94,28 @@ pub async fn login(
     let session = Session {
         id: SessionId(Uuid::new_v4()),
         user_id: user.id,
-        kind: SessionKind::Cookie,
+        kind,
         token_hash: token.hash(),
         created_at: now,
         last_seen_at: now,
-        absolute_expires_at: now + policy.lifetime,
+        absolute_expires_at: now
+            + match kind {
+                SessionKind::Cookie => policy.lifetime,
+                SessionKind::Token => state.tokens.refresh_ttl,
+            },
         user_agent: client.user_agent.clone(),
         ip: Some(client.ip.to_string()),
         revoked_at: None,
-        refresh: None,
+        refresh: match kind {
+            SessionKind::Cookie => None,
+            SessionKind::Token => Some(RefreshFamily {
+                salt: auth::random_bytes()?,
+                state: RefreshState {
+                    generation: 0,
+                    rotated_at: now,
+                },
+            }),
+        },
     };
     let evicted = state
         .stores

@@ -2,6 +2,7 @@
 //! with the core, persist, audit. Handlers only translate HTTP to these calls and back.
 
 mod login;
+pub mod refresh;
 mod sessions;
 mod signup;
 

@@ -64,6 +64,8 @@ pub struct Settings {
     pub session_cache_ttl: ConfigDuration,
     /// Sessions held in memory at most.
     pub session_cache_capacity: usize,
+    /// Verified access tokens held in memory at most (0 turns the cache off).
+    pub verified_token_cache_capacity: usize,
     /// Threads that hash passwords; default the number of cores.
     pub password_hash_threads: Option<usize>,
     /// Hashes that may wait for a thread before new ones are refused with 503.
@@ -161,6 +163,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             session_cache_ttl: ConfigDuration::seconds(5),
             session_cache_capacity: 100_000,
+            verified_token_cache_capacity: 100_000,
             password_hash_threads: None,
             password_hash_queue: 64,
             log_format: LogFormat::Text,

@@ -8,6 +8,10 @@ use crate::{error::ApiError, state::ServerConfig};
 
 /// The session cookie's base name.
 const SESSION: &str = "hallpass_session";
+/// The refresh cookie's base name (browser delivery of refresh tokens).
+const REFRESH: &str = "hallpass_refresh";
+/// The refresh cookie is only ever sent to the token endpoint.
+const REFRESH_PATH: &str = "/v1/token";
 /// The pre-session (login CSRF) nonce cookie's base name.
 const PRESESSION: &str = "hallpass_csrf";
 
@@ -46,6 +50,46 @@ pub fn session_cookie(config: &ServerConfig, token: &str) -> HeaderValue {
 /// `Set-Cookie` that deletes the session cookie.
 pub fn clear_session_cookie(config: &ServerConfig) -> HeaderValue {
     build(config, SESSION, String::new(), Duration::ZERO)
+}
+
+/// `Set-Cookie` for a refresh token delivered to a browser: HttpOnly, scoped to
+/// `/v1/token`; `__Secure-` (not `__Host-`, which demands `Path=/`) under https.
+pub fn refresh_cookie(config: &ServerConfig, token: &str, max_age: Duration) -> HeaderValue {
+    refresh(config, token.to_owned(), max_age)
+}
+
+/// `Set-Cookie` that deletes the refresh cookie.
+pub fn clear_refresh_cookie(config: &ServerConfig) -> HeaderValue {
+    refresh(config, String::new(), Duration::ZERO)
+}
+
+fn refresh_name(config: &ServerConfig) -> String {
+    if config.secure_cookies {
+        format!("__Secure-{REFRESH}")
+    } else {
+        REFRESH.to_owned()
+    }
+}
+
+fn refresh(config: &ServerConfig, value: String, max_age: Duration) -> HeaderValue {
+    let cookie = Cookie::build((refresh_name(config), value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path(REFRESH_PATH)
+        .secure(config.secure_cookies)
+        .max_age(max_age)
+        .build();
+    HeaderValue::try_from(cookie.to_string()).unwrap_or_else(|_| {
+        unreachable!("refresh tokens are base64url and the name is fixed ASCII")
+    })
+}
+
+/// The refresh cookie's value, if sent.
+pub fn read_refresh(
+    headers: &HeaderMap,
+    config: &ServerConfig,
+) -> Result<Option<String>, ApiError> {
+    read(headers, &refresh_name(config))
 }
 
 /// `Set-Cookie` for the pre-session nonce the login and signup forms are bound to.

@@ -7,6 +7,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
+use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
 use crate::{
@@ -80,6 +81,7 @@ async fn submit(
         &form.password,
         &client,
         previous.as_ref(),
+        SessionKind::Cookie,
     )
     .await
     {

@@ -7,6 +7,7 @@ use axum::{
     response::Response,
     routing::get,
 };
+use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
 use crate::{
@@ -79,7 +80,17 @@ async fn submit(
         email: Some(form.email.as_str()),
     };
     let result = match auth::signup(&state, input, &client).await {
-        Ok(_) => auth::login(&state, &form.username, &form.password, &client, None).await,
+        Ok(_) => {
+            auth::login(
+                &state,
+                &form.username,
+                &form.password,
+                &client,
+                None,
+                SessionKind::Cookie,
+            )
+            .await
+        }
         Err(error) => Err(error),
     };
     match result {

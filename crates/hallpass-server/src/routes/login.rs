@@ -7,6 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
+use hallpass_core::session::SessionKind;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -60,6 +61,7 @@ async fn login(
         &body.password,
         &client,
         previous.as_ref(),
+        SessionKind::Cookie,
     )
     .await?;
     let response = LoginResponse {

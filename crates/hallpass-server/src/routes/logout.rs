@@ -54,11 +54,15 @@ async fn logout(
     Ok(response)
 }
 
-/// Deletes the session cookie, and asks the browser to drop every cookie of this origin.
+/// Deletes the session and refresh cookies, and asks the browser to drop every cookie of this origin.
 pub fn end_browser_session(headers: &mut axum::http::HeaderMap, state: &AppState) {
     headers.append(
         header::SET_COOKIE,
         cookies::clear_session_cookie(&state.config),
+    );
+    headers.append(
+        header::SET_COOKIE,
+        cookies::clear_refresh_cookie(&state.config),
     );
     headers.insert(
         HeaderName::from_static("clear-site-data"),

@@ -4,7 +4,7 @@ use axum::{Json, Router, extract::State, routing::get};
 use serde::Serialize;
 
 use crate::{
-    http::extract::Authenticated,
+    http::extract::{Authenticated, Credential},
     routes::json::{SessionJson, UserJson},
     state::AppState,
 };
@@ -19,14 +19,16 @@ struct MeResponse {
     user: UserJson,
     session: SessionJson,
     /// Lets a page that lost its copy (a reload) make writes again; only same-origin script can
-    /// read this response.
-    csrf_token: String,
+    /// read this response. Bearer callers need none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
 }
 
 async fn me(State(state): State<AppState>, caller: Authenticated) -> Json<MeResponse> {
     Json(MeResponse {
         user: UserJson::from(&caller.user),
         session: SessionJson::new(&caller.session, &state.config.session_policy, true),
-        csrf_token: state.keys.csrf.session_token(caller.session.id),
+        csrf_token: (caller.via == Credential::Cookie)
+            .then(|| state.keys.csrf.session_token(caller.session.id)),
     })
 }

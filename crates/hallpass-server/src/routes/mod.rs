@@ -6,9 +6,12 @@ pub mod json;
 pub mod login;
 pub mod logout;
 pub mod me;
+pub mod oauth;
 pub mod password;
 pub mod sessions;
 pub mod signup;
+pub mod token;
+pub mod well_known;
 
 use axum::Router;
 
@@ -25,4 +28,6 @@ pub fn router() -> Router<AppState> {
         .merge(sessions::router())
         .merge(password::router())
         .merge(admin::router())
+        .merge(token::router())
+        .merge(well_known::router())
 }

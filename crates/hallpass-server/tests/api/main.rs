@@ -19,3 +19,4 @@ mod pages;
 mod password;
 mod sessions;
 mod signup;
+mod tokens;

@@ -25,7 +25,15 @@ pub(crate) async fn sqlite_cached() -> Backend {
     let Backend { stores, _dir } = sqlite().await;
     let clock = std::sync::Arc::new(hallpass_core::clock::SystemClock);
     Backend {
-        stores: hallpass_store::SessionCache::wrap(stores, clock, time::Duration::minutes(1), 4),
+        stores: hallpass_store::SessionCache::wrap(
+            stores,
+            std::sync::Arc::new(hallpass_store::RevokedSessions::new(
+                time::Duration::minutes(16),
+            )),
+            clock,
+            time::Duration::minutes(1),
+            4,
+        ),
         _dir,
     }
 }

@@ -5,5 +5,6 @@ mod session;
 
 pub use body::{AppForm, AppJson, AppQuery, OptionalJson};
 pub use session::{
-    Admin, Authenticated, CSRF_HEADER, CsrfForm, PresessionForm, SessionForm, check_origin, resolve,
+    Admin, Authenticated, CSRF_HEADER, Credential, CsrfForm, PresessionForm, SessionForm,
+    check_origin, resolve,
 };

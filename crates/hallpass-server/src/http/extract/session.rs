@@ -6,7 +6,8 @@ use axum::{
 };
 use hallpass_core::{
     CsrfRejection,
-    session::{Session, SessionKind, SessionToken},
+    session::{Session, SessionId, SessionKind, SessionToken},
+    token::{TokenError, verify::MAX_TOKEN_BYTES},
     user::User,
 };
 use serde::de::DeserializeOwned;
@@ -20,15 +21,26 @@ use crate::{
 /// The header a cookie-authenticated API write carries its CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// A caller authenticated by session cookie. On unsafe methods (POST, PUT, PATCH, DELETE) the
-/// extractor also enforces both CSRF halves, with the token from `X-CSRF-Token`, so no handler
-/// can forget them.
+/// How the caller proved it holds its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// The session cookie.
+    Cookie,
+    /// An access token in `Authorization: Bearer`.
+    Bearer,
+}
+
+/// A caller authenticated by session cookie or Bearer token. On unsafe methods (POST, PUT,
+/// PATCH, DELETE) a cookie caller must also pass both CSRF halves, with the token from
+/// `X-CSRF-Token`, so no handler can forget them; Bearer callers need neither.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    /// The session the cookie names.
+    /// The session.
     pub session: Session,
     /// Its user.
     pub user: User,
+    /// Cookie or Bearer.
+    pub via: Credential,
 }
 
 impl<S> FromRequestParts<S> for Authenticated
@@ -40,10 +52,20 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
+        let in_query = parts
+            .uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p.starts_with("access_token=")));
+        if in_query {
+            return Err(ApiError::InvalidRequest(
+                "access tokens are never accepted in the query string; send Authorization: Bearer"
+                    .to_owned(),
+            ));
+        }
         let caller = resolve(&state, &parts.headers)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        if is_unsafe(&parts.method) {
+        if caller.via == Credential::Cookie && is_unsafe(&parts.method) {
             check_origin(&state, &parts.headers)?;
             let token = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             state.keys.csrf.verify_session(caller.session.id, token)?;
@@ -156,22 +178,23 @@ pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), CsrfRej
     )
 }
 
-/// The live cookie session the request presents, if any. A missing, malformed, unknown,
-/// revoked or expired cookie, or a disabled user, is simply "no session". Records activity
-/// in the store at most once per touch interval.
+/// The live session the request presents, by cookie or Bearer token, if any. A missing,
+/// malformed, unknown, revoked or expired cookie, or a disabled user, is simply "no session"; a
+/// bad Bearer token is an `invalid_token` error. Cookie activity is recorded in the store at
+/// most once per touch interval.
 pub async fn resolve(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Authenticated>, ApiError> {
     let presented = cookies::read_session(headers, &state.config)?;
-    if headers.contains_key(header::AUTHORIZATION) {
-        return Err(if presented.is_some() {
-            ApiError::InvalidRequest(
-                "send either a session cookie or an Authorization header, not both".to_owned(),
-            )
-        } else {
-            ApiError::Unauthenticated
-        });
+    let mut authorization = headers.get_all(header::AUTHORIZATION).iter();
+    if let Some(value) = authorization.next() {
+        if authorization.next().is_some() || presented.is_some() {
+            return Err(ApiError::InvalidRequest(
+                "send one credential: a session cookie or one Authorization header".to_owned(),
+            ));
+        }
+        return bearer(state, value).await.map(Some);
     }
     let Some(token) = presented.as_deref().and_then(SessionToken::parse) else {
         return Ok(None);
@@ -193,5 +216,51 @@ pub async fn resolve(
         state.stores.sessions.touch_session(session.id, now).await?;
         session.last_seen_at = now;
     }
-    Ok(Some(Authenticated { session, user }))
+    Ok(Some(Authenticated {
+        session,
+        user,
+        via: Credential::Cookie,
+    }))
+}
+
+/// RFC 6750: the scheme is case-insensitive; a token over 8 KiB is refused before parsing.
+async fn bearer(
+    state: &AppState,
+    value: &axum::http::HeaderValue,
+) -> Result<Authenticated, ApiError> {
+    if value.len() > MAX_TOKEN_BYTES + "Bearer ".len() {
+        return Err(ApiError::InvalidToken(TokenError::TooLarge));
+    }
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken(TokenError::Malformed))?;
+    let Some((scheme, token)) = text.split_once(' ') else {
+        return Err(ApiError::Unauthenticated);
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::Unauthenticated);
+    }
+    let now = state.clock.now();
+    let claims = state
+        .tokens
+        .verify(token.trim(), now)
+        .map_err(ApiError::InvalidToken)?;
+    let sid = uuid::Uuid::parse_str(&claims.sid)
+        .map_err(|_| ApiError::InvalidToken(TokenError::Malformed))?;
+    let found = state.stores.sessions.session_by_id(SessionId(sid)).await?;
+    match found {
+        Some((session, user))
+            if session.kind == SessionKind::Token
+                && session.user_id.to_string() == claims.sub
+                && !user.disabled
+                && state.config.session_policy.is_live(&session, now) =>
+        {
+            Ok(Authenticated {
+                session,
+                user,
+                via: Credential::Bearer,
+            })
+        }
+        _ => Err(ApiError::InvalidToken(TokenError::Revoked)),
+    }
 }

@@ -1,0 +1,241 @@
+//! `POST /v1/token` (RFC 6749 password and refresh_token grants) and `POST /v1/revoke` (RFC 7009).
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use hallpass_core::{
+    audit::AuditKind,
+    session::{SessionId, SessionKind},
+    token::RefreshToken,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    auth::{
+        self,
+        refresh::{RefreshError, exchange},
+    },
+    http::{client::Client, cookies, extract::check_origin},
+    routes::oauth::{Encoding, OAuthBody, OAuthError},
+    state::AppState,
+};
+
+/// The token and revocation endpoints.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/token", post(token))
+        .route("/v1/revoke", post(revoke))
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    grant_type: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    refresh_token: Option<String>,
+    refresh_token_delivery: Option<String>,
+    /// Accepted and ignored: hallpass tokens carry roles, not scopes.
+    #[serde(rename = "scope")]
+    _scope: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+}
+
+/// Where the refresh token goes: the body (default) or an HttpOnly cookie for browsers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Body,
+    Cookie,
+}
+
+fn delivery(request: &TokenRequest, encoding: Encoding) -> Result<Delivery, OAuthError> {
+    match request.refresh_token_delivery.as_deref() {
+        None | Some("body") => Ok(Delivery::Body),
+        // A form is what a foreign page can post without a preflight; the cookie flow is JSON only.
+        Some("cookie") if encoding == Encoding::Json => Ok(Delivery::Cookie),
+        Some("cookie") => Err(OAuthError::invalid_request(
+            "refresh_token_delivery=cookie needs a JSON body",
+        )),
+        Some(other) => Err(OAuthError::invalid_request(format!(
+            "unknown refresh_token_delivery {other:?}"
+        ))),
+    }
+}
+
+async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    body: Result<OAuthBody<TokenRequest>, OAuthError>,
+) -> Result<Response, OAuthError> {
+    let OAuthBody {
+        value: request,
+        encoding,
+    } = body?;
+    check_origin(&state, &headers).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
+    let delivery = delivery(&request, encoding)?;
+    let (session, user) = match request.grant_type.as_deref() {
+        Some("password") => {
+            let (Some(username), Some(password)) = (&request.username, &request.password) else {
+                return Err(OAuthError::invalid_request(
+                    "the password grant needs username and password",
+                ));
+            };
+            let outcome = auth::login(
+                &state,
+                username,
+                password,
+                &client,
+                None,
+                SessionKind::Token,
+            )
+            .await?;
+            (outcome.session, outcome.user)
+        }
+        Some("refresh_token") => {
+            let presented = match (&request.refresh_token, delivery) {
+                (Some(token), _) => token.clone(),
+                (None, Delivery::Cookie) => cookies::read_refresh(&headers, &state.config)
+                    .map_err(OAuthError::from)?
+                    .ok_or_else(|| {
+                        OAuthError::invalid_request("no refresh token in the body or the cookie")
+                    })?,
+                (None, Delivery::Body) => {
+                    return Err(OAuthError::invalid_request("refresh_token is required"));
+                }
+            };
+            if delivery == Delivery::Cookie && !from_trusted_browser(&state, &headers) {
+                return Err(OAuthError::invalid_request(
+                    "a cookie refresh must come from the public origin or an allowed origin",
+                ));
+            }
+            match exchange(&state, &presented, &client).await {
+                Ok(refreshed) => (refreshed.session, refreshed.user),
+                Err(RefreshError::Api(error)) => return Err(error.into()),
+                Err(error) => return Err(OAuthError::invalid_grant(error.to_string())),
+            }
+        }
+        Some(other) => {
+            return Err(OAuthError::unsupported_grant_type(format!(
+                "grant_type {other:?} is not supported"
+            )));
+        }
+        None => return Err(OAuthError::invalid_request("grant_type is required")),
+    };
+    let access = state
+        .tokens
+        .issue_access(&user, session.id, state.clock.now())?;
+    let refresh = state
+        .tokens
+        .refresh_token(&session)
+        .ok_or_else(|| OAuthError::invalid_grant("not a token session"))?;
+    let mut response = Json(TokenResponse {
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: access.expires_in,
+        refresh_token: (delivery == Delivery::Body).then(|| refresh.to_string()),
+    })
+    .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if delivery == Delivery::Cookie {
+        headers.append(
+            header::SET_COOKIE,
+            cookies::refresh_cookie(&state.config, &refresh, state.tokens.refresh_ttl),
+        );
+    }
+    Ok(response)
+}
+
+/// A browser request from our own origin or an allowed one: `Sec-Fetch-Site: same-origin`, or
+/// an `Origin` we trust. (No header at all is a non-browser client, which has no cookie to use.)
+fn from_trusted_browser(state: &AppState, headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    text("sec-fetch-site") == Some("same-origin")
+        || text("origin").is_some_and(|o| state.config.origins.is_trusted(o))
+}
+
+#[derive(Deserialize)]
+struct RevokeRequest {
+    token: Option<String>,
+    /// A hint only: both kinds are recognised by their shape.
+    #[serde(rename = "token_type_hint")]
+    _hint: Option<String>,
+}
+
+/// RFC 7009: revoking a refresh or access token ends its session. The answer is 200 whether or
+/// not the token was valid, so the endpoint tells nobody which tokens exist.
+async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    body: Result<OAuthBody<RevokeRequest>, OAuthError>,
+) -> Result<StatusCode, OAuthError> {
+    let OAuthBody { value: request, .. } = body?;
+    check_origin(&state, &headers).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
+    let token = request
+        .token
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let Some(session) = session_of(&state, &token).await? else {
+        return Ok(StatusCode::OK);
+    };
+    let now = state.clock.now();
+    let (owner, id) = session;
+    if state
+        .stores
+        .sessions
+        .revoke_session(owner, id, now)
+        .await
+        .map_err(crate::error::ApiError::from)?
+    {
+        let mut event = auth::event(&state, AuditKind::TokenRevoked, &client);
+        event.subject = Some(owner);
+        event.session = Some(id);
+        auth::record(&state, event).await?;
+    }
+    Ok(StatusCode::OK)
+}
+
+/// The session an authentic refresh or access token belongs to (expired access tokens count:
+/// revoking one still ends its session).
+async fn session_of(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(hallpass_core::user::UserId, SessionId)>, OAuthError> {
+    if let Some(refresh) = RefreshToken::parse(token) {
+        let found = state
+            .stores
+            .sessions
+            .session_by_id(refresh.session)
+            .await
+            .map_err(crate::error::ApiError::from)?;
+        return Ok(found.and_then(|(session, user)| {
+            let family = session.refresh.as_ref()?;
+            refresh
+                .is_authentic(&state.tokens.refresh_key, &family.salt)
+                .then_some((user.id, session.id))
+        }));
+    }
+    let keys = state.tokens.keyring.current();
+    let Ok(claims) = keys.verifier.verify_signed(token) else {
+        return Ok(None);
+    };
+    let (Ok(user), Ok(sid)) = (
+        uuid::Uuid::parse_str(&claims.sub),
+        uuid::Uuid::parse_str(&claims.sid),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some((hallpass_core::user::UserId(user), SessionId(sid))))
+}
