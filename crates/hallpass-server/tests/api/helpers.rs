@@ -341,3 +341,14 @@ pub(crate) async fn oauth_error(response: Response, status: StatusCode, error: &
     assert!(body["error_description"].is_string());
     body
 }
+
+/// The manual clock's reading, for assertions.
+pub(crate) trait ClockReading {
+    fn now_for_tests(&self) -> time::OffsetDateTime;
+}
+
+impl ClockReading for ManualClock {
+    fn now_for_tests(&self) -> time::OffsetDateTime {
+        hallpass_core::clock::Clock::now(self)
+    }
+}

@@ -10,6 +10,7 @@
 mod admin;
 mod backends;
 mod bad_input;
+mod bearer;
 mod cli;
 mod csrf;
 mod helpers;
@@ -17,6 +18,7 @@ mod login;
 mod ops;
 mod pages;
 mod password;
+mod refresh;
 mod sessions;
 mod signup;
 mod tokens;
