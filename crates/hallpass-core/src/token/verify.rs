@@ -162,7 +162,9 @@ impl Verifier {
         if now >= claims.exp.saturating_add(self.skew) {
             return Err(TokenError::Expired);
         }
-        if now < claims.nbf.saturating_sub(self.skew) {
+        // A token issued in the future (beyond the skew) was not issued by a sane clock of ours.
+        if now < claims.nbf.saturating_sub(self.skew) || now < claims.iat.saturating_sub(self.skew)
+        {
             return Err(TokenError::NotYetValid);
         }
         Ok(())
@@ -368,6 +370,14 @@ mod tests {
             0,
         );
         assert_eq!(strict.verify(&token, NOW + 900), Err(TokenError::Expired));
+        let mut c = claims();
+        c.iat = NOW + 3600;
+        let future = strict.key("k1").unwrap().sign(&c).unwrap();
+        assert_eq!(
+            strict.verify(&future, NOW),
+            Err(TokenError::NotYetValid),
+            "future iat"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 )]
 
 mod admin;
+mod attacks;
 mod backends;
 mod bad_input;
 mod bearer;
