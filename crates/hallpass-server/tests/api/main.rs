@@ -20,6 +20,7 @@ mod ops;
 mod pages;
 mod password;
 mod refresh;
+mod refresh_cookie;
 mod sessions;
 mod signup;
 mod tokens;
