@@ -60,22 +60,7 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
         .load(&stores, now)
         .await
         .context("loading revoked sessions")?;
-    let policy = KeyPolicy {
-        alg: SigningAlg::parse(&settings.signing_alg).with_context(|| {
-            format!(
-                "signing_alg {:?}: this release signs with EdDSA or ES256",
-                settings.signing_alg
-            )
-        })?,
-        rotation: settings.key_rotation_interval.time(),
-        token_horizon: access_ttl + skew,
-        issuer: config.public_url.clone(),
-        audience: settings
-            .audience
-            .clone()
-            .unwrap_or_else(|| config.public_url.clone()),
-        skew_seconds: skew.whole_seconds(),
-    };
+    let policy = key_policy(settings)?;
     let keyring = KeyRing::start(
         stores.clone(),
         secret.derive("hallpass/signing-keys/v1"),
@@ -112,6 +97,25 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
         metrics: Metrics::new(),
         pages: Pages::load().context("loading page templates")?,
         tokens,
+    })
+}
+
+/// The key ring's settings: algorithm, rotation, issuer and audience.
+pub fn key_policy(settings: &Settings) -> anyhow::Result<KeyPolicy> {
+    let config = ServerConfig::from_settings(settings);
+    let skew = settings.clock_skew.time();
+    Ok(KeyPolicy {
+        alg: SigningAlg::parse(&settings.signing_alg).with_context(|| {
+            format!(
+                "signing_alg {:?}: this release signs with EdDSA or ES256",
+                settings.signing_alg
+            )
+        })?,
+        rotation: settings.key_rotation_interval.time(),
+        token_horizon: settings.access_token_ttl.time() + skew,
+        issuer: config.public_url.clone(),
+        audience: settings.audience.clone().unwrap_or(config.public_url),
+        skew_seconds: skew.whole_seconds(),
     })
 }
 

@@ -189,6 +189,53 @@ fn aad(kid: &str, alg: SigningAlg) -> Vec<u8> {
     format!("hallpass signing key\0{kid}\0{}", alg.as_str()).into_bytes()
 }
 
+/// The public half of a key: all a verifier needs, built from the key itself or its JWK.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    /// Key id.
+    pub kid: String,
+    /// Its one algorithm.
+    pub alg: SigningAlg,
+    /// For verifying.
+    pub decoding: DecodingKey,
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifyingKey {
+    /// Reads a public JWK as published in the JWKS; `kid` and `alg` are required, and the key
+    /// type must fit the algorithm.
+    pub fn from_jwk(jwk: &Value) -> Result<Self, KeyError> {
+        let text = |name: &str| {
+            jwk[name]
+                .as_str()
+                .ok_or(KeyError::Crypto("JWK member missing"))
+        };
+        let alg = SigningAlg::parse(text("alg")?)
+            .ok_or_else(|| KeyError::UnknownAlg(jwk["alg"].to_string()))?;
+        let decoding = match (alg, text("kty")?, text("crv")?) {
+            (SigningAlg::EdDSA, "OKP", "Ed25519") => DecodingKey::from_ed_components(text("x")?),
+            (SigningAlg::ES256, "EC", "P-256") => {
+                DecodingKey::from_ec_components(text("x")?, text("y")?)
+            }
+            _ => return Err(KeyError::Crypto("JWK key type does not fit its algorithm")),
+        }
+        .map_err(|_| KeyError::Crypto("JWK key material"))?;
+        Ok(Self {
+            kid: text("kid")?.to_owned(),
+            alg,
+            decoding,
+        })
+    }
+}
+
 /// A key ready to sign and verify.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -241,6 +288,15 @@ impl SigningKey {
             decoding,
             public_jwk: material.public_jwk.clone(),
         })
+    }
+
+    /// The public half.
+    pub fn verifying(&self) -> VerifyingKey {
+        VerifyingKey {
+            kid: self.kid.clone(),
+            alg: self.alg,
+            decoding: self.decoding.clone(),
+        }
     }
 
     /// Signs `claims` as a compact JWS with header `{alg, kid, typ: "at+jwt"}`.

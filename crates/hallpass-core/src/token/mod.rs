@@ -6,6 +6,6 @@ pub mod refresh;
 pub mod verify;
 
 pub use claims::AccessClaims;
-pub use keys::{KeyError, KeyMaterial, SigningAlg, SigningKey};
+pub use keys::{KeyError, KeyMaterial, SigningAlg, SigningKey, VerifyingKey};
 pub use refresh::{RefreshDecision, RefreshKey, RefreshState, RefreshToken, decide};
 pub use verify::{TokenError, Verifier};

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
-use super::{AccessClaims, SigningKey, keys::SigningAlg};
+use super::{AccessClaims, keys::SigningAlg, keys::VerifyingKey};
 
 /// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -66,7 +66,7 @@ struct Header {
 /// Verifies access tokens against a set of keys.
 #[derive(Debug, Clone, Default)]
 pub struct Verifier {
-    keys: HashMap<String, SigningKey>,
+    keys: HashMap<String, VerifyingKey>,
     issuer: String,
     audience: String,
     skew: i64,
@@ -76,7 +76,7 @@ impl Verifier {
     /// A verifier for tokens from `issuer` meant for `audience`, tolerating `skew_seconds` of
     /// clock difference, with `keys`.
     pub fn new(
-        keys: impl IntoIterator<Item = SigningKey>,
+        keys: impl IntoIterator<Item = VerifyingKey>,
         issuer: String,
         audience: String,
         skew_seconds: i64,
@@ -90,7 +90,7 @@ impl Verifier {
     }
 
     /// The key `kid` names, if known.
-    pub fn key(&self, kid: &str) -> Option<&SigningKey> {
+    pub fn key(&self, kid: &str) -> Option<&VerifyingKey> {
         self.keys.get(kid)
     }
 
@@ -176,7 +176,7 @@ mod tests {
     use aws_lc_rs::rand::SystemRandom;
 
     use super::*;
-    use crate::token::KeyMaterial;
+    use crate::token::{KeyMaterial, SigningKey};
 
     const NOW: i64 = 1_800_000_000;
 
@@ -199,9 +199,9 @@ mod tests {
         }
     }
 
-    fn verifier(keys: Vec<SigningKey>) -> Verifier {
+    fn verifier(keys: &[SigningKey]) -> Verifier {
         Verifier::new(
-            keys,
+            keys.iter().map(SigningKey::verifying),
             "https://auth.example".into(),
             "https://auth.example".into(),
             30,
@@ -229,14 +229,14 @@ mod tests {
         for alg in [SigningAlg::EdDSA, SigningAlg::ES256] {
             let k = key(alg, "k1");
             let token = k.sign(&claims()).unwrap();
-            assert_eq!(verifier(vec![k]).verify(&token, NOW).unwrap(), claims());
+            assert_eq!(verifier(&[k]).verify(&token, NOW).unwrap(), claims());
         }
     }
 
     #[test]
     fn the_header_decides_nothing() {
         let k = key(SigningAlg::EdDSA, "k1");
-        let v = verifier(vec![k.clone()]);
+        let v = verifier(std::slice::from_ref(&k));
         let body = payload(&claims());
         let none = format!(
             "{}.{}.",
@@ -270,7 +270,7 @@ mod tests {
         );
         // The right key named with another key's algorithm.
         let es = key(SigningAlg::ES256, "k2");
-        let v2 = verifier(vec![k.clone(), es.clone()]);
+        let v2 = verifier(&[k.clone(), es.clone()]);
         let swapped = forge(r#"{"alg":"EdDSA","kid":"k2","typ":"at+jwt"}"#, &body, &k);
         assert_eq!(v2.verify(&swapped, NOW), Err(TokenError::AlgorithmMismatch));
         let unknown = forge(r#"{"alg":"EdDSA","kid":"nope","typ":"at+jwt"}"#, &body, &k);
@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn key_carrying_and_critical_headers_are_refused() {
         let k = key(SigningAlg::EdDSA, "k1");
-        let v = verifier(vec![k.clone()]);
+        let v = verifier(std::slice::from_ref(&k));
         let body = payload(&claims());
         for extra in [
             r#""jku":"https://evil.example/jwks""#,
@@ -312,7 +312,7 @@ mod tests {
     #[test]
     fn claims_are_checked_strictly() {
         let k = key(SigningAlg::EdDSA, "k1");
-        let v = verifier(vec![k.clone()]);
+        let v = verifier(std::slice::from_ref(&k));
         let header = r#"{"alg":"EdDSA","kid":"k1","typ":"at+jwt"}"#;
         let mut c = claims();
         c.iss = "https://evil.example".into();
@@ -357,14 +357,14 @@ mod tests {
     #[test]
     fn time_is_checked_with_the_skew() {
         let k = key(SigningAlg::EdDSA, "k1");
-        let v = verifier(vec![k.clone()]);
+        let v = verifier(std::slice::from_ref(&k));
         let token = k.sign(&claims()).unwrap();
         assert!(v.verify(&token, NOW + 900 + 29).is_ok());
         assert_eq!(v.verify(&token, NOW + 900 + 30), Err(TokenError::Expired));
         assert!(v.verify(&token, NOW - 30).is_ok());
         assert_eq!(v.verify(&token, NOW - 31), Err(TokenError::NotYetValid));
         let strict = Verifier::new(
-            vec![k],
+            vec![k.verifying()],
             "https://auth.example".into(),
             "https://auth.example".into(),
             0,
@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(strict.verify(&token, NOW + 900), Err(TokenError::Expired));
         let mut c = claims();
         c.iat = NOW + 3600;
-        let future = strict.key("k1").unwrap().sign(&c).unwrap();
+        let future = k.sign(&c).unwrap();
         assert_eq!(
             strict.verify(&future, NOW),
             Err(TokenError::NotYetValid),
@@ -383,7 +383,7 @@ mod tests {
     #[test]
     fn tampering_and_shape() {
         let k = key(SigningAlg::EdDSA, "k1");
-        let v = verifier(vec![k.clone()]);
+        let v = verifier(std::slice::from_ref(&k));
         let token = k.sign(&claims()).unwrap();
         let mut parts: Vec<String> = token.split('.').map(String::from).collect();
         let mut c = claims();

@@ -183,7 +183,7 @@ async fn build(
     let jwks =
         json!({ "keys": keys.iter().map(|(_, k)| k.public_jwk.clone()).collect::<Vec<_>>() });
     let verifier = Verifier::new(
-        keys.into_iter().map(|(_, k)| k),
+        keys.iter().map(|(_, k)| k.verifying()),
         policy.issuer.clone(),
         policy.audience.clone(),
         policy.skew_seconds,

@@ -15,6 +15,7 @@ mod bearer;
 mod cli;
 mod csrf;
 mod helpers;
+mod keys;
 mod login;
 mod ops;
 mod pages;

@@ -1,17 +1,13 @@
 //! The `hallpass` command line.
 
-use std::{io::Read, net::SocketAddr, path::PathBuf, sync::Arc};
+mod keys;
+mod user;
 
-use anyhow::{Context, bail};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
 use clap::{Args, Parser, Subcommand};
-use hallpass_core::{
-    audit::{AuditEvent, AuditKind},
-    clock::{Clock, SystemClock},
-    password::{HashMemory, Password, PasswordHasher},
-    user::{NewUser, UserId, Username, parse_roles},
-};
+use hallpass_core::clock::SystemClock;
 use hallpass_store::Stores;
-use uuid::Uuid;
 
 use crate::{
     config::{self, Overrides, Settings},
@@ -60,6 +56,36 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage access-token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Work with access tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// List the signing keys: which signs, which are published, when each retires.
+    List,
+    /// Make a new key now; it is published at once and signs an hour later.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Decode an access token and verify it offline against the published keys.
+    Inspect {
+        /// The access token.
+        token: String,
+        /// Verify against this JWKS file instead of the keys in the database.
+        #[arg(long, value_name = "FILE")]
+        jwks: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,7 +130,16 @@ impl Cli {
             }
             Command::User {
                 command: UserCommand::Create { name, roles, email },
-            } => create_user(&settings, &name, &roles, email.as_deref()).await,
+            } => user::create(&settings, &name, &roles, email.as_deref()).await,
+            Command::Keys {
+                command: KeysCommand::List,
+            } => keys::list(&settings).await,
+            Command::Keys {
+                command: KeysCommand::Rotate,
+            } => keys::rotate(&settings).await,
+            Command::Token {
+                command: TokenCommand::Inspect { token, jwks },
+            } => keys::inspect(&settings, &token, jwks.as_deref()).await,
         }
     }
 }
@@ -124,62 +159,6 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         "hallpass is listening"
     );
     app.run_until(shutdown_signal()).await?;
-    Ok(())
-}
-
-async fn create_user(
-    settings: &Settings,
-    name: &str,
-    roles: &[String],
-    email: Option<&str>,
-) -> anyhow::Result<()> {
-    let username = Username::parse(name)?;
-    let roles = parse_roles(roles.iter().map(String::as_str))?;
-    let email = email.map(hallpass_core::user::Email::parse).transpose()?;
-    let mut input = String::new();
-    std::io::stdin()
-        .take(4096)
-        .read_to_string(&mut input)
-        .context("reading the password from standard input")?;
-    let typed = input.strip_suffix('\n').unwrap_or(&input);
-    let typed = typed.strip_suffix('\r').unwrap_or(typed);
-    if typed.is_empty() {
-        bail!(
-            "no password on standard input (try: echo 'a long passphrase' | hallpass user create {name})"
-        );
-    }
-    let password = Password::parse(typed, "password", &[username.as_str()])?;
-    let argon2 = settings.argon2;
-    let hasher = PasswordHasher::new(argon2.m_cost, argon2.t_cost, argon2.p_cost)?;
-    let salt = crate::auth::random_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let password_hash = tokio::task::spawn_blocking(move || {
-        hasher.hash(password.expose(), salt, &mut HashMemory::default())
-    })
-    .await??;
-    let stores = Stores::open(&settings.database_url).await?;
-    let now = SystemClock.now();
-    let user = stores
-        .users
-        .create_user(&NewUser {
-            id: UserId(Uuid::new_v4()),
-            username,
-            email,
-            roles,
-            password_hash,
-            created_at: now,
-        })
-        .await?;
-    let mut event = AuditEvent::new(AuditKind::Signup, now);
-    event.subject = Some(user.id);
-    event.detail = Some("created from the command line".to_owned());
-    stores.audit.append(&event).await?;
-    let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
-    println!(
-        "created user {} ({}) roles [{}]",
-        user.username,
-        user.id,
-        roles.join(", ")
-    );
     Ok(())
 }
 
