@@ -74,7 +74,7 @@ async fn a_new_key_is_published_an_hour_before_it_signs_and_the_old_one_retires_
     ring.reload(app.clock.now()).await.unwrap();
     assert_eq!(
         published(&app).await,
-        [new.clone()],
+        vec![new.clone()],
         "retired once its last token expired"
     );
     // Thirty days on, rotation is due again.
