@@ -73,6 +73,8 @@ pub struct ServerConfig {
     pub origins: OriginPolicy,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Tolerated clock difference.
+    pub clock_skew: time::Duration,
 }
 
 impl ServerConfig {
@@ -94,6 +96,7 @@ impl ServerConfig {
                 },
             },
             origins: OriginPolicy::new(&own_origin, &settings.allowed_origins),
+            clock_skew: settings.clock_skew.time(),
             trusted_proxies: settings
                 .trusted_proxies
                 .iter()

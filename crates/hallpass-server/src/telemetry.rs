@@ -66,6 +66,10 @@ pub struct Metrics {
     latency: LatencyFamily,
     logins: Family<LoginLabels, Counter>,
     active_sessions: Gauge,
+    verified_tokens: Gauge,
+    verified_hits: Gauge,
+    verified_misses: Gauge,
+    revoked_sessions: Gauge,
 }
 
 impl Default for Metrics {
@@ -103,7 +107,35 @@ impl Metrics {
             "Live sessions across all users",
             active_sessions.clone(),
         );
+        let verified_tokens = Gauge::default();
+        registry.register(
+            "verified_token_cache_entries",
+            "Access tokens held verified",
+            verified_tokens.clone(),
+        );
+        let verified_hits = Gauge::default();
+        registry.register(
+            "verified_token_cache_hits",
+            "Presentations that skipped the signature check",
+            verified_hits.clone(),
+        );
+        let verified_misses = Gauge::default();
+        registry.register(
+            "verified_token_cache_misses",
+            "Presentations that needed the signature check",
+            verified_misses.clone(),
+        );
+        let revoked_sessions = Gauge::default();
+        registry.register(
+            "revoked_sessions",
+            "Sessions in this node's revoked set",
+            revoked_sessions.clone(),
+        );
         Self {
+            verified_tokens,
+            verified_hits,
+            verified_misses,
+            revoked_sessions,
             registry: Arc::new(registry),
             requests,
             latency,
@@ -122,6 +154,15 @@ impl Metrics {
     pub fn set_active_sessions(&self, count: u64) {
         self.active_sessions
             .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the token gauges (read from the caches at scrape time).
+    pub fn set_token_caches(&self, (entries, hits, misses): (usize, u64, u64), revoked: usize) {
+        let gauge = |g: &Gauge, v: u64| g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        gauge(&self.verified_tokens, entries as u64);
+        gauge(&self.verified_hits, hits);
+        gauge(&self.verified_misses, misses);
+        gauge(&self.revoked_sessions, revoked as u64);
     }
 
     /// The Prometheus text exposition.

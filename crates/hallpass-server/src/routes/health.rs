@@ -48,6 +48,9 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         Ok(count) => state.metrics.set_active_sessions(count),
         Err(error) => tracing::warn!(error = ?error, "could not count live sessions"),
     }
+    state
+        .metrics
+        .set_token_caches(state.tokens.verified.stats(), state.tokens.revoked.len());
     (
         [(
             header::CONTENT_TYPE,

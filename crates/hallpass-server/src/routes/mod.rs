@@ -8,6 +8,7 @@ pub mod logout;
 pub mod me;
 pub mod oauth;
 pub mod password;
+pub mod revocations;
 pub mod sessions;
 pub mod signup;
 pub mod token;
@@ -29,5 +30,6 @@ pub fn router() -> Router<AppState> {
         .merge(password::router())
         .merge(admin::router())
         .merge(token::router())
+        .merge(revocations::router())
         .merge(well_known::router())
 }

@@ -320,3 +320,111 @@ async fn a_restart_forgets_no_revocation() {
         "the same keys verify after a restart"
     );
 }
+
+#[tokio::test]
+async fn the_revocation_feed_lists_recent_revocations_with_a_cursor() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    let gone = app.tokens("alice").await;
+    let kept = app.tokens("alice").await;
+    app.bearer(Method::POST, "/v1/logout", &gone.access).await;
+    let feed: serde_json::Value = app
+        .client
+        .get(app.url("/v1/revocations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sessions: Vec<&str> = feed["revocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session"].as_str().unwrap())
+        .collect();
+    assert_eq!(sessions, [sid(&gone.access)]);
+    assert!(!feed.to_string().contains(&sid(&kept.access)));
+    let next = feed["next"].as_str().unwrap().to_owned();
+    let later: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/v1/revocations?since={next}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(later["revocations"].as_array().unwrap().is_empty());
+    app.bearer(Method::POST, "/v1/logout", &kept.access).await;
+    let later: serde_json::Value = app
+        .client
+        .get(app.url(&format!("/v1/revocations?since={next}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(later["revocations"].as_array().unwrap().len(), 1);
+    app.advance(Duration::minutes(16));
+    let expired: serde_json::Value = app
+        .client
+        .get(app.url("/v1/revocations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        expired["revocations"].as_array().unwrap().is_empty(),
+        "older than any live token"
+    );
+    let bad = app
+        .client
+        .get(app.url("/v1/revocations?since=yesterday"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_repeat_presentation_skips_the_signature_check() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    let tokens = app.tokens("alice").await;
+    for _ in 0..3 {
+        assert_eq!(app.bearer_me(&tokens.access).await, StatusCode::OK);
+    }
+    let (entries, hits, misses) = app.state.tokens.verified.stats();
+    assert_eq!((entries, hits, misses), (1, 2, 1));
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hallpass_verified_token_cache_hits 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hallpass_verified_token_cache_entries 1"),
+        "{metrics}"
+    );
+    // Expiry is still checked on every use.
+    app.advance(Duration::minutes(16));
+    assert_eq!(
+        app.bearer_me(&tokens.access).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
