@@ -1,6 +1,7 @@
 //! The JSON API, one router per feature.
 
 pub mod admin;
+pub mod auth_check;
 pub mod health;
 pub mod json;
 pub mod login;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(password::router())
         .merge(admin::router())
         .merge(token::router())
+        .merge(auth_check::router())
         .merge(revocations::router())
         .merge(well_known::router())
 }

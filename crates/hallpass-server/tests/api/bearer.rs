@@ -428,3 +428,36 @@ async fn a_repeat_presentation_skips_the_signature_check() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn forward_auth_answers_with_who_the_caller_is() {
+    let app = spawn_app().await;
+    let admin = app.admin("root").await;
+    let tokens = app.tokens("root").await;
+    for response in [
+        app.get_with("/v1/auth/check", &admin.cookie).await,
+        app.bearer(Method::GET, "/v1/auth/check", &tokens.access)
+            .await,
+    ] {
+        assert_eq!(response.status(), StatusCode::OK);
+        let h = response.headers();
+        assert_eq!(h["x-hallpass-username"], "root");
+        assert_eq!(h["x-hallpass-roles"], "admin");
+        assert!(uuid::Uuid::parse_str(h["x-hallpass-user"].to_str().unwrap()).is_ok());
+        assert!(uuid::Uuid::parse_str(h["x-hallpass-session"].to_str().unwrap()).is_ok());
+    }
+    let stranger = app
+        .client
+        .get(app.url("/v1/auth/check"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
+    app.bearer(Method::POST, "/v1/logout", &tokens.access).await;
+    assert_eq!(
+        app.bearer(Method::GET, "/v1/auth/check", &tokens.access)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
