@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use hallpass_core::{
     session::{Session, SessionId},
-    token::{AccessClaims, RefreshKey, TokenError},
+    token::{AccessClaims, RefreshKey, TokenError, Verifier},
     user::User,
 };
 use hallpass_store::RevokedSessions;
@@ -101,20 +101,37 @@ impl Tokens {
         token: &str,
         now: OffsetDateTime,
     ) -> Result<Arc<AccessClaims>, TokenError> {
-        let keys = self.keyring.current();
-        let claims = match self.verified.get(token) {
-            Some(claims) => claims,
-            None => {
-                let claims = Arc::new(keys.verifier.verify_signed(token)?);
-                self.verified.insert(token, Arc::clone(&claims));
-                claims
-            }
-        };
-        keys.verifier.check_time(&claims, now.unix_timestamp())?;
-        let sid = Uuid::parse_str(&claims.sid).map_err(|_| TokenError::Malformed)?;
-        if self.revoked.contains(SessionId(sid), now) {
-            return Err(TokenError::Revoked);
-        }
-        Ok(claims)
+        verify_token(
+            &self.keyring.current().verifier,
+            &self.verified,
+            &self.revoked,
+            token,
+            now,
+        )
     }
+}
+
+/// The whole per-request check of an access token, with no I/O: the signature unless this exact
+/// token was verified before, then time and the revoked set on every use.
+pub fn verify_token(
+    verifier: &Verifier,
+    verified: &VerifiedTokens,
+    revoked: &RevokedSessions,
+    token: &str,
+    now: OffsetDateTime,
+) -> Result<Arc<AccessClaims>, TokenError> {
+    let claims = match verified.get(token) {
+        Some(claims) => claims,
+        None => {
+            let claims = Arc::new(verifier.verify_signed(token)?);
+            verified.insert(token, Arc::clone(&claims));
+            claims
+        }
+    };
+    verifier.check_time(&claims, now.unix_timestamp())?;
+    let sid = Uuid::parse_str(&claims.sid).map_err(|_| TokenError::Malformed)?;
+    if revoked.contains(SessionId(sid), now) {
+        return Err(TokenError::Revoked);
+    }
+    Ok(claims)
 }
