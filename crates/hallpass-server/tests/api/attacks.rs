@@ -1,5 +1,6 @@
 //! The JWT attack catalogue (`security-anchors.md` §2a) thrown at `/v1/me` and `/v1/token`:
-//! every forged or bent token is refused with 401 `invalid_token` (or `invalid_grant`).
+//! every forged or bent token is refused with 401 `invalid_token` (or `invalid_grant`), on
+//! every backend.
 
 use aws_lc_rs::rand::SystemRandom;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
@@ -8,7 +9,7 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{PUBLIC_URL, TestApp, spawn_app};
+use crate::helpers::{Backend, PUBLIC_URL, TestApp, postgres_available, spawn_app_with};
 
 fn seg(value: &str) -> String {
     B64.encode(value)
@@ -34,8 +35,8 @@ struct Fixture {
     good: String,
 }
 
-async fn fixture() -> Fixture {
-    let app = spawn_app().await;
+async fn fixture(backend: Backend) -> Fixture {
+    let app = spawn_app_with(backend, |_| {}).await;
     app.signup("alice").await;
     let tokens = app.tokens("alice").await;
     let real = app.state.tokens.keyring.current().signer.clone();
@@ -102,9 +103,8 @@ impl Fixture {
     }
 }
 
-#[tokio::test]
-async fn the_genuine_token_works_so_the_refusals_mean_something() {
-    let f = fixture().await;
+async fn the_genuine_token_works_so_the_refusals_mean_something(backend: Backend) {
+    let f = fixture(backend).await;
     assert_eq!(f.app.bearer_me(&f.good).await, StatusCode::OK);
     let resigned = f.real_signed(&f.header(), &f.payload(|_| {}));
     assert_eq!(
@@ -114,9 +114,8 @@ async fn the_genuine_token_works_so_the_refusals_mean_something() {
     );
 }
 
-#[tokio::test]
-async fn alg_none_and_stripped_signatures() {
-    let f = fixture().await;
+async fn alg_none_and_stripped_signatures(backend: Backend) {
+    let f = fixture(backend).await;
     let (gh, gp, gs) = {
         let mut parts = f.good.split('.');
         (
@@ -145,9 +144,8 @@ async fn alg_none_and_stripped_signatures() {
     .await;
 }
 
-#[tokio::test]
-async fn algorithm_confusion_and_foreign_keys() {
-    let f = fixture().await;
+async fn algorithm_confusion_and_foreign_keys(backend: Backend) {
+    let f = fixture(backend).await;
     let payload = f.payload(|c| c["roles"] = json!(["admin"]));
     let public_x = B64
         .decode(f.real.public_jwk["x"].as_str().unwrap())
@@ -210,9 +208,8 @@ async fn algorithm_confusion_and_foreign_keys() {
     }
 }
 
-#[tokio::test]
-async fn key_carrying_and_critical_headers() {
-    let f = fixture().await;
+async fn key_carrying_and_critical_headers(backend: Backend) {
+    let f = fixture(backend).await;
     let payload = f.payload(|_| {});
     let attacker_jwk = f.attacker.public_jwk.clone();
     for extra in [
@@ -254,9 +251,8 @@ async fn key_carrying_and_critical_headers() {
         .await;
 }
 
-#[tokio::test]
-async fn claims_of_the_wrong_time_type_or_audience() {
-    let f = fixture().await;
+async fn claims_of_the_wrong_time_type_or_audience(backend: Backend) {
+    let f = fixture(backend).await;
     let now = f.claims["iat"].as_i64().unwrap();
     let h = f.header();
     let cases: Vec<(&str, String)> = vec![
@@ -323,9 +319,8 @@ async fn claims_of_the_wrong_time_type_or_audience() {
     f.refused("deep nesting", &f.real_signed(&h, &deep)).await;
 }
 
-#[tokio::test]
-async fn non_canonical_encodings_extra_segments_and_size() {
-    let f = fixture().await;
+async fn non_canonical_encodings_extra_segments_and_size(backend: Backend) {
+    let f = fixture(backend).await;
     let good = f.good.clone();
     f.refused("padding", &format!("{good}=")).await;
     f.refused(
@@ -378,9 +373,8 @@ async fn non_canonical_encodings_extra_segments_and_size() {
     );
 }
 
-#[tokio::test]
-async fn the_token_endpoint_refuses_bent_refresh_tokens() {
-    let f = fixture().await;
+async fn the_token_endpoint_refuses_bent_refresh_tokens(backend: Backend) {
+    let f = fixture(backend).await;
     let tokens = f.app.tokens("alice").await;
     for (name, token) in [
         ("an access token as refresh token", f.good.clone()),
@@ -412,3 +406,31 @@ async fn the_token_endpoint_refuses_bent_refresh_tokens() {
         "the real one still works"
     );
 }
+
+macro_rules! on_every_backend {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $test() { super::$test(super::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    if super::postgres_available() {
+                        super::$test(super::Backend::Postgres).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_every_backend!(
+    the_genuine_token_works_so_the_refusals_mean_something,
+    alg_none_and_stripped_signatures,
+    algorithm_confusion_and_foreign_keys,
+    key_carrying_and_critical_headers,
+    claims_of_the_wrong_time_type_or_audience,
+    non_canonical_encodings_extra_segments_and_size,
+    the_token_endpoint_refuses_bent_refresh_tokens
+);
