@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interop: a real hallpass server issues access tokens (EdDSA, then ES256); npm `jose` and PyPI
+# Interop: a real hallpass server issues access tokens (EdDSA, ES256, RS256); npm `jose` and PyPI
 # `PyJWT` verify them from the published JWKS alone, and both refuse a tampered one.
 # Usage: interop/run.sh [DATABASE_URL]   (default: SQLite in a temp dir)
 # Needs: target/debug/hallpass (cargo build), interop/node_modules (npm ci), PyJWT (pip).
@@ -24,7 +24,7 @@ check() { # name, expected exit code, command...
     else failed=$((failed + 1)); echo "FAIL $name (exit $got, wanted $want):"; cat "$TMP/out"; fi
 }
 
-for alg in EdDSA ES256; do
+for alg in EdDSA ES256 RS256; do
     url="http://127.0.0.1:$PORT"
     dir="$TMP/$alg"; mkdir -p "$dir"
     db=${DB:-"sqlite://$dir/hallpass.db"}

@@ -11,7 +11,7 @@ try {
     issuer,
     audience,
     typ: 'at+jwt',
-    algorithms: ['EdDSA', 'ES256'],
+    algorithms: ['EdDSA', 'ES256', 'RS256'],
     requiredClaims: ['exp', 'iat', 'nbf', 'sub', 'jti'],
   });
   console.log(`jose: valid ${protectedHeader.alg} token for sub=${payload.sub} sid=${payload.sid}`);

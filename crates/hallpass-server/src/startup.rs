@@ -107,7 +107,7 @@ pub fn key_policy(settings: &Settings) -> anyhow::Result<KeyPolicy> {
     Ok(KeyPolicy {
         alg: SigningAlg::parse(&settings.signing_alg).with_context(|| {
             format!(
-                "signing_alg {:?}: this release signs with EdDSA or ES256",
+                "signing_alg {:?}: signing_alg is one of EdDSA, ES256, RS256, HS256",
                 settings.signing_alg
             )
         })?,

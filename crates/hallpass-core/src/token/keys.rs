@@ -5,10 +5,17 @@
 
 use std::fmt;
 
+use std::sync::Arc;
+
 use aws_lc_rs::{
     aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey},
-    rand::SecureRandom,
-    signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair},
+    encoding::{AsDer, Pkcs8V1Der},
+    rand::{SecureRandom, SystemRandom},
+    rsa::KeySize,
+    signature::{
+        ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
+        RsaKeyPair,
+    },
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
@@ -22,6 +29,11 @@ pub enum SigningAlg {
     EdDSA,
     /// ECDSA P-256 with SHA-256.
     ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 and a 2048-bit key, for clients that know nothing newer.
+    RS256,
+    /// HMAC-SHA-256 with a 256-bit secret: no public key, so no JWKS; only hallpass itself (or
+    /// whoever is given the secret) can verify.
+    HS256,
 }
 
 impl SigningAlg {
@@ -30,6 +42,8 @@ impl SigningAlg {
         match self {
             Self::EdDSA => "EdDSA",
             Self::ES256 => "ES256",
+            Self::RS256 => "RS256",
+            Self::HS256 => "HS256",
         }
     }
 
@@ -38,6 +52,8 @@ impl SigningAlg {
         match name {
             "EdDSA" => Some(Self::EdDSA),
             "ES256" => Some(Self::ES256),
+            "RS256" => Some(Self::RS256),
+            "HS256" => Some(Self::HS256),
             _ => None,
         }
     }
@@ -47,7 +63,14 @@ impl SigningAlg {
         match self {
             Self::EdDSA => Algorithm::EdDSA,
             Self::ES256 => Algorithm::ES256,
+            Self::RS256 => Algorithm::RS256,
+            Self::HS256 => Algorithm::HS256,
         }
+    }
+
+    /// Whether the key has a public half to publish in the JWKS.
+    pub fn is_public(self) -> bool {
+        self != Self::HS256
     }
 }
 
@@ -120,6 +143,22 @@ impl KeyMaterial {
                     .ok_or(KeyError::Crypto("P-256 public key"))?;
                 let jwk = json!({ "kty": "EC", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode(x), "y": URL_SAFE_NO_PAD.encode(y) });
                 (pkcs8.as_ref().to_vec(), jwk)
+            }
+            SigningAlg::RS256 => {
+                let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(fail)?;
+                let pkcs8 = AsDer::<Pkcs8V1Der>::as_der(&pair).map_err(fail)?;
+                let public = pair.public_key();
+                let jwk = json!({
+                    "kty": "RSA",
+                    "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+                    "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+                });
+                (pkcs8.as_ref().to_vec(), jwk)
+            }
+            SigningAlg::HS256 => {
+                let mut secret = vec![0u8; 32];
+                rng.fill(&mut secret).map_err(fail)?;
+                (secret, json!({ "kty": "oct" }))
             }
         };
         let mut public_jwk = jwk;
@@ -220,10 +259,14 @@ impl VerifyingKey {
         };
         let alg = SigningAlg::parse(text("alg")?)
             .ok_or_else(|| KeyError::UnknownAlg(jwk["alg"].to_string()))?;
-        let decoding = match (alg, text("kty")?, text("crv")?) {
+        let curve = jwk["crv"].as_str().unwrap_or_default();
+        let decoding = match (alg, text("kty")?, curve) {
             (SigningAlg::EdDSA, "OKP", "Ed25519") => DecodingKey::from_ed_components(text("x")?),
             (SigningAlg::ES256, "EC", "P-256") => {
                 DecodingKey::from_ec_components(text("x")?, text("y")?)
+            }
+            (SigningAlg::RS256, "RSA", "") => {
+                DecodingKey::from_rsa_components(text("n")?, text("e")?)
             }
             _ => return Err(KeyError::Crypto("JWK key type does not fit its algorithm")),
         }
@@ -236,6 +279,14 @@ impl VerifyingKey {
     }
 }
 
+/// How a key signs. jsonwebtoken signs RSA only from PKCS#1 DER, which aws-lc-rs does not
+/// export, so RS256 signs with aws-lc-rs directly (verification still goes through jsonwebtoken).
+#[derive(Clone)]
+enum Signer {
+    Jose(EncodingKey),
+    Rsa(Arc<RsaKeyPair>),
+}
+
 /// A key ready to sign and verify.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -243,11 +294,10 @@ pub struct SigningKey {
     pub kid: String,
     /// Its one algorithm.
     pub alg: SigningAlg,
-    /// For signing.
-    pub encoding: EncodingKey,
+    signer: Signer,
     /// For verifying.
     pub decoding: DecodingKey,
-    /// The public JWK.
+    /// The public JWK (`{"kty": "oct"}` without the secret for HS256, which is never published).
     pub public_jwk: Value,
 }
 
@@ -269,22 +319,34 @@ impl SigningKey {
                 .map(str::to_owned)
                 .ok_or(KeyError::Crypto("public JWK"))
         };
-        let (encoding, decoding) = match material.alg {
+        let (signer, decoding) = match material.alg {
             SigningAlg::EdDSA => (
-                EncodingKey::from_ed_der(&material.private_pkcs8),
+                Signer::Jose(EncodingKey::from_ed_der(&material.private_pkcs8)),
                 DecodingKey::from_ed_components(&field("x")?)
                     .map_err(|_| KeyError::Crypto("Ed25519 JWK"))?,
             ),
             SigningAlg::ES256 => (
-                EncodingKey::from_ec_der(&material.private_pkcs8),
+                Signer::Jose(EncodingKey::from_ec_der(&material.private_pkcs8)),
                 DecodingKey::from_ec_components(&field("x")?, &field("y")?)
                     .map_err(|_| KeyError::Crypto("P-256 JWK"))?,
+            ),
+            SigningAlg::RS256 => (
+                Signer::Rsa(Arc::new(
+                    RsaKeyPair::from_pkcs8(&material.private_pkcs8)
+                        .map_err(|_| KeyError::Crypto("RSA key"))?,
+                )),
+                DecodingKey::from_rsa_components(&field("n")?, &field("e")?)
+                    .map_err(|_| KeyError::Crypto("RSA JWK"))?,
+            ),
+            SigningAlg::HS256 => (
+                Signer::Jose(EncodingKey::from_secret(&material.private_pkcs8)),
+                DecodingKey::from_secret(&material.private_pkcs8),
             ),
         };
         Ok(Self {
             kid: material.kid.clone(),
             alg: material.alg,
-            encoding,
+            signer,
             decoding,
             public_jwk: material.public_jwk.clone(),
         })
@@ -299,12 +361,35 @@ impl SigningKey {
         }
     }
 
-    /// Signs `claims` as a compact JWS with header `{alg, kid, typ: "at+jwt"}`.
+    /// Signs `claims` as a compact JWS with header `{typ: "at+jwt", alg, kid}`.
     pub fn sign(&self, claims: &super::AccessClaims) -> Result<String, KeyError> {
-        let mut header = jsonwebtoken::Header::new(self.alg.jose());
-        header.kid = Some(self.kid.clone());
-        header.typ = Some("at+jwt".to_owned());
-        jsonwebtoken::encode(&header, claims, &self.encoding)
-            .map_err(|_| KeyError::Crypto("signing"))
+        let header = json!({ "typ": "at+jwt", "alg": self.alg.as_str(), "kid": self.kid });
+        let claims = serde_json::to_vec(claims).map_err(|_| KeyError::Crypto("claims"))?;
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let signature = self.sign_message(message.as_bytes())?;
+        Ok(format!("{message}.{signature}"))
+    }
+
+    /// The base64url signature of a JWS signing input (`header.payload`).
+    pub fn sign_message(&self, message: &[u8]) -> Result<String, KeyError> {
+        match &self.signer {
+            Signer::Jose(key) => jsonwebtoken::crypto::sign(message, key, self.alg.jose())
+                .map_err(|_| KeyError::Crypto("signing")),
+            Signer::Rsa(pair) => {
+                let mut signature = vec![0u8; pair.public_modulus_len()];
+                pair.sign(
+                    &RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .map_err(|_| KeyError::Crypto("RSA signing"))?;
+                Ok(URL_SAFE_NO_PAD.encode(signature))
+            }
+        }
     }
 }

@@ -1,9 +1,15 @@
 //! `/.well-known/jwks.json` and `/.well-known/openid-configuration`.
 
-use axum::{Json, Router, extract::State, http::header, response::IntoResponse, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+    routing::get,
+};
 use serde_json::json;
 
-use crate::state::AppState;
+use crate::{error::ApiError, state::AppState};
 
 /// Key publication and issuer metadata.
 pub fn router() -> Router<AppState> {
@@ -13,28 +19,37 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Cached for five minutes: well inside the hour a new key is published before it signs.
-async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+/// With HS256 there is no JWKS at all (DESIGN §3: HS256 only with the JWKS off).
+async fn jwks(State(state): State<AppState>) -> Response {
+    let keys = state.tokens.keyring.current();
+    if !keys.signer.alg.is_public() {
+        return ApiError::NotFound.into_response();
+    }
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(state.tokens.keyring.current().jwks.clone()),
+        Json(keys.jwks.clone()),
     )
+        .into_response()
 }
 
 async fn configuration(State(state): State<AppState>) -> impl IntoResponse {
     let issuer = &state.tokens.issuer;
-    let alg = state.tokens.keyring.current().signer.alg.as_str();
+    let alg = state.tokens.keyring.current().signer.alg;
+    let mut metadata = json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/v1/token"),
+        "revocation_endpoint": format!("{issuer}/v1/revoke"),
+        "grant_types_supported": ["password", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "revocation_endpoint_auth_methods_supported": ["none"],
+        "response_types_supported": [],
+        "access_token_signing_alg_values_supported": [alg.as_str()],
+    });
+    if alg.is_public() {
+        metadata["jwks_uri"] = json!(format!("{issuer}/.well-known/jwks.json"));
+    }
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(json!({
-            "issuer": issuer,
-            "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-            "token_endpoint": format!("{issuer}/v1/token"),
-            "revocation_endpoint": format!("{issuer}/v1/revoke"),
-            "grant_types_supported": ["password", "refresh_token"],
-            "token_endpoint_auth_methods_supported": ["none"],
-            "revocation_endpoint_auth_methods_supported": ["none"],
-            "response_types_supported": [],
-            "access_token_signing_alg_values_supported": [alg],
-        })),
+        Json(metadata),
     )
 }

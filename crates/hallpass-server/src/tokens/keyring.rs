@@ -180,8 +180,13 @@ async fn build(
     else {
         bail!("no signing key in force");
     };
-    let jwks =
-        json!({ "keys": keys.iter().map(|(_, k)| k.public_jwk.clone()).collect::<Vec<_>>() });
+    // HS256 secrets have no public half: nothing to publish.
+    let published: Vec<Value> = keys
+        .iter()
+        .filter(|(_, k)| k.alg.is_public())
+        .map(|(_, k)| k.public_jwk.clone())
+        .collect();
+    let jwks = json!({ "keys": published });
     let verifier = Verifier::new(
         keys.iter().map(|(_, k)| k.verifying()),
         policy.issuer.clone(),

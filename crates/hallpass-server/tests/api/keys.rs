@@ -195,3 +195,69 @@ async fn the_keys_and_token_commands() {
         String::from_utf8_lossy(&inspect.stderr)
     );
 }
+
+#[tokio::test]
+async fn rs256_keys_are_published_and_hs256_keys_are_not() {
+    use crate::helpers::{Backend, spawn_app_with};
+    let rsa = spawn_app_with(Backend::Sqlite, |s| s.signing_alg = "RS256".to_owned()).await;
+    rsa.signup("alice").await;
+    let tokens = rsa.tokens("alice").await;
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(tokens.access.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "RS256");
+    let jwks: Value = rsa
+        .client
+        .get(rsa.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    assert!(jwks["keys"][0]["n"].is_string() && jwks["keys"][0].get("d").is_none());
+    assert_eq!(rsa.bearer_me(&tokens.access).await, StatusCode::OK);
+
+    let hmac = spawn_app_with(Backend::Sqlite, |s| s.signing_alg = "HS256".to_owned()).await;
+    hmac.signup("alice").await;
+    let tokens = hmac.tokens("alice").await;
+    assert_eq!(hmac.bearer_me(&tokens.access).await, StatusCode::OK);
+    let jwks = hmac
+        .client
+        .get(hmac.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        jwks.status(),
+        StatusCode::NOT_FOUND,
+        "HS256 runs with the JWKS off"
+    );
+    let metadata: Value = hmac
+        .client
+        .get(hmac.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(metadata.get("jwks_uri").is_none());
+    assert_eq!(
+        metadata["access_token_signing_alg_values_supported"],
+        serde_json::json!(["HS256"])
+    );
+    // The shared secret is never in the database in clear, nor anywhere public.
+    let stored = hmac
+        .state
+        .stores
+        .keys
+        .signing_keys(hmac.clock.now())
+        .await
+        .unwrap();
+    assert!(!stored[0].public_jwk.contains("\"k\""));
+}
