@@ -4,7 +4,7 @@
 use axum::{Json, Router, extract::State, routing::get};
 use hallpass_core::clock::{from_micros, to_micros};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::{error::ApiError, http::extract::AppQuery, state::AppState};
@@ -14,27 +14,14 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/revocations", get(feed))
 }
 
+/// How much of the past each answer repeats.
+const OVERLAP: Duration = Duration::seconds(5);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FeedQuery {
     /// The `next` of the previous answer; absent for everything still relevant.
     since: Option<String>,
-}
-
-/// Position in the feed: revocation time, then session id, so that revocations made in the
-/// same microsecond are neither skipped nor repeated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Cursor(i64, Uuid);
-
-impl Cursor {
-    fn parse(text: &str) -> Option<Self> {
-        let (micros, id) = text.split_once('.')?;
-        Some(Self(micros.parse().ok()?, Uuid::parse_str(id).ok()?))
-    }
-
-    fn text(self) -> String {
-        format!("{}.{}", self.0, self.1)
-    }
 }
 
 #[derive(Serialize)]
@@ -56,14 +43,18 @@ struct Feed {
 }
 
 /// Session ids are public handles, not credentials; user ids are left out.
+///
+/// The cursor is a time, and each answer repeats the last [`OVERLAP`] before it: a revocation
+/// stamped in the same instant as the cursor, or by a node whose clock runs slightly behind,
+/// still arrives. Entries are idempotent ("refuse this session until…"), so repeats are harmless.
 async fn feed(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<FeedQuery>,
 ) -> Result<Json<Feed>, ApiError> {
-    let cursor = query
+    let since = query
         .since
         .map(|text| {
-            Cursor::parse(&text).ok_or_else(|| {
+            text.parse::<i64>().map_err(|_| {
                 ApiError::InvalidRequest(format!("since {text:?} is not a cursor from this feed"))
             })
         })
@@ -71,33 +62,26 @@ async fn feed(
     let now = state.clock.now();
     let horizon = state.tokens.access_ttl + state.config.clock_skew;
     let oldest = now - horizon;
-    // One microsecond back, so revocations sharing the cursor's instant are read and then
-    // filtered by id.
-    let from = cursor.map_or(oldest, |c| from_micros(c.0 - 1).max(oldest));
-    let mut revoked: Vec<(Cursor, OffsetDateTime)> = state
+    let from = since.map_or(oldest, |s| (from_micros(s) - OVERLAP).max(oldest));
+    let mut revoked = state
         .stores
         .sessions
-        .revoked_since(from)
-        .await?
-        .into_iter()
-        .map(|(session, _, at)| (Cursor(to_micros(at), session.0), at))
-        .filter(|(position, _)| cursor.is_none_or(|c| *position > c))
-        .collect();
-    revoked.sort_by_key(|(position, _)| *position);
-    let next = revoked
-        .last()
-        .map(|(position, _)| *position)
-        .or(cursor)
-        .unwrap_or(Cursor(to_micros(oldest), Uuid::nil()));
+        .revoked_since(from - Duration::microseconds(1))
+        .await?;
+    revoked.sort_by_key(|(id, _, at)| (*at, *id));
+    let next = revoked.last().map_or_else(
+        || since.unwrap_or_else(|| to_micros(oldest)),
+        |(_, _, at)| to_micros(*at),
+    );
     Ok(Json(Feed {
         revocations: revoked
             .into_iter()
-            .map(|(position, at)| Revocation {
-                session: position.1,
+            .map(|(session, _, at)| Revocation {
+                session: session.0,
                 revoked_at: at,
                 refuse_until: at + horizon,
             })
             .collect(),
-        next: next.text(),
+        next: next.to_string(),
     }))
 }
