@@ -44,6 +44,8 @@ pub struct KeyPolicy {
 
 /// The node's key ring.
 pub struct KeyRing {
+    /// Held across a whole reload, so a slow reload cannot install an older view over a newer one.
+    reloading: tokio::sync::Mutex<()>,
     stores: Stores,
     seal_key: [u8; 32],
     policy: KeyPolicy,
@@ -74,6 +76,7 @@ impl KeyRing {
         }
         let set = build(&stores, &seal_key, &policy, now).await?;
         Ok(Self {
+            reloading: tokio::sync::Mutex::new(()),
             stores,
             seal_key,
             policy,
@@ -88,6 +91,7 @@ impl KeyRing {
 
     /// Re-reads the keys from the store.
     pub async fn reload(&self, now: OffsetDateTime) -> anyhow::Result<()> {
+        let _serialised = self.reloading.lock().await;
         let set = build(&self.stores, &self.seal_key, &self.policy, now).await?;
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
         Ok(())
@@ -153,7 +157,9 @@ async fn build(
     policy: &KeyPolicy,
     now: OffsetDateTime,
 ) -> anyhow::Result<KeySet> {
-    let stored = stores.keys.signing_keys(now).await?;
+    let mut stored = stores.keys.signing_keys(now).await?;
+    // The signer is the key that activated last; creation order breaks no ties that matter.
+    stored.sort_by(|a, b| (a.activates_at, &a.kid).cmp(&(b.activates_at, &b.kid)));
     let mut keys = Vec::with_capacity(stored.len());
     for key in &stored {
         let alg = SigningAlg::parse(&key.alg).with_context(|| {

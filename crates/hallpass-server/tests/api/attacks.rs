@@ -317,11 +317,11 @@ async fn non_canonical_encodings_extra_segments_and_size(backend: Backend) {
     let f = fixture(backend).await;
     let good = f.good.clone();
     f.refused("padding", &format!("{good}=")).await;
-    f.refused(
-        "standard alphabet",
-        &good.replace('-', "+").replace('_', "/"),
-    )
-    .await;
+    // A character of the standard alphabet where the URL-safe one is required.
+    let signature_start = good.rfind('.').unwrap() + 1;
+    let mut standard = good.clone();
+    standard.replace_range(signature_start..signature_start + 1, "+");
+    f.refused("standard alphabet", &standard).await;
     let (head, tail) = good.split_at(good.len() / 2);
     // (A newline cannot travel in a header; a space or tab inside the token can.)
     f.refused("space inside", &format!("{head} {tail}")).await;
