@@ -480,3 +480,53 @@ async fn forward_auth_answers_with_who_the_caller_is() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn bearer_works_on_every_authenticated_endpoint() {
+    let app = spawn_app().await;
+    app.admin("root").await;
+    app.signup("alice").await;
+    let root = app.tokens("root").await;
+    let alice = app.tokens("alice").await;
+    for path in [
+        "/v1/me",
+        "/v1/sessions",
+        "/v1/auth/check",
+        "/v1/admin/users",
+        "/v1/admin/audit",
+    ] {
+        assert_eq!(
+            app.bearer(Method::GET, path, &root.access).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        app.bearer(Method::GET, "/v1/admin/users", &alice.access)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let alice_id = app
+        .bearer(Method::GET, "/v1/me", &alice.access)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let patch = app
+        .client
+        .patch(app.url(&format!("/v1/admin/users/{alice_id}")))
+        .bearer_auth(&root.access)
+        .json(&json!({ "roles": ["editor"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        patch.status(),
+        StatusCode::OK,
+        "admin writes by Bearer need no CSRF token"
+    );
+}
