@@ -1,8 +1,10 @@
 //! For several nodes on one shared PostgreSQL database.
 
+mod audit;
+mod keys;
+
 use async_trait::async_trait;
 use hallpass_core::{
-    audit::AuditEvent,
     clock::{from_micros, to_micros},
     password::PasswordHash,
     session::{LimitPolicy, Session, SessionId, SessionLimit, TokenHash},
@@ -13,8 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    AuditQuery, AuditRecord, AuditStore, HealthCheck, KeyStore, SessionStore, StoreError,
-    StoredKey, UserQuery, UserStore, UserUpdate,
+    HealthCheck, SessionStore, StoreError, UserQuery, UserStore, UserUpdate,
     rows::{self, roles_to_text, session_columns, user_columns},
 };
 
@@ -383,83 +384,6 @@ impl SessionStore for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
-    }
-}
-
-#[async_trait]
-impl AuditStore for PostgresStore {
-    async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, kind, actor, subject, session, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(to_micros(event.at))
-        .bind(event.kind.as_str())
-        .bind(event.actor.map(|u| u.0))
-        .bind(event.subject.map(|u| u.0))
-        .bind(event.session.map(|s| s.0))
-        .bind(event.ip.as_deref())
-        .bind(event.detail.as_deref())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, at, kind, actor, subject, session, ip, detail FROM audit_log
-             WHERE ($1::text IS NULL OR kind = $1) AND ($2::uuid IS NULL OR actor = $2 OR subject = $2)
-               AND ($3::bigint IS NULL OR id < $3)
-             ORDER BY id DESC LIMIT $4",
-        )
-        .bind(query.kind.map(|k| k.as_str()))
-        .bind(query.user.map(|u| u.0))
-        .bind(query.before)
-        .bind(i64::from(query.limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(rows::audit).collect()
-    }
-}
-
-#[async_trait]
-impl KeyStore for PostgresStore {
-    async fn insert_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kid) DO NOTHING",
-        )
-        .bind(&key.kid)
-        .bind(&key.alg)
-        .bind(&key.sealed_private)
-        .bind(&key.public_jwk)
-        .bind(to_micros(key.created_at))
-        .bind(to_micros(key.activates_at))
-        .bind(key.retires_at.map(to_micros))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<StoredKey>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at FROM signing_keys
-             WHERE retires_at IS NULL OR retires_at > $1 ORDER BY created_at, kid",
-        )
-        .bind(to_micros(now))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(rows::stored_key).collect()
-    }
-
-    async fn retire_signing_key(&self, kid: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE signing_keys SET retires_at = $1 WHERE kid = $2 AND (retires_at IS NULL OR retires_at > $1)",
-        )
-        .bind(to_micros(at))
-        .bind(kid)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 }
 

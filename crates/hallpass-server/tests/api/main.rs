@@ -22,6 +22,7 @@ mod pages;
 mod password;
 mod refresh;
 mod refresh_cookie;
+mod revocation;
 mod sessions;
 mod signup;
 mod tokens;

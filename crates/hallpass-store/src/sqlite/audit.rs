@@ -1,0 +1,41 @@
+//! The audit log in SQLite.
+
+use async_trait::async_trait;
+use hallpass_core::{audit::AuditEvent, clock::to_micros};
+
+use super::SqliteStore;
+use crate::{AuditQuery, AuditRecord, AuditStore, StoreError, rows};
+
+#[async_trait]
+impl AuditStore for SqliteStore {
+    async fn append(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, kind, actor, subject, session, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(to_micros(event.at))
+        .bind(event.kind.as_str())
+        .bind(event.actor.map(|u| u.0))
+        .bind(event.subject.map(|u| u.0))
+        .bind(event.session.map(|s| s.0))
+        .bind(event.ip.as_deref())
+        .bind(event.detail.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, kind, actor, subject, session, ip, detail FROM audit_log
+             WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR actor = ?2 OR subject = ?2) AND (?3 IS NULL OR id < ?3)
+             ORDER BY id DESC LIMIT ?4",
+        )
+        .bind(query.kind.map(|k| k.as_str()))
+        .bind(query.user.map(|u| u.0))
+        .bind(query.before)
+        .bind(i64::from(query.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::audit).collect()
+    }
+}

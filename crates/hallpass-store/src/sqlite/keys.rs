@@ -1,0 +1,51 @@
+//! Signing keys in SQLite.
+
+use async_trait::async_trait;
+use hallpass_core::clock::to_micros;
+use time::OffsetDateTime;
+
+use super::SqliteStore;
+use crate::{KeyStore, StoreError, StoredKey, rows};
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn insert_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING",
+        )
+        .bind(&key.kid)
+        .bind(&key.alg)
+        .bind(&key.sealed_private)
+        .bind(&key.public_jwk)
+        .bind(to_micros(key.created_at))
+        .bind(to_micros(key.activates_at))
+        .bind(key.retires_at.map(to_micros))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<StoredKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at FROM signing_keys
+             WHERE retires_at IS NULL OR retires_at > ? ORDER BY created_at, kid",
+        )
+        .bind(to_micros(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::stored_key).collect()
+    }
+
+    async fn retire_signing_key(&self, kid: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE signing_keys SET retires_at = ? WHERE kid = ? AND (retires_at IS NULL OR retires_at > ?)",
+        )
+        .bind(to_micros(at))
+        .bind(kid)
+        .bind(to_micros(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
