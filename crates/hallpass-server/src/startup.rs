@@ -5,7 +5,10 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use hallpass_core::token::{RefreshKey, SigningAlg};
 use hallpass_core::{clock::Clock, password::PasswordHasher};
-use hallpass_store::{RevokedSessions, SessionCache, Stores};
+use hallpass_store::{
+    RevokedSessions, SessionCache, Stores,
+    bus::{InProcessBus, PostgresBus, RedisBus, RevocationBus},
+};
 use tokio::net::TcpListener;
 
 use crate::{
@@ -15,7 +18,7 @@ use crate::{
     passwords::Passwords,
     rate_limit::RateLimits,
     secret_key,
-    state::{AppState, Keys, ServerConfig},
+    state::{AppState, Keys, Node, ServerConfig},
     telemetry::Metrics,
     tokens::{
         Tokens,
@@ -49,15 +52,17 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
     let access_ttl = settings.access_token_ttl.time();
     // Every revocation passes through the cache wrapper, which records it in the revoked set.
     let revoked = Arc::new(RevokedSessions::new(access_ttl + skew));
-    let stores = SessionCache::wrap(
+    let (stores, node_cache) = SessionCache::wrap(
         stores,
         Arc::clone(&revoked),
+        revocation_bus(settings).await?,
         Arc::clone(&clock),
         settings.session_cache_ttl.time(),
         settings.session_cache_capacity,
     );
-    revoked
-        .load(&stores, now)
+    // A restart forgets no revocation.
+    node_cache
+        .reconcile()
         .await
         .context("loading revoked sessions")?;
     let policy = key_policy(settings)?;
@@ -97,7 +102,27 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
         metrics: Metrics::new(),
         pages: Pages::load().context("loading page templates")?,
         tokens,
+        node: Node {
+            cache: node_cache,
+            reconcile_every: settings.reconcile_interval.std(),
+        },
     })
+}
+
+/// The carrier of revocations between nodes: Redis when configured, else PostgreSQL
+/// LISTEN/NOTIFY on a PostgreSQL store, else none (one node).
+async fn revocation_bus(settings: &Settings) -> anyhow::Result<Arc<dyn RevocationBus>> {
+    let channel = settings.bus_channel.clone();
+    if let Some(url) = &settings.redis_url {
+        return Ok(Arc::new(RedisBus::new(url, channel).context("redis_url")?));
+    }
+    if settings.database_url.starts_with("postgres") {
+        let bus = PostgresBus::connect(&settings.database_url, channel)
+            .await
+            .context("connecting the revocation bus")?;
+        return Ok(Arc::new(bus));
+    }
+    Ok(Arc::new(InProcessBus))
 }
 
 /// The key ring's settings: algorithm, rotation, issuer and audience.
@@ -156,9 +181,11 @@ impl Application {
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown);
+        self.state.node.cache.listen();
         tokio::select! {
             result = server => result,
-            () = maintenance(self.state) => Ok(()),
+            () = maintenance(self.state.clone()) => Ok(()),
+            () = reconcile(self.state) => Ok(()),
         }
     }
 }
@@ -182,6 +209,24 @@ async fn maintenance(state: AppState) {
         state.tokens.verified.prune(now.unix_timestamp());
         if tick % PURGE_EVERY_TICKS == 1 {
             purge(&state, now).await;
+        }
+    }
+}
+
+/// Re-reads recent revocations on an interval, so a message the bus lost delays a revocation by
+/// at most `reconcile_interval`.
+async fn reconcile(state: AppState) {
+    let mut ticks =
+        tokio::time::interval(state.node.reconcile_every.max(Duration::from_millis(100)));
+    loop {
+        ticks.tick().await;
+        match state.node.cache.reconcile().await {
+            Ok(0) => {}
+            Ok(missed) => tracing::info!(
+                missed,
+                "reconcile applied revocations the bus did not carry"
+            ),
+            Err(error) => tracing::warn!(error = ?error, "reconciling revocations failed"),
         }
     }
 }

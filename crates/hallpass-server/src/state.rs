@@ -42,6 +42,18 @@ pub struct AppState {
     pub pages: Pages,
     /// Signing keys, token issuing and verification, the revoked set.
     pub tokens: Tokens,
+    /// This node's session cache and how it keeps up with the others.
+    pub node: Node,
+}
+
+/// This node's view of sessions: the cache (which publishes and receives revocations) and how
+/// often it reconciles with the store.
+#[derive(Clone)]
+pub struct Node {
+    /// The session cache wrapping the stores.
+    pub cache: Arc<hallpass_store::SessionCache>,
+    /// The reconcile interval.
+    pub reconcile_every: std::time::Duration,
 }
 
 /// Keys derived from the server secret, one per purpose.

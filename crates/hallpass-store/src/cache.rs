@@ -11,14 +11,19 @@ use std::{
 
 use async_trait::async_trait;
 use hallpass_core::{
-    clock::Clock,
+    clock::{Clock, from_micros, to_micros},
     password::PasswordHash,
     session::{Session, SessionId, SessionLimit, TokenHash},
     user::{NewUser, User, UserId, Username},
 };
 use time::{Duration, OffsetDateTime};
 
-use crate::{RevokedSessions, SessionStore, StoreError, Stores, UserQuery, UserStore, UserUpdate};
+use uuid::Uuid;
+
+use crate::{
+    RevokedSessions, SessionStore, StoreError, Stores, UserQuery, UserStore, UserUpdate,
+    bus::{BusEvent, BusHandler, RevocationBus},
+};
 
 #[derive(Clone)]
 struct Entry {
@@ -79,6 +84,9 @@ impl Index {
 pub struct SessionCache {
     inner: Stores,
     revoked: Arc<RevokedSessions>,
+    bus: Arc<dyn RevocationBus>,
+    /// This node's id on the bus, so it skips its own events.
+    node: Uuid,
     clock: Arc<dyn Clock>,
     max_age: Duration,
     capacity: usize,
@@ -92,24 +100,70 @@ impl SessionCache {
     pub fn wrap(
         inner: Stores,
         revoked: Arc<RevokedSessions>,
+        bus: Arc<dyn RevocationBus>,
         clock: Arc<dyn Clock>,
         max_age: Duration,
         capacity: usize,
-    ) -> Stores {
+    ) -> (Stores, Arc<Self>) {
         let cache = Arc::new(Self {
             inner: inner.clone(),
             revoked,
+            bus,
+            node: Uuid::new_v4(),
             clock,
             max_age,
             capacity: capacity.max(1),
             index: RwLock::new(Index::default()),
         });
-        Stores {
+        let stores = Stores {
             users: cache.clone(),
-            sessions: cache,
+            sessions: cache.clone(),
             audit: inner.audit,
             keys: inner.keys,
             health: inner.health,
+        };
+        (stores, cache)
+    }
+
+    /// Starts receiving other nodes' events.
+    pub fn listen(self: &Arc<Self>) {
+        self.bus.listen(Arc::new(Receiver(Arc::clone(self))));
+    }
+
+    /// Re-reads recent revocations from the store and applies those this node missed: at start,
+    /// after a bus reconnection, and on the reconcile interval.
+    pub async fn reconcile(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let revoked = self
+            .inner
+            .sessions
+            .revoked_since(now - self.revoked.horizon())
+            .await?;
+        let mut missed = 0;
+        let mut index = self.write();
+        for (id, _, at) in revoked {
+            if !self.revoked.contains(id, now) {
+                missed += 1;
+                index.remove_session(id);
+                self.revoked.insert(id, at);
+            }
+        }
+        Ok(missed)
+    }
+
+    /// Tells the other nodes, after the store write. A lost message is repaired by reconcile.
+    async fn tell_others(&self, sessions: &[SessionId], users: &[UserId], at: OffsetDateTime) {
+        if sessions.is_empty() && users.is_empty() {
+            return;
+        }
+        let event = BusEvent {
+            node: self.node,
+            sessions: sessions.iter().map(|s| s.0).collect(),
+            users: users.iter().map(|u| u.0).collect(),
+            at: to_micros(at),
+        };
+        if let Err(error) = self.bus.publish(&event).await {
+            tracing::warn!(error = %error, bus = self.bus.name(), "publishing a revocation failed; the reconcile will carry it");
         }
     }
 
@@ -312,6 +366,7 @@ impl SessionStore for SessionCache {
         let revoked = self.inner.sessions.revoke_session(owner, id, at).await?;
         if revoked {
             self.revoked_now(&[id], at);
+            self.tell_others(&[id], &[], at).await;
         } else {
             self.write().remove_session(id);
         }
@@ -380,6 +435,7 @@ impl UserStore for SessionCache {
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError> {
         let done = self.inner.users.set_password_hash(id, hash).await?;
         self.forget_user(id);
+        self.tell_others(&[], &[id], self.clock.now()).await;
         Ok(done)
     }
 
@@ -390,6 +446,7 @@ impl UserStore for SessionCache {
     ) -> Result<Option<User>, StoreError> {
         let user = self.inner.users.update_user(id, update).await?;
         self.forget_user(id);
+        self.tell_others(&[], &[id], self.clock.now()).await;
         Ok(user)
     }
 
@@ -398,11 +455,48 @@ impl UserStore for SessionCache {
         let now = self.clock.now();
         let live = self.inner.sessions.sessions_of_user(id, now).await?;
         let deleted = self.inner.users.delete_user(id).await?;
+        let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
         if deleted {
-            let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
             self.revoked_now(&ids, now);
         }
         self.forget_user(id);
+        if deleted {
+            self.tell_others(&ids, &[id], now).await;
+        }
         Ok(deleted)
+    }
+}
+
+/// Applies other nodes' events to this node.
+struct Receiver(Arc<SessionCache>);
+
+impl BusHandler for Receiver {
+    fn event(&self, event: BusEvent) {
+        let cache = &self.0;
+        if event.node == cache.node {
+            return;
+        }
+        let at = from_micros(event.at);
+        let mut index = cache.write();
+        for id in event.sessions {
+            index.remove_session(SessionId(id));
+            cache.revoked.insert(SessionId(id), at);
+        }
+        for user in event.users {
+            index.remove_user(UserId(user));
+        }
+    }
+
+    fn reconnected(&self) {
+        let cache = Arc::clone(&self.0);
+        tokio::spawn(async move {
+            match cache.reconcile().await {
+                Ok(0) => {}
+                Ok(missed) => {
+                    tracing::info!(missed, "reconciled revocations after a bus reconnection")
+                }
+                Err(error) => tracing::warn!(error = %error, "reconciling revocations failed"),
+            }
+        });
     }
 }

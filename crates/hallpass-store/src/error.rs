@@ -19,6 +19,9 @@ pub enum StoreError {
     /// The database failed or could not be reached.
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// The revocation bus could not publish.
+    #[error("revocation bus: {0}")]
+    Bus(String),
     /// Migrations could not be applied.
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -6,6 +6,7 @@
 //! Both pass the same conformance suite (`tests/store.rs`). Secrets never reach this crate: it
 //! sees SHA-256 of session tokens and argon2 PHC strings of passwords.
 
+pub mod bus;
 mod cache;
 mod error;
 pub mod postgres;

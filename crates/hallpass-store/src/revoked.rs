@@ -37,6 +37,11 @@ impl RevokedSessions {
         Ok(count)
     }
 
+    /// How long entries last: access-token lifetime + skew.
+    pub fn horizon(&self) -> Duration {
+        self.horizon
+    }
+
     /// Records that `id` was revoked at `at`.
     pub fn insert(&self, id: SessionId, at: OffsetDateTime) {
         let until = at + self.horizon;

@@ -145,12 +145,6 @@ impl Cli {
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
-    if settings.redis_url.is_some() {
-        tracing::warn!(
-            "redis_url is set, but this release carries no revocations over Redis yet: each node \
-             sees another node's revocations within session_cache_ttl"
-        );
-    }
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     tracing::info!(
         address = %app.local_addr()?,

@@ -64,6 +64,10 @@ pub struct Settings {
     pub session_cache_ttl: ConfigDuration,
     /// Sessions held in memory at most.
     pub session_cache_capacity: usize,
+    /// How often a node re-reads recent revocations, bounding how late a lost bus message makes one.
+    pub reconcile_interval: ConfigDuration,
+    /// The LISTEN/NOTIFY or Redis channel revocations travel on.
+    pub bus_channel: String,
     /// Verified access tokens held in memory at most (0 turns the cache off).
     pub verified_token_cache_capacity: usize,
     /// Threads that hash passwords; default the number of cores.
@@ -163,6 +167,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             session_cache_ttl: ConfigDuration::seconds(5),
             session_cache_capacity: 100_000,
+            reconcile_interval: ConfigDuration::seconds(5),
+            bus_channel: "hallpass_revocations".to_owned(),
             verified_token_cache_capacity: 100_000,
             password_hash_threads: None,
             password_hash_queue: 64,

@@ -352,3 +352,32 @@ impl ClockReading for ManualClock {
         hallpass_core::clock::Clock::now(self)
     }
 }
+
+/// The test Redis, if configured; with `HALLPASS_TEST_REQUIRE_BACKENDS=1` a missing one fails.
+pub(crate) fn redis_url() -> Option<String> {
+    if let Ok(url) = std::env::var("HALLPASS_TEST_REDIS_URL") {
+        return Some(url);
+    }
+    assert!(
+        std::env::var("HALLPASS_TEST_REQUIRE_BACKENDS").as_deref() != Ok("1"),
+        "HALLPASS_TEST_REQUIRE_BACKENDS=1 but HALLPASS_TEST_REDIS_URL is not set"
+    );
+    eprintln!("skipping: HALLPASS_TEST_REDIS_URL is not set");
+    None
+}
+
+/// Waits (bounded) for something another node or a background task makes true: bus delivery
+/// is real I/O, not time the test could inject.
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{what}: not within 3 s");
+}

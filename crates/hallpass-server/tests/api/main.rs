@@ -13,6 +13,7 @@ mod backends;
 mod bad_input;
 mod bearer;
 mod cli;
+mod cluster;
 mod csrf;
 mod helpers;
 mod keys;

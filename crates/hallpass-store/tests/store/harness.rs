@@ -24,18 +24,17 @@ pub(crate) async fn sqlite() -> Backend {
 pub(crate) async fn sqlite_cached() -> Backend {
     let Backend { stores, _dir } = sqlite().await;
     let clock = std::sync::Arc::new(hallpass_core::clock::SystemClock);
-    Backend {
-        stores: hallpass_store::SessionCache::wrap(
-            stores,
-            std::sync::Arc::new(hallpass_store::RevokedSessions::new(
-                time::Duration::minutes(16),
-            )),
-            clock,
-            time::Duration::minutes(1),
-            4,
-        ),
-        _dir,
-    }
+    let (stores, _) = hallpass_store::SessionCache::wrap(
+        stores,
+        std::sync::Arc::new(hallpass_store::RevokedSessions::new(
+            time::Duration::minutes(16),
+        )),
+        std::sync::Arc::new(hallpass_store::bus::InProcessBus),
+        clock,
+        time::Duration::minutes(1),
+        4,
+    );
+    Backend { stores, _dir }
 }
 
 /// A migrated PostgreSQL schema of this test's own, or `None` when no server is configured.

@@ -1,0 +1,123 @@
+//! Several nodes on one store: sessions and tokens work on any node, and a revocation made on
+//! one reaches the others at once over the bus (PostgreSQL LISTEN/NOTIFY or Redis), or within
+//! the reconcile interval when no bus carries it.
+
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{
+    Backend, TestApp, eventually, postgres_available, redis_url, spawn_app_with, start,
+};
+
+/// Two nodes sharing `first`'s settings (same database, same secret).
+async fn second_node(first: &TestApp) -> TestApp {
+    start(
+        first.settings.clone(),
+        first.clock.clone(),
+        tempfile::tempdir().unwrap(),
+    )
+    .await
+}
+
+async fn revocation_reaches_the_other_node_at_once(a: TestApp) {
+    let b = second_node(&a).await;
+    a.signup("alice").await;
+    let cookie = a.login("alice").await;
+    let tokens = a.tokens("alice").await;
+    // Logged in on A, used on B (and cached on both).
+    assert_eq!(b.me(&cookie).await, StatusCode::OK);
+    assert_eq!(b.bearer_me(&tokens.access).await, StatusCode::OK);
+    assert_eq!(a.bearer_me(&tokens.access).await, StatusCode::OK);
+    assert_eq!(a.me(&cookie).await, StatusCode::OK);
+    // Revoked on B: A refuses without waiting for its cache to age (the clock does not move).
+    assert_eq!(
+        b.bearer(Method::POST, "/v1/logout", &tokens.access)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        b.write(Method::POST, "/v1/logout", &cookie, None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    eventually("the Bearer revocation reaches A", || async {
+        a.bearer_me(&tokens.access).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    eventually("the cookie revocation reaches A", || async {
+        a.me(&cookie).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    // A user change made on B reaches A's cache too.
+    let admin = b.admin("root").await;
+    let again = a.tokens("alice").await;
+    assert_eq!(a.bearer_me(&again.access).await, StatusCode::OK);
+    let id = a
+        .bearer(Method::GET, "/v1/me", &again.access)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let disable = b
+        .write(
+            Method::PATCH,
+            &format!("/v1/admin/users/{id}"),
+            &admin,
+            Some(serde_json::json!({"disabled": true})),
+        )
+        .await;
+    assert_eq!(disable.status(), StatusCode::OK);
+    eventually("disabling reaches A", || async {
+        a.bearer_me(&again.access).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}
+
+fn channel() -> String {
+    format!("hallpass_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+#[tokio::test]
+async fn over_postgres_listen_notify() {
+    if !postgres_available() {
+        return;
+    }
+    let a = spawn_app_with(Backend::Postgres, |s| s.bus_channel = channel()).await;
+    revocation_reaches_the_other_node_at_once(a).await;
+}
+
+#[tokio::test]
+async fn over_redis_pub_sub() {
+    let (Some(redis), true) = (redis_url(), postgres_available()) else {
+        return;
+    };
+    let a = spawn_app_with(Backend::Postgres, |s| {
+        s.redis_url = Some(redis);
+        s.bus_channel = channel();
+    })
+    .await;
+    revocation_reaches_the_other_node_at_once(a).await;
+}
+
+/// With no bus between them (SQLite nodes), the reconcile interval still delivers: a lost
+/// message delays a revocation by at most that interval.
+#[tokio::test]
+async fn without_a_bus_the_reconcile_interval_bounds_the_delay() {
+    let a = spawn_app_with(Backend::Sqlite, |s| {
+        s.reconcile_interval = "1s".parse().unwrap()
+    })
+    .await;
+    let b = second_node(&a).await;
+    a.signup("alice").await;
+    let tokens = a.tokens("alice").await;
+    assert_eq!(a.bearer_me(&tokens.access).await, StatusCode::OK);
+    b.bearer(Method::POST, "/v1/logout", &tokens.access).await;
+    eventually("the reconcile carries the revocation to A", || async {
+        a.bearer_me(&tokens.access).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}

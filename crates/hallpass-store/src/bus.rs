@@ -1,0 +1,250 @@
+//! The revocation bus (DESIGN §7): after a node writes a revocation or a user change to the
+//! store, it publishes it; every other node drops the sessions from its cache and adds them to
+//! its revoked set. Three carriers behind one trait: in-process (a single node), PostgreSQL
+//! LISTEN/NOTIFY, Redis pub/sub. A lost message is repaired by the periodic reconcile, so it
+//! delays a revocation by at most that interval, never forever.
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgPool, postgres::PgListener};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// What a node tells the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusEvent {
+    /// The node that published it (it has applied the event already).
+    pub node: Uuid,
+    /// Sessions revoked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<Uuid>,
+    /// Users whose cached copy is stale (roles, disabled, password, deleted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<Uuid>,
+    /// When the revocation happened, unix microseconds.
+    pub at: i64,
+}
+
+/// Where received events and reconnections go.
+pub trait BusHandler: Send + Sync {
+    /// An event from another node.
+    fn event(&self, event: BusEvent);
+    /// The carrier reconnected: messages may have been lost, so re-read the store.
+    fn reconnected(&self);
+}
+
+/// Carries events between nodes.
+#[async_trait]
+pub trait RevocationBus: Send + Sync {
+    /// Publishes an event (after the store write it describes).
+    async fn publish(&self, event: &BusEvent) -> Result<(), StoreError>;
+    /// Starts delivering other nodes' events to `handler`, reconnecting by itself.
+    fn listen(&self, handler: Arc<dyn BusHandler>);
+    /// The carrier's name, for logs and metrics.
+    fn name(&self) -> &'static str;
+}
+
+/// A single node: nothing to tell anyone.
+#[derive(Debug, Default)]
+pub struct InProcessBus;
+
+#[async_trait]
+impl RevocationBus for InProcessBus {
+    async fn publish(&self, _event: &BusEvent) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn listen(&self, _handler: Arc<dyn BusHandler>) {}
+
+    fn name(&self) -> &'static str {
+        "in-process"
+    }
+}
+
+/// How long a carrier waits before reconnecting.
+const RETRY: Duration = Duration::from_secs(1);
+
+fn decode(payload: &str) -> Option<BusEvent> {
+    serde_json::from_str(payload)
+        .inspect_err(|e| tracing::warn!(error = %e, "ignoring a malformed bus message"))
+        .ok()
+}
+
+/// PostgreSQL `NOTIFY` on a channel; each node `LISTEN`s on its own connection.
+#[derive(Debug, Clone)]
+pub struct PostgresBus {
+    pool: PgPool,
+    url: String,
+    channel: String,
+}
+
+impl PostgresBus {
+    /// A bus on the database at `url`: a small pool for publishing, and a listener connection
+    /// of its own, on `channel`.
+    pub async fn connect(url: &str, channel: String) -> Result<Self, StoreError> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(url)
+            .await?;
+        Ok(Self {
+            pool,
+            url: url.to_owned(),
+            channel,
+        })
+    }
+}
+
+#[async_trait]
+impl RevocationBus for PostgresBus {
+    async fn publish(&self, event: &BusEvent) -> Result<(), StoreError> {
+        let payload =
+            serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(&self.channel)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    fn listen(&self, handler: Arc<dyn BusHandler>) {
+        let (url, channel) = (self.url.clone(), self.channel.clone());
+        tokio::spawn(async move {
+            loop {
+                match PgListener::connect(&url).await {
+                    Ok(mut listener) => {
+                        if let Err(error) = listener.listen(&channel).await {
+                            tracing::warn!(error = %error, "LISTEN failed");
+                        } else {
+                            handler.reconnected();
+                            // `try_recv` answers `None` when the connection drops (it reconnects
+                            // on the next call): messages sent meanwhile are lost, so reconcile.
+                            loop {
+                                match listener.try_recv().await {
+                                    Ok(Some(notification)) => {
+                                        if let Some(event) = decode(notification.payload()) {
+                                            handler.event(event);
+                                        }
+                                    }
+                                    Ok(None) => {
+                                        tracing::warn!(
+                                            "revocation bus (PostgreSQL) lost its connection"
+                                        );
+                                        handler.reconnected();
+                                    }
+                                    Err(error) => {
+                                        tracing::warn!(error = %error, "revocation bus (PostgreSQL) failed");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = %error, "revocation bus (PostgreSQL) cannot connect")
+                    }
+                }
+                tokio::time::sleep(RETRY).await;
+            }
+        });
+    }
+
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+/// Redis `PUBLISH`/`SUBSCRIBE`.
+pub struct RedisBus {
+    client: redis::Client,
+    channel: String,
+    publisher: Mutex<Option<redis::aio::ConnectionManager>>,
+}
+
+impl std::fmt::Debug for RedisBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBus")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisBus {
+    /// A bus on the Redis at `url`. Connects lazily, so a node starts while Redis is down.
+    pub fn new(url: &str, channel: String) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| StoreError::Bus(e.to_string()))?;
+        Ok(Self {
+            client,
+            channel,
+            publisher: Mutex::new(None),
+        })
+    }
+}
+
+#[async_trait]
+impl RevocationBus for RedisBus {
+    async fn publish(&self, event: &BusEvent) -> Result<(), StoreError> {
+        let payload =
+            serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut publisher = self.publisher.lock().await;
+        if publisher.is_none() {
+            let manager = redis::aio::ConnectionManager::new(self.client.clone())
+                .await
+                .map_err(|e| StoreError::Bus(e.to_string()))?;
+            *publisher = Some(manager);
+        }
+        let Some(connection) = publisher.as_mut() else {
+            return Err(StoreError::Bus("no connection".to_owned()));
+        };
+        let sent: Result<i64, _> = redis::cmd("PUBLISH")
+            .arg(&self.channel)
+            .arg(payload)
+            .query_async(connection)
+            .await;
+        sent.map(|_| ()).map_err(|e| {
+            *publisher = None;
+            StoreError::Bus(e.to_string())
+        })
+    }
+
+    fn listen(&self, handler: Arc<dyn BusHandler>) {
+        let (client, channel) = (self.client.clone(), self.channel.clone());
+        tokio::spawn(async move {
+            loop {
+                match client.get_async_pubsub().await {
+                    Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
+                        Ok(()) => {
+                            handler.reconnected();
+                            let mut messages = pubsub.on_message();
+                            while let Some(message) = messages.next().await {
+                                if let Some(event) = message
+                                    .get_payload::<String>()
+                                    .ok()
+                                    .as_deref()
+                                    .and_then(decode)
+                                {
+                                    handler.event(event);
+                                }
+                            }
+                            tracing::warn!("revocation bus (Redis) lost its connection");
+                        }
+                        Err(error) => tracing::warn!(error = %error, "SUBSCRIBE failed"),
+                    },
+                    Err(error) => {
+                        tracing::warn!(error = %error, "revocation bus (Redis) cannot connect")
+                    }
+                }
+                tokio::time::sleep(RETRY).await;
+            }
+        });
+    }
+
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+}
