@@ -70,6 +70,7 @@ pub struct Metrics {
     verified_hits: Gauge,
     verified_misses: Gauge,
     revoked_sessions: Gauge,
+    store_calls: Gauge,
 }
 
 impl Default for Metrics {
@@ -131,7 +132,14 @@ impl Metrics {
             "Sessions in this node's revoked set",
             revoked_sessions.clone(),
         );
+        let store_calls = Gauge::default();
+        registry.register(
+            "store_calls",
+            "Round trips to the store for requests' sessions and users (steady state: none)",
+            store_calls.clone(),
+        );
         Self {
+            store_calls,
             verified_tokens,
             verified_hits,
             verified_misses,
@@ -163,6 +171,12 @@ impl Metrics {
         gauge(&self.verified_hits, hits);
         gauge(&self.verified_misses, misses);
         gauge(&self.revoked_sessions, revoked as u64);
+    }
+
+    /// Sets the store round-trip count.
+    pub fn set_store_calls(&self, calls: u64) {
+        self.store_calls
+            .set(i64::try_from(calls).unwrap_or(i64::MAX));
     }
 
     /// The Prometheus text exposition.

@@ -6,7 +6,10 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use async_trait::async_trait;
@@ -83,6 +86,8 @@ impl Index {
 /// The session cache: sizes and the clock it ages entries by.
 pub struct SessionCache {
     inner: Stores,
+    /// Round trips to the store made through the wrapper (misses, writes, lists).
+    store_calls: AtomicU64,
     revoked: Arc<RevokedSessions>,
     bus: Arc<dyn RevocationBus>,
     /// This node's id on the bus, so it skips its own events.
@@ -107,6 +112,7 @@ impl SessionCache {
     ) -> (Stores, Arc<Self>) {
         let cache = Arc::new(Self {
             inner: inner.clone(),
+            store_calls: AtomicU64::new(0),
             revoked,
             bus,
             node: Uuid::new_v4(),
@@ -165,6 +171,18 @@ impl SessionCache {
         if let Err(error) = self.bus.publish(&event).await {
             tracing::warn!(error = %error, bus = self.bus.name(), "publishing a revocation failed; the reconcile will carry it");
         }
+    }
+
+    /// The wrapped stores, counting the call: every use is one round trip.
+    fn store(&self) -> &Stores {
+        self.store_calls.fetch_add(1, Ordering::Relaxed);
+        &self.inner
+    }
+
+    /// Store round trips made through the wrapper so far: a steady-state authenticated request
+    /// makes none.
+    pub fn store_calls(&self) -> u64 {
+        self.store_calls.load(Ordering::Relaxed)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
@@ -247,7 +265,7 @@ impl SessionStore for SessionCache {
         idle_cutoff: OffsetDateTime,
     ) -> Result<Vec<SessionId>, StoreError> {
         let evicted = self
-            .inner
+            .store()
             .sessions
             .create_session(session, limit, idle_cutoff)
             .await?;
@@ -276,7 +294,7 @@ impl SessionStore for SessionCache {
             }
             index.generation
         };
-        let found = self.inner.sessions.session_by_token_hash(hash).await?;
+        let found = self.store().sessions.session_by_token_hash(hash).await?;
         self.remember(generation, hash.0, found.as_ref(), now);
         Ok(found)
     }
@@ -294,7 +312,7 @@ impl SessionStore for SessionCache {
             }
             (index.generation, hash)
         };
-        let found = self.inner.sessions.session_by_id(id).await?;
+        let found = self.store().sessions.session_by_id(id).await?;
         let hash = found.as_ref().map(|(s, _)| s.token_hash.0).or(cached_hash);
         if let Some(hash) = hash {
             self.remember(generation, hash, found.as_ref(), now);
@@ -308,7 +326,7 @@ impl SessionStore for SessionCache {
         from: u64,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let rotated = self.inner.sessions.rotate_refresh(id, from, at).await?;
+        let rotated = self.store().sessions.rotate_refresh(id, from, at).await?;
         let mut index = self.write();
         if let Some(hash) = index.by_session.get(&id).copied() {
             match index
@@ -331,7 +349,7 @@ impl SessionStore for SessionCache {
         &self,
         since: OffsetDateTime,
     ) -> Result<Vec<(SessionId, UserId, OffsetDateTime)>, StoreError> {
-        self.inner.sessions.revoked_since(since).await
+        self.store().sessions.revoked_since(since).await
     }
 
     async fn touch_session(
@@ -339,7 +357,7 @@ impl SessionStore for SessionCache {
         id: SessionId,
         seen_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.inner.sessions.touch_session(id, seen_at).await?;
+        self.store().sessions.touch_session(id, seen_at).await?;
         let mut index = self.write();
         if let Some(hash) = index.by_session.get(&id).copied()
             && let Some(entry) = index.by_hash.get_mut(&hash)
@@ -354,7 +372,7 @@ impl SessionStore for SessionCache {
         user: UserId,
         now: OffsetDateTime,
     ) -> Result<Vec<Session>, StoreError> {
-        self.inner.sessions.sessions_of_user(user, now).await
+        self.store().sessions.sessions_of_user(user, now).await
     }
 
     async fn revoke_session(
@@ -363,7 +381,7 @@ impl SessionStore for SessionCache {
         id: SessionId,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let revoked = self.inner.sessions.revoke_session(owner, id, at).await?;
+        let revoked = self.store().sessions.revoke_session(owner, id, at).await?;
         if revoked {
             self.revoked_now(&[id], at);
             self.tell_others(&[id], &[], at).await;
@@ -380,7 +398,7 @@ impl SessionStore for SessionCache {
         at: OffsetDateTime,
     ) -> Result<Vec<SessionId>, StoreError> {
         let revoked = self
-            .inner
+            .store()
             .sessions
             .revoke_user_sessions(user, keep, at)
             .await?;
@@ -417,23 +435,23 @@ impl SessionStore for SessionCache {
 #[async_trait]
 impl UserStore for SessionCache {
     async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
-        self.inner.users.create_user(user).await
+        self.store().users.create_user(user).await
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.inner.users.user_by_id(id).await
+        self.store().users.user_by_id(id).await
     }
 
     async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
-        self.inner.users.user_by_username(username).await
+        self.store().users.user_by_username(username).await
     }
 
     async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError> {
-        self.inner.users.list_users(query).await
+        self.store().users.list_users(query).await
     }
 
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError> {
-        let done = self.inner.users.set_password_hash(id, hash).await?;
+        let done = self.store().users.set_password_hash(id, hash).await?;
         self.forget_user(id);
         self.tell_others(&[], &[id], self.clock.now()).await;
         Ok(done)
@@ -444,7 +462,7 @@ impl UserStore for SessionCache {
         id: UserId,
         update: &UserUpdate,
     ) -> Result<Option<User>, StoreError> {
-        let user = self.inner.users.update_user(id, update).await?;
+        let user = self.store().users.update_user(id, update).await?;
         self.forget_user(id);
         self.tell_others(&[], &[id], self.clock.now()).await;
         Ok(user)
@@ -453,8 +471,8 @@ impl UserStore for SessionCache {
     async fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
         // The rows go with the user; their access tokens must still die.
         let now = self.clock.now();
-        let live = self.inner.sessions.sessions_of_user(id, now).await?;
-        let deleted = self.inner.users.delete_user(id).await?;
+        let live = self.store().sessions.sessions_of_user(id, now).await?;
+        let deleted = self.store().users.delete_user(id).await?;
         let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
         if deleted {
             self.revoked_now(&ids, now);

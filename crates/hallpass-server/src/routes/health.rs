@@ -50,6 +50,9 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     }
     state
         .metrics
+        .set_store_calls(state.node.cache.store_calls());
+    state
+        .metrics
         .set_token_caches(state.tokens.verified.stats(), state.tokens.revoked.len());
     (
         [(

@@ -121,3 +121,52 @@ async fn without_a_bus_the_reconcile_interval_bounds_the_delay() {
     })
     .await;
 }
+
+/// A steady-state authenticated request, by cookie or Bearer, makes no store round trip.
+#[tokio::test]
+async fn steady_state_requests_make_no_store_round_trip() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.reconcile_interval = "1h".parse().unwrap()
+    })
+    .await;
+    app.signup("alice").await;
+    let cookie = app.login("alice").await;
+    let tokens = app.tokens("alice").await;
+    // Warm the caches.
+    assert_eq!(app.me(&cookie).await, StatusCode::OK);
+    assert_eq!(app.bearer_me(&tokens.access).await, StatusCode::OK);
+    let before = app.state.node.cache.store_calls();
+    for _ in 0..50 {
+        assert_eq!(app.me(&cookie).await, StatusCode::OK);
+        assert_eq!(app.bearer_me(&tokens.access).await, StatusCode::OK);
+        assert_eq!(
+            app.get_with("/v1/auth/check", &cookie.cookie)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        app.state.node.cache.store_calls() - before,
+        0,
+        "150 requests, no store round trip"
+    );
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == format!("hallpass_store_calls {before}")),
+        "{metrics}"
+    );
+    // The counter does count: a list is a read.
+    app.get_with("/v1/sessions", &cookie.cookie).await;
+    assert!(app.state.node.cache.store_calls() > before);
+}
