@@ -24,17 +24,24 @@ const FIRST_LOCKOUT: Duration = Duration::from_secs(30);
 /// Accounts tracked at once; past this, entries that are not locked are forgotten first.
 const MAX_TRACKED_ACCOUNTS: usize = 100_000;
 
-/// Both limits; clones share state.
+mod shared;
+
+/// Both limits; clones share state. With Redis configured the counts are shared by every node
+/// (and each node falls back to its own counts while Redis is unreachable).
 #[derive(Clone)]
 pub struct RateLimits {
     per_ip: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     accounts: Arc<AccountLockout>,
+    shared: Option<Arc<shared::SharedLimits>>,
+    per_ip_per_minute: u32,
 }
 
 impl RateLimits {
     /// Limits as configured; a 0 turns one off.
     pub fn new(settings: &RateLimitSettings, clock: Arc<dyn Clock>) -> Self {
         Self {
+            shared: None,
+            per_ip_per_minute: settings.per_ip_per_minute,
             per_ip: NonZeroU32::new(settings.per_ip_per_minute)
                 .map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
             accounts: Arc::new(AccountLockout {
@@ -46,8 +53,88 @@ impl RateLimits {
         }
     }
 
+    /// Shares the counts through the Redis at `url`, under keys starting with `prefix`.
+    pub fn shared_through(mut self, url: &str, prefix: String) -> anyhow::Result<Self> {
+        self.shared = Some(Arc::new(shared::SharedLimits::new(url, prefix)?));
+        Ok(self)
+    }
+
     /// Spends one attempt of `ip`'s budget, or says when the next one is allowed.
-    pub fn check_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+    pub async fn check_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+        if let (Some(shared), Some(_)) = (&self.shared, &self.per_ip) {
+            match shared.hit_ip(&ip.to_string(), self.per_ip_per_minute).await {
+                Ok(None) => return Ok(()),
+                Ok(Some(retry_after)) => return Err(ApiError::RateLimited { retry_after }),
+                Err(error) => {
+                    tracing::warn!(error = %error, "shared rate limit unreachable; counting locally")
+                }
+            }
+        }
+        self.check_ip_locally(ip)
+    }
+
+    /// Refuses while `account` is locked.
+    pub async fn check_account(&self, account: &str) -> Result<(), ApiError> {
+        if let Some(shared) = self.shared.as_ref().filter(|_| self.accounts.threshold > 0) {
+            match shared.locked_until(account).await {
+                Ok(locked) => {
+                    let now_ms =
+                        i64::try_from(self.accounts.clock.now().unix_timestamp_nanos() / 1_000_000)
+                            .unwrap_or(i64::MAX);
+                    return match locked.filter(|until| *until > now_ms) {
+                        Some(until) => Err(ApiError::RateLimited {
+                            retry_after: Duration::from_millis(
+                                u64::try_from(until - now_ms).unwrap_or(1000),
+                            )
+                            .max(Duration::from_secs(1)),
+                        }),
+                        None => Ok(()),
+                    };
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "shared lockout unreachable; counting locally")
+                }
+            }
+        }
+        self.accounts.check(account)
+    }
+
+    /// Counts a failed attempt on `account`.
+    pub async fn record_failure(&self, account: &str) {
+        if let Some(shared) = self.shared.as_ref().filter(|_| self.accounts.threshold > 0) {
+            let now_ms =
+                i64::try_from(self.accounts.clock.now().unix_timestamp_nanos() / 1_000_000)
+                    .unwrap_or(i64::MAX);
+            let counted = shared
+                .failure(
+                    account,
+                    now_ms,
+                    self.accounts.threshold,
+                    FIRST_LOCKOUT,
+                    self.accounts.max_lockout,
+                )
+                .await;
+            match counted {
+                Ok(()) => return,
+                Err(error) => {
+                    tracing::warn!(error = %error, "shared lockout unreachable; counting locally")
+                }
+            }
+        }
+        self.accounts.record_failure(account);
+    }
+
+    /// A success clears the account's failures.
+    pub async fn record_success(&self, account: &str) {
+        if let Some(shared) = &self.shared
+            && let Err(error) = shared.success(account).await
+        {
+            tracing::warn!(error = %error, "shared lockout unreachable");
+        }
+        self.accounts.record_success(account);
+    }
+
+    fn check_ip_locally(&self, ip: IpAddr) -> Result<(), ApiError> {
         let Some(limiter) = &self.per_ip else {
             return Ok(());
         };
@@ -185,16 +272,16 @@ mod tests {
         assert!(accounts.check("alice").is_ok());
     }
 
-    #[test]
-    fn addresses_have_a_budget() {
+    #[tokio::test]
+    async fn addresses_have_a_budget() {
         let limits = lockout(Arc::new(ManualClock::new(OffsetDateTime::UNIX_EPOCH)));
         let ip: IpAddr = [10, 0, 0, 1].into();
-        assert!(limits.check_ip(ip).is_ok());
-        assert!(limits.check_ip(ip).is_ok());
+        assert!(limits.check_ip(ip).await.is_ok());
+        assert!(limits.check_ip(ip).await.is_ok());
         assert!(matches!(
-            limits.check_ip(ip),
+            limits.check_ip(ip).await,
             Err(ApiError::RateLimited { .. })
         ));
-        assert!(limits.check_ip([10, 0, 0, 2].into()).is_ok());
+        assert!(limits.check_ip([10, 0, 0, 2].into()).await.is_ok());
     }
 }

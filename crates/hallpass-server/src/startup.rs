@@ -95,7 +95,7 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
     Ok(AppState {
         stores,
         keys: Keys::derive(&secret),
-        limits: RateLimits::new(&settings.rate_limit, Arc::clone(&clock)),
+        limits: rate_limits(settings, Arc::clone(&clock))?,
         clock,
         config: Arc::new(config),
         passwords,
@@ -123,6 +123,15 @@ async fn revocation_bus(settings: &Settings) -> anyhow::Result<Arc<dyn Revocatio
         return Ok(Arc::new(bus));
     }
     Ok(Arc::new(InProcessBus))
+}
+
+/// Per-node limits, shared through Redis when it is configured.
+fn rate_limits(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<RateLimits> {
+    let limits = RateLimits::new(&settings.rate_limit, clock);
+    match &settings.redis_url {
+        Some(url) => limits.shared_through(url, settings.redis_key_prefix.clone()),
+        None => Ok(limits),
+    }
 }
 
 /// The key ring's settings: algorithm, rotation, issuer and audience.

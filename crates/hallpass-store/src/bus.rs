@@ -4,7 +4,10 @@
 //! LISTEN/NOTIFY, Redis pub/sub. A lost message is repaired by the periodic reconcile, so it
 //! delays a revocation by at most that interval, never forever.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -159,11 +162,20 @@ impl RevocationBus for PostgresBus {
     }
 }
 
+/// A Redis answer slower than this counts as Redis being down.
+const PUBLISH_TIMEOUT: Duration = Duration::from_millis(250);
+
+#[derive(Default)]
+struct Publisher {
+    manager: Option<redis::aio::ConnectionManager>,
+    down_until: Option<Instant>,
+}
+
 /// Redis `PUBLISH`/`SUBSCRIBE`.
 pub struct RedisBus {
     client: redis::Client,
     channel: String,
-    publisher: Mutex<Option<redis::aio::ConnectionManager>>,
+    publisher: Mutex<Publisher>,
 }
 
 impl std::fmt::Debug for RedisBus {
@@ -181,7 +193,7 @@ impl RedisBus {
         Ok(Self {
             client,
             channel,
-            publisher: Mutex::new(None),
+            publisher: Mutex::new(Publisher::default()),
         })
     }
 }
@@ -192,24 +204,49 @@ impl RevocationBus for RedisBus {
         let payload =
             serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut publisher = self.publisher.lock().await;
-        if publisher.is_none() {
-            let manager = redis::aio::ConnectionManager::new(self.client.clone())
-                .await
-                .map_err(|e| StoreError::Bus(e.to_string()))?;
-            *publisher = Some(manager);
+        if publisher
+            .down_until
+            .is_some_and(|until| Instant::now() < until)
+        {
+            return Err(StoreError::Bus(
+                "Redis was unreachable moments ago".to_owned(),
+            ));
         }
-        let Some(connection) = publisher.as_mut() else {
-            return Err(StoreError::Bus("no connection".to_owned()));
-        };
-        let sent: Result<i64, _> = redis::cmd("PUBLISH")
-            .arg(&self.channel)
-            .arg(payload)
-            .query_async(connection)
-            .await;
-        sent.map(|_| ()).map_err(|e| {
-            *publisher = None;
-            StoreError::Bus(e.to_string())
+        let sent = tokio::time::timeout(PUBLISH_TIMEOUT, async {
+            if publisher.manager.is_none() {
+                publisher.manager =
+                    Some(redis::aio::ConnectionManager::new(self.client.clone()).await?);
+            }
+            match publisher.manager.as_mut() {
+                Some(connection) => {
+                    redis::cmd("PUBLISH")
+                        .arg(&self.channel)
+                        .arg(&payload)
+                        .query_async::<i64>(connection)
+                        .await
+                }
+                None => Err(redis::RedisError::from((
+                    redis::ErrorKind::Io,
+                    "no connection",
+                ))),
+            }
         })
+        .await;
+        match sent {
+            Ok(Ok(_)) => {
+                publisher.down_until = None;
+                Ok(())
+            }
+            // A dead Redis must not slow every logout down: the reconcile carries the revocation.
+            failed => {
+                publisher.manager = None;
+                publisher.down_until = Some(Instant::now() + RETRY);
+                Err(StoreError::Bus(match failed {
+                    Ok(Err(error)) => error.to_string(),
+                    _ => "timed out".to_owned(),
+                }))
+            }
+        }
     }
 
     fn listen(&self, handler: Arc<dyn BusHandler>) {

@@ -36,9 +36,9 @@ pub async fn login(
     previous: Option<&Session>,
     kind: SessionKind,
 ) -> Result<LoginOutcome, ApiError> {
-    state.limits.check_ip(client.ip)?;
+    state.limits.check_ip(client.ip).await?;
     let account = username.trim().to_ascii_lowercase();
-    state.limits.accounts().check(&account)?;
+    state.limits.check_account(&account).await?;
     let user = match Username::parse(username) {
         Ok(name) => state.stores.users.user_by_username(&name).await?,
         Err(_) => None,
@@ -71,7 +71,7 @@ pub async fn login(
             user
         }
         (user, verification) => {
-            state.limits.accounts().record_failure(&account);
+            state.limits.record_failure(&account).await;
             state.metrics.login(false);
             let mut event = auth::event(state, AuditKind::LoginFailed, client);
             event.subject = user.as_ref().map(|u| u.id);
@@ -122,7 +122,7 @@ pub async fn login(
         .sessions
         .create_session(&session, policy.limit(), policy.idle_cutoff(now))
         .await?;
-    state.limits.accounts().record_success(&account);
+    state.limits.record_success(&account).await;
     state.metrics.login(true);
     tracing::info!(user = %user.id, session = %session.id, ip = %client.ip, "login succeeded");
 

@@ -105,14 +105,14 @@ pub async fn change_password(
     .collect();
     let new = Password::parse(new, "new_password", &context)?;
     let account = user.username.to_ascii_lowercase();
-    state.limits.accounts().check(&account)?;
+    state.limits.check_account(&account).await?;
     if state
         .passwords
         .verify(current, user.password_hash.clone())
         .await?
         == Verification::Mismatch
     {
-        state.limits.accounts().record_failure(&account);
+        state.limits.record_failure(&account).await;
         return Err(ApiError::WrongCurrentPassword);
     }
     let hash = state.passwords.hash(new).await?;

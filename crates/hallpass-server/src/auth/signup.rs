@@ -28,7 +28,7 @@ pub async fn signup(
     input: SignupInput<'_>,
     client: &Client,
 ) -> Result<User, ApiError> {
-    state.limits.check_ip(client.ip)?;
+    state.limits.check_ip(client.ip).await?;
     let mut errors: Vec<ValidationError> = Vec::new();
     let username = Username::parse(input.username)
         .map_err(|e| errors.push(e))

@@ -68,6 +68,8 @@ pub struct Settings {
     pub reconcile_interval: ConfigDuration,
     /// The LISTEN/NOTIFY or Redis channel revocations travel on.
     pub bus_channel: String,
+    /// Prefix of the keys hallpass keeps in Redis (shared rate limits).
+    pub redis_key_prefix: String,
     /// Verified access tokens held in memory at most (0 turns the cache off).
     pub verified_token_cache_capacity: usize,
     /// Threads that hash passwords; default the number of cores.
@@ -169,6 +171,7 @@ impl Default for Settings {
             session_cache_capacity: 100_000,
             reconcile_interval: ConfigDuration::seconds(5),
             bus_channel: "hallpass_revocations".to_owned(),
+            redis_key_prefix: "hallpass:".to_owned(),
             verified_token_cache_capacity: 100_000,
             password_hash_threads: None,
             password_hash_queue: 64,

@@ -170,3 +170,60 @@ async fn steady_state_requests_make_no_store_round_trip() {
     app.get_with("/v1/sessions", &cookie.cookie).await;
     assert!(app.state.node.cache.store_calls() > before);
 }
+
+/// With Redis configured, the limits count attempts on every node together.
+#[tokio::test]
+async fn rate_limits_are_shared_through_redis() {
+    let Some(redis) = redis_url() else { return };
+    let prefix = format!("hallpass_test_{}:", uuid::Uuid::new_v4().simple());
+    let a = spawn_app_with(Backend::Sqlite, |s| {
+        s.redis_url = Some(redis);
+        s.redis_key_prefix = prefix;
+        s.rate_limit.per_ip_per_minute = 6;
+    })
+    .await;
+    let b = second_node(&a).await;
+    a.signup("alice").await;
+    for node in [&a, &b, &a, &b, &a] {
+        assert_eq!(
+            node.try_login("alice", "wrong wrong wrong").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Five failures spread over two nodes lock the account on both, even for the right password.
+    assert_eq!(
+        b.try_login("alice", crate::helpers::PASSWORD)
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        a.try_login("alice", crate::helpers::PASSWORD)
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is over its shared budget too"
+    );
+}
+
+/// Redis unreachable: each node still counts on its own.
+#[tokio::test]
+async fn without_redis_each_node_still_limits() {
+    let a = spawn_app_with(Backend::Sqlite, |s| {
+        s.redis_url = Some("redis://127.0.0.1:1".to_owned())
+    })
+    .await;
+    a.signup("alice").await;
+    for _ in 0..5 {
+        assert_eq!(
+            a.try_login("alice", "wrong wrong wrong").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        a.try_login("alice", crate::helpers::PASSWORD)
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

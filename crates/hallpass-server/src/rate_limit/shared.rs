@@ -1,0 +1,144 @@
+//! The same limits shared by every node through Redis, so that a client spreading its attempts
+//! over the nodes behind a load balancer gets no more of them.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+
+/// Counts attempts per address in a window that starts at the first one; answers the count and
+/// the seconds left in the window.
+const IP_SCRIPT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {n, redis.call('TTL', KEYS[1])}
+";
+
+/// Counts a failure; from the threshold on, locks until now + min(first · 2^(n − threshold), max).
+/// ARGV: now (ms), threshold, first lockout (ms), max lockout (ms).
+const FAILURE_SCRIPT: &str = r"
+local n = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local threshold = tonumber(ARGV[2])
+if n >= threshold then
+  local lock = math.min(tonumber(ARGV[3]) * (2 ^ math.min(n - threshold, 20)), tonumber(ARGV[4]))
+  redis.call('HSET', KEYS[1], 'locked_until', tonumber(ARGV[1]) + lock)
+end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) + 86400000)
+return n
+";
+
+/// A Redis answer slower than this counts as Redis being down.
+const TIMEOUT: Duration = Duration::from_millis(250);
+/// After a failure, Redis is not tried again for this long.
+const BACK_OFF: Duration = Duration::from_secs(5);
+
+fn unreachable(why: &'static str) -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, why))
+}
+
+#[derive(Default)]
+struct Connection {
+    manager: Option<redis::aio::ConnectionManager>,
+    down_until: Option<Instant>,
+}
+
+/// The Redis side of the limits.
+pub(super) struct SharedLimits {
+    client: redis::Client,
+    prefix: String,
+    connection: Mutex<Connection>,
+}
+
+impl SharedLimits {
+    pub(super) fn new(url: &str, prefix: String) -> Result<Self, redis::RedisError> {
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            prefix,
+            connection: Mutex::new(Connection::default()),
+        })
+    }
+
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        command: &redis::Cmd,
+    ) -> Result<T, redis::RedisError> {
+        let mut guard = self.connection.lock().await;
+        if let Some(until) = guard.down_until
+            && Instant::now() < until
+        {
+            return Err(unreachable("recently unreachable"));
+        }
+        let attempt = tokio::time::timeout(TIMEOUT, async {
+            if guard.manager.is_none() {
+                guard.manager =
+                    Some(redis::aio::ConnectionManager::new(self.client.clone()).await?);
+            }
+            match guard.manager.as_mut() {
+                Some(connection) => command.query_async(connection).await,
+                None => Err(unreachable("no connection")),
+            }
+        })
+        .await
+        .unwrap_or_else(|_| Err(unreachable("timed out")));
+        match &attempt {
+            Ok(_) => guard.down_until = None,
+            // Do not make every login wait for a dead Redis: fall back to local counts for a while.
+            Err(_) => {
+                guard.manager = None;
+                guard.down_until = Some(Instant::now() + BACK_OFF);
+            }
+        }
+        attempt
+    }
+
+    /// One attempt from `ip`; `Some(wait)` when over `per_minute`.
+    pub(super) async fn hit_ip(
+        &self,
+        ip: &str,
+        per_minute: u32,
+    ) -> Result<Option<Duration>, redis::RedisError> {
+        let key = format!("{}ip:{ip}", self.prefix);
+        let mut command = redis::cmd("EVAL");
+        command.arg(IP_SCRIPT).arg(1).arg(key).arg(60);
+        let (count, ttl): (u64, i64) = self.run(&command).await?;
+        Ok((count > u64::from(per_minute))
+            .then(|| Duration::from_secs(u64::try_from(ttl.max(1)).unwrap_or(1))))
+    }
+
+    /// When the account is locked until, in unix milliseconds.
+    pub(super) async fn locked_until(
+        &self,
+        account: &str,
+    ) -> Result<Option<i64>, redis::RedisError> {
+        let mut command = redis::cmd("HGET");
+        command
+            .arg(format!("{}acct:{account}", self.prefix))
+            .arg("locked_until");
+        self.run(&command).await
+    }
+
+    pub(super) async fn failure(
+        &self,
+        account: &str,
+        now_ms: i64,
+        threshold: u32,
+        first: Duration,
+        max: Duration,
+    ) -> Result<(), redis::RedisError> {
+        let mut command = redis::cmd("EVAL");
+        command
+            .arg(FAILURE_SCRIPT)
+            .arg(1)
+            .arg(format!("{}acct:{account}", self.prefix))
+            .arg(now_ms)
+            .arg(threshold)
+            .arg(u64::try_from(first.as_millis()).unwrap_or(u64::MAX))
+            .arg(u64::try_from(max.as_millis()).unwrap_or(u64::MAX));
+        self.run::<i64>(&command).await.map(|_| ())
+    }
+
+    pub(super) async fn success(&self, account: &str) -> Result<(), redis::RedisError> {
+        let mut command = redis::cmd("DEL");
+        command.arg(format!("{}acct:{account}", self.prefix));
+        self.run::<i64>(&command).await.map(|_| ())
+    }
+}
