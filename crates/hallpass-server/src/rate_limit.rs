@@ -126,7 +126,7 @@ impl RateLimits {
 
     /// A success clears the account's failures.
     pub async fn record_success(&self, account: &str) {
-        if let Some(shared) = &self.shared
+        if let Some(shared) = self.shared.as_ref().filter(|_| self.accounts.threshold > 0)
             && let Err(error) = shared.success(account).await
         {
             tracing::warn!(error = %error, "shared lockout unreachable");

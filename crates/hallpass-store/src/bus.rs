@@ -213,23 +213,31 @@ impl RevocationBus for RedisBus {
             ));
         }
         let sent = tokio::time::timeout(PUBLISH_TIMEOUT, async {
-            if publisher.manager.is_none() {
-                publisher.manager =
-                    Some(redis::aio::ConnectionManager::new(self.client.clone()).await?);
-            }
-            match publisher.manager.as_mut() {
-                Some(connection) => {
-                    redis::cmd("PUBLISH")
-                        .arg(&self.channel)
-                        .arg(&payload)
-                        .query_async::<i64>(connection)
-                        .await
+            // A connection made before an outage answers "broken pipe" once Redis is back:
+            // drop it and try once more on a fresh one.
+            for attempt in 0..2 {
+                if publisher.manager.is_none() {
+                    publisher.manager =
+                        Some(redis::aio::ConnectionManager::new(self.client.clone()).await?);
                 }
-                None => Err(redis::RedisError::from((
-                    redis::ErrorKind::Io,
-                    "no connection",
-                ))),
+                let Some(connection) = publisher.manager.as_mut() else {
+                    break;
+                };
+                match redis::cmd("PUBLISH")
+                    .arg(&self.channel)
+                    .arg(&payload)
+                    .query_async::<i64>(connection)
+                    .await
+                {
+                    Ok(receivers) => return Ok(receivers),
+                    Err(_) if attempt == 0 => publisher.manager = None,
+                    Err(error) => return Err(error),
+                }
             }
+            Err(redis::RedisError::from((
+                redis::ErrorKind::Io,
+                "no connection",
+            )))
         })
         .await;
         match sent {

@@ -192,6 +192,9 @@ impl std::fmt::Debug for StoredKey {
 pub trait KeyStore: Send + Sync {
     /// Adds a key; false if the kid exists.
     async fn insert_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError>;
+    /// Adds `key` only if there is no key at all, atomically: nodes starting together on an
+    /// empty database agree on one first key. False if another key exists.
+    async fn insert_first_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError>;
     /// Every key not retired before `now`, oldest first.
     async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<StoredKey>, StoreError>;
     /// Sets when a key retires (unless it already retires earlier).

@@ -68,14 +68,22 @@ impl SharedLimits {
             return Err(unreachable("recently unreachable"));
         }
         let attempt = tokio::time::timeout(TIMEOUT, async {
-            if guard.manager.is_none() {
-                guard.manager =
-                    Some(redis::aio::ConnectionManager::new(self.client.clone()).await?);
+            // A connection made before an outage fails once Redis is back: retry on a fresh one.
+            for retry in 0..2 {
+                if guard.manager.is_none() {
+                    guard.manager =
+                        Some(redis::aio::ConnectionManager::new(self.client.clone()).await?);
+                }
+                let Some(connection) = guard.manager.as_mut() else {
+                    break;
+                };
+                match command.query_async(connection).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(_) if retry == 0 => guard.manager = None,
+                    Err(error) => return Err(error),
+                }
             }
-            match guard.manager.as_mut() {
-                Some(connection) => command.query_async(connection).await,
-                None => Err(unreachable("no connection")),
-            }
+            Err(unreachable("no connection"))
         })
         .await
         .unwrap_or_else(|_| Err(unreachable("timed out")));

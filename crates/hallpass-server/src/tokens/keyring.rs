@@ -11,6 +11,9 @@ use hallpass_store::{StoredKey, Stores};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
+/// How often an unknown `kid` may make a node re-read its keys.
+const UNKNOWN_KEY_RELOAD: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A new key is published this long before it signs, so verifiers that cache the JWKS learn it first.
 pub const PREPUBLISH: Duration = Duration::hours(1);
 
@@ -44,6 +47,7 @@ pub struct KeyPolicy {
 
 /// The node's key ring.
 pub struct KeyRing {
+    last_unknown_reload: std::sync::Mutex<Option<std::time::Instant>>,
     /// Held across a whole reload, so a slow reload cannot install an older view over a newer one.
     reloading: tokio::sync::Mutex<()>,
     stores: Stores,
@@ -71,11 +75,13 @@ impl KeyRing {
     ) -> anyhow::Result<Self> {
         let stored = stores.keys.signing_keys(now).await?;
         if stored.is_empty() {
+            // Nodes starting together on an empty database: one first key wins for all.
             let key = make_key(&policy, &seal_key, now, now)?;
-            stores.keys.insert_signing_key(&key).await?;
+            stores.keys.insert_first_signing_key(&key).await?;
         }
         let set = build(&stores, &seal_key, &policy, now).await?;
         Ok(Self {
+            last_unknown_reload: std::sync::Mutex::new(None),
             reloading: tokio::sync::Mutex::new(()),
             stores,
             seal_key,
@@ -95,6 +101,23 @@ impl KeyRing {
         let set = build(&self.stores, &self.seal_key, &self.policy, now).await?;
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
         Ok(())
+    }
+
+    /// A token named a key this node does not know: another node may have just made it (a
+    /// rotation from the CLI, nodes that started together). Re-reads the keys, at most once every
+    /// ten seconds, so junk `kid`s cannot turn into a database load. True if it re-read.
+    pub async fn reload_for_unknown_key(&self, now: OffsetDateTime) -> bool {
+        {
+            let mut last = self
+                .last_unknown_reload
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|at| at.elapsed() < UNKNOWN_KEY_RELOAD) {
+                return false;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        self.reload(now).await.is_ok()
     }
 
     /// Rotates when the newest key is due to be replaced within the pre-publication window.

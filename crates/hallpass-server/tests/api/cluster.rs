@@ -5,7 +5,8 @@
 use reqwest::{Method, StatusCode};
 
 use crate::helpers::{
-    Backend, TestApp, eventually, postgres_available, redis_url, spawn_app_with, start,
+    Backend, ClockReading, TestApp, eventually, postgres_available, redis_url, spawn_app_with,
+    start,
 };
 
 /// Two nodes sharing `first`'s settings (same database, same secret).
@@ -225,5 +226,33 @@ async fn without_redis_each_node_still_limits() {
             .await
             .status(),
         StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// A token signed with a key this node has not loaded yet (rotated on another node) makes it
+/// re-read its keys instead of refusing the token.
+#[tokio::test]
+async fn a_key_made_on_another_node_is_picked_up_on_first_sight() {
+    let a = spawn_app_with(Backend::Sqlite, |_| {}).await;
+    let b = second_node(&a).await;
+    a.signup("alice").await;
+    a.state
+        .tokens
+        .keyring
+        .rotate(a.clock.now_for_tests())
+        .await
+        .unwrap();
+    a.advance(time::Duration::hours(1));
+    a.state
+        .tokens
+        .keyring
+        .reload(a.clock.now_for_tests())
+        .await
+        .unwrap();
+    let tokens = a.tokens("alice").await;
+    assert_eq!(
+        b.bearer_me(&tokens.access).await,
+        StatusCode::OK,
+        "B re-read its keys"
     );
 }

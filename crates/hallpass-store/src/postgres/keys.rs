@@ -26,6 +26,30 @@ impl KeyStore for PostgresStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn insert_first_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        // Under READ COMMITTED two transactions would both see an empty table; an advisory lock
+        // makes the check and the insert one step for every node.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('hallpass_signing_keys'))")
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM signing_keys)",
+        )
+        .bind(&key.kid)
+        .bind(&key.alg)
+        .bind(&key.sealed_private)
+        .bind(&key.public_jwk)
+        .bind(to_micros(key.created_at))
+        .bind(to_micros(key.activates_at))
+        .bind(key.retires_at.map(to_micros))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<StoredKey>, StoreError> {
         let rows = sqlx::query(
             "SELECT kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at FROM signing_keys

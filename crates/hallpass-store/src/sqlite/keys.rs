@@ -26,6 +26,24 @@ impl KeyStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn insert_first_signing_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        // One statement under SQLite's single writer: the check and the insert cannot interleave.
+        let done = sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at)
+             SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys)",
+        )
+        .bind(&key.kid)
+        .bind(&key.alg)
+        .bind(&key.sealed_private)
+        .bind(&key.public_jwk)
+        .bind(to_micros(key.created_at))
+        .bind(to_micros(key.activates_at))
+        .bind(key.retires_at.map(to_micros))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn signing_keys(&self, now: OffsetDateTime) -> Result<Vec<StoredKey>, StoreError> {
         let rows = sqlx::query(
             "SELECT kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at FROM signing_keys

@@ -69,4 +69,5 @@ store_suite!(
     token_sessions_have_no_idle_expiry,
     revocation_history_is_kept,
     signing_keys_are_stored_listed_and_retired,
+    nodes_starting_together_agree_on_one_first_key,
 );

@@ -241,10 +241,14 @@ async fn bearer(
         return Err(ApiError::Unauthenticated);
     }
     let now = state.clock.now();
-    let claims = state
-        .tokens
-        .verify(token.trim(), now)
-        .map_err(ApiError::InvalidToken)?;
+    let token = token.trim();
+    let claims = match state.tokens.verify(token, now) {
+        Err(TokenError::UnknownKey) if state.tokens.keyring.reload_for_unknown_key(now).await => {
+            state.tokens.verify(token, now)
+        }
+        verified => verified,
+    }
+    .map_err(ApiError::InvalidToken)?;
     let sid = uuid::Uuid::parse_str(&claims.sid)
         .map_err(|_| ApiError::InvalidToken(TokenError::Malformed))?;
     let found = state.stores.sessions.session_by_id(SessionId(sid)).await?;

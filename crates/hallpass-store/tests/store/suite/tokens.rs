@@ -280,3 +280,30 @@ pub(crate) async fn signing_keys_are_stored_listed_and_retired(stores: &Stores) 
         ["k2"]
     );
 }
+
+pub(crate) async fn nodes_starting_together_agree_on_one_first_key(stores: &Stores) {
+    let stores = Arc::new(stores.clone());
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let stores = stores.clone();
+            tokio::spawn(async move {
+                let key = StoredKey {
+                    kid: format!("first-{i}"),
+                    alg: "EdDSA".to_owned(),
+                    sealed_private: vec![i],
+                    public_jwk: "{}".to_owned(),
+                    created_at: T0,
+                    activates_at: T0,
+                    retires_at: None,
+                };
+                stores.keys.insert_first_signing_key(&key).await.unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for task in tasks {
+        winners += usize::from(task.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+    assert_eq!(stores.keys.signing_keys(T0).await.unwrap().len(), 1);
+}
