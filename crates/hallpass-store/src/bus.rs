@@ -217,8 +217,16 @@ impl RevocationBus for RedisBus {
             // drop it and try once more on a fresh one.
             for attempt in 0..2 {
                 if publisher.manager.is_none() {
-                    publisher.manager =
-                        Some(redis::aio::ConnectionManager::new(self.client.clone()).await?);
+                    publisher.manager = Some(
+                        redis::aio::ConnectionManager::new_with_config(
+                            self.client.clone(),
+                            // Fail fast: the caller has its own timeout and a local fallback.
+                            redis::aio::ConnectionManagerConfig::new()
+                                .set_number_of_retries(0)
+                                .set_connection_timeout(Some(Duration::from_millis(200))),
+                        )
+                        .await?,
+                    );
                 }
                 let Some(connection) = publisher.manager.as_mut() else {
                     break;
@@ -245,10 +253,13 @@ impl RevocationBus for RedisBus {
                 publisher.down_until = None;
                 Ok(())
             }
-            // A dead Redis must not slow every logout down: the reconcile carries the revocation.
+            // A Redis that does not answer must not slow every logout down: back off (the
+            // reconcile carries the revocation). One that refuses at once costs nothing to retry.
             failed => {
                 publisher.manager = None;
-                publisher.down_until = Some(Instant::now() + RETRY);
+                if failed.is_err() {
+                    publisher.down_until = Some(Instant::now() + RETRY);
+                }
                 Err(StoreError::Bus(match failed {
                     Ok(Err(error)) => error.to_string(),
                     _ => "timed out".to_owned(),

@@ -71,8 +71,16 @@ impl SharedLimits {
             // A connection made before an outage fails once Redis is back: retry on a fresh one.
             for retry in 0..2 {
                 if guard.manager.is_none() {
-                    guard.manager =
-                        Some(redis::aio::ConnectionManager::new(self.client.clone()).await?);
+                    guard.manager = Some(
+                        redis::aio::ConnectionManager::new_with_config(
+                            self.client.clone(),
+                            // Fail fast: the caller has its own timeout and a local fallback.
+                            redis::aio::ConnectionManagerConfig::new()
+                                .set_number_of_retries(0)
+                                .set_connection_timeout(Some(Duration::from_millis(200))),
+                        )
+                        .await?,
+                    );
                 }
                 let Some(connection) = guard.manager.as_mut() else {
                     break;
@@ -85,15 +93,18 @@ impl SharedLimits {
             }
             Err(unreachable("no connection"))
         })
-        .await
-        .unwrap_or_else(|_| Err(unreachable("timed out")));
+        .await;
+        let attempt = match attempt {
+            Ok(answer) => answer,
+            // No answer at all: do not make every login wait for it; count locally for a while.
+            Err(_) => {
+                guard.down_until = Some(Instant::now() + BACK_OFF);
+                Err(unreachable("timed out"))
+            }
+        };
         match &attempt {
             Ok(_) => guard.down_until = None,
-            // Do not make every login wait for a dead Redis: fall back to local counts for a while.
-            Err(_) => {
-                guard.manager = None;
-                guard.down_until = Some(Instant::now() + BACK_OFF);
-            }
+            Err(_) => guard.manager = None,
         }
         attempt
     }
