@@ -4,84 +4,28 @@
 //! a disabled account or a new role takes effect at once. Entries also expire after `max_age`,
 //! which bounds how long a revocation made by *another* node can go unseen.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::{
-        Arc, RwLock,
-        atomic::{AtomicU64, Ordering},
-    },
+mod index;
+mod users;
+
+use std::sync::{
+    Arc, RwLock,
+    atomic::{AtomicU64, Ordering},
 };
 
 use async_trait::async_trait;
 use hallpass_core::{
     clock::{Clock, from_micros, to_micros},
-    password::PasswordHash,
     session::{Session, SessionId, SessionLimit, TokenHash},
-    user::{NewUser, User, UserId, Username},
+    user::{User, UserId},
 };
+use index::{Entry, Index};
 use time::{Duration, OffsetDateTime};
-
 use uuid::Uuid;
 
 use crate::{
-    RevokedSessions, SessionStore, StoreError, Stores, UserQuery, UserStore, UserUpdate,
+    RevokedSessions, SessionStore, StoreError, Stores,
     bus::{BusEvent, BusHandler, RevocationBus},
 };
-
-#[derive(Clone)]
-struct Entry {
-    session: Session,
-    user: User,
-    loaded_at: OffsetDateTime,
-}
-
-#[derive(Default)]
-struct Index {
-    /// Bumped by every invalidation. A miss records it before reading the database and caches
-    /// its result only if it has not moved, so a revocation that lands between the read and the
-    /// insert cannot be papered over by the stale row.
-    generation: u64,
-    by_hash: HashMap<[u8; 32], Entry>,
-    by_session: HashMap<SessionId, [u8; 32]>,
-    by_user: HashMap<UserId, HashSet<[u8; 32]>>,
-}
-
-impl Index {
-    fn insert(&mut self, hash: [u8; 32], entry: Entry) {
-        self.by_session.insert(entry.session.id, hash);
-        self.by_user.entry(entry.user.id).or_default().insert(hash);
-        self.by_hash.insert(hash, entry);
-    }
-
-    /// Drops an entry without counting it as an invalidation (replacement, capacity eviction).
-    fn detach(&mut self, hash: &[u8; 32]) {
-        if let Some(entry) = self.by_hash.remove(hash) {
-            self.by_session.remove(&entry.session.id);
-            if let Some(hashes) = self.by_user.get_mut(&entry.user.id) {
-                hashes.remove(hash);
-                if hashes.is_empty() {
-                    self.by_user.remove(&entry.user.id);
-                }
-            }
-        }
-    }
-
-    fn remove_session(&mut self, id: SessionId) {
-        self.generation += 1;
-        if let Some(hash) = self.by_session.get(&id).copied() {
-            self.detach(&hash);
-        }
-    }
-
-    fn remove_user(&mut self, user: UserId) {
-        self.generation += 1;
-        for hash in self.by_user.remove(&user).unwrap_or_default() {
-            if let Some(entry) = self.by_hash.remove(&hash) {
-                self.by_session.remove(&entry.session.id);
-            }
-        }
-    }
-}
 
 /// The session cache: sizes and the clock it ages entries by.
 pub struct SessionCache {
@@ -429,59 +373,6 @@ impl SessionStore for SessionCache {
             .sessions
             .purge_sessions(before, idle_cutoff)
             .await
-    }
-}
-
-#[async_trait]
-impl UserStore for SessionCache {
-    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
-        self.store().users.create_user(user).await
-    }
-
-    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.store().users.user_by_id(id).await
-    }
-
-    async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
-        self.store().users.user_by_username(username).await
-    }
-
-    async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError> {
-        self.store().users.list_users(query).await
-    }
-
-    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError> {
-        let done = self.store().users.set_password_hash(id, hash).await?;
-        self.forget_user(id);
-        self.tell_others(&[], &[id], self.clock.now()).await;
-        Ok(done)
-    }
-
-    async fn update_user(
-        &self,
-        id: UserId,
-        update: &UserUpdate,
-    ) -> Result<Option<User>, StoreError> {
-        let user = self.store().users.update_user(id, update).await?;
-        self.forget_user(id);
-        self.tell_others(&[], &[id], self.clock.now()).await;
-        Ok(user)
-    }
-
-    async fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
-        // The rows go with the user; their access tokens must still die.
-        let now = self.clock.now();
-        let live = self.store().sessions.sessions_of_user(id, now).await?;
-        let deleted = self.store().users.delete_user(id).await?;
-        let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
-        if deleted {
-            self.revoked_now(&ids, now);
-        }
-        self.forget_user(id);
-        if deleted {
-            self.tell_others(&ids, &[id], now).await;
-        }
-        Ok(deleted)
     }
 }
 

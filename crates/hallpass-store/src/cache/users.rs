@@ -1,0 +1,65 @@
+//! Account reads pass through; account writes drop the user's cached sessions here and on the
+//! other nodes.
+
+use async_trait::async_trait;
+use hallpass_core::{
+    password::PasswordHash,
+    session::SessionId,
+    user::{NewUser, User, UserId, Username},
+};
+
+use super::SessionCache;
+use crate::{StoreError, UserQuery, UserStore, UserUpdate};
+
+#[async_trait]
+impl UserStore for SessionCache {
+    async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
+        self.store().users.create_user(user).await
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.store().users.user_by_id(id).await
+    }
+
+    async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        self.store().users.user_by_username(username).await
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError> {
+        self.store().users.list_users(query).await
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError> {
+        let done = self.store().users.set_password_hash(id, hash).await?;
+        self.forget_user(id);
+        self.tell_others(&[], &[id], self.clock.now()).await;
+        Ok(done)
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        update: &UserUpdate,
+    ) -> Result<Option<User>, StoreError> {
+        let user = self.store().users.update_user(id, update).await?;
+        self.forget_user(id);
+        self.tell_others(&[], &[id], self.clock.now()).await;
+        Ok(user)
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+        // The rows go with the user; their access tokens must still die.
+        let now = self.clock.now();
+        let live = self.store().sessions.sessions_of_user(id, now).await?;
+        let deleted = self.store().users.delete_user(id).await?;
+        let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
+        if deleted {
+            self.revoked_now(&ids, now);
+        }
+        self.forget_user(id);
+        if deleted {
+            self.tell_others(&ids, &[id], now).await;
+        }
+        Ok(deleted)
+    }
+}
