@@ -29,6 +29,8 @@ use crate::{
 
 /// How often keys are rotated and reloaded and expired revocations dropped.
 const MAINTENANCE_TICK: Duration = Duration::from_secs(60);
+/// How often noted session activity is written to the store.
+const TOUCH_FLUSH: Duration = Duration::from_secs(5);
 /// Ended sessions are purged (and idle rate-limit state dropped) every this many ticks.
 const PURGE_EVERY_TICKS: u64 = 10;
 /// Ended sessions stay this long (for the audit trail of "who was logged in") before purging.
@@ -191,11 +193,18 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown);
         self.state.node.cache.listen();
-        tokio::select! {
+        let node = self.state.node.clone();
+        let result = tokio::select! {
             result = server => result,
             () = maintenance(self.state.clone()) => Ok(()),
-            () = reconcile(self.state) => Ok(()),
+            () = reconcile(self.state.clone()) => Ok(()),
+            () = flush_touches(self.state) => Ok(()),
+        };
+        // Activity noted since the last flush is written before the node goes away.
+        if let Err(error) = node.cache.flush_touches().await {
+            tracing::warn!(error = ?error, "writing session activity at shutdown failed");
         }
+        result
     }
 }
 
@@ -236,6 +245,17 @@ async fn reconcile(state: AppState) {
                 "reconcile applied revocations the bus did not carry"
             ),
             Err(error) => tracing::warn!(error = ?error, "reconciling revocations failed"),
+        }
+    }
+}
+
+/// Writes the session activity noted since the last flush, in one batch.
+async fn flush_touches(state: AppState) {
+    let mut ticks = tokio::time::interval(TOUCH_FLUSH);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = state.node.cache.flush_touches().await {
+            tracing::warn!(error = ?error, "writing session activity failed; retrying next time");
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct SessionCache {
     inner: Stores,
     /// Round trips to the store made through the wrapper (misses, writes, lists).
     store_calls: AtomicU64,
+    /// Activity noted but not yet written (session → latest time seen).
+    pending_touches: std::sync::Mutex<std::collections::HashMap<SessionId, OffsetDateTime>>,
     revoked: Arc<RevokedSessions>,
     bus: Arc<dyn RevocationBus>,
     /// This node's id on the bus, so it skips its own events.
@@ -57,6 +59,7 @@ impl SessionCache {
         let cache = Arc::new(Self {
             inner: inner.clone(),
             store_calls: AtomicU64::new(0),
+            pending_touches: std::sync::Mutex::default(),
             revoked,
             bus,
             node: Uuid::new_v4(),
@@ -189,6 +192,46 @@ impl SessionCache {
         }
     }
 
+    /// A row read from the store, with activity this node has noted but not written yet.
+    fn with_pending_touch(&self, found: Option<(Session, User)>) -> Option<(Session, User)> {
+        found.map(|(mut session, user)| {
+            let pending = self
+                .pending_touches
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some(at) = pending.get(&session.id) {
+                session.last_seen_at = session.last_seen_at.max(*at);
+            }
+            (session, user)
+        })
+    }
+
+    /// Writes the activity noted since the last flush, one batch for every session: steady
+    /// traffic costs one write per session per touch interval, off the request path.
+    pub async fn flush_touches(&self) -> Result<usize, StoreError> {
+        let pending: Vec<(SessionId, OffsetDateTime)> = {
+            let mut pending = self
+                .pending_touches
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            pending.drain().collect()
+        };
+        let count = pending.len();
+        for (id, at) in pending {
+            if let Err(error) = self.inner.sessions.touch_session(id, at).await {
+                // Put it back for the next flush.
+                let mut again = self
+                    .pending_touches
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                let entry = again.entry(id).or_insert(at);
+                *entry = (*entry).max(at);
+                return Err(error);
+            }
+        }
+        Ok(count)
+    }
+
     /// How many sessions are held.
     pub fn len(&self) -> usize {
         self.read().by_hash.len()
@@ -238,7 +281,8 @@ impl SessionStore for SessionCache {
             }
             index.generation
         };
-        let found = self.store().sessions.session_by_token_hash(hash).await?;
+        let found =
+            self.with_pending_touch(self.store().sessions.session_by_token_hash(hash).await?);
         self.remember(generation, hash.0, found.as_ref(), now);
         Ok(found)
     }
@@ -256,7 +300,7 @@ impl SessionStore for SessionCache {
             }
             (index.generation, hash)
         };
-        let found = self.store().sessions.session_by_id(id).await?;
+        let found = self.with_pending_touch(self.store().sessions.session_by_id(id).await?);
         let hash = found.as_ref().map(|(s, _)| s.token_hash.0).or(cached_hash);
         if let Some(hash) = hash {
             self.remember(generation, hash, found.as_ref(), now);
@@ -301,7 +345,15 @@ impl SessionStore for SessionCache {
         id: SessionId,
         seen_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.store().sessions.touch_session(id, seen_at).await?;
+        // Batched: noted here, written by `flush_touches` with every other session's.
+        {
+            let mut pending = self
+                .pending_touches
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let at = pending.entry(id).or_insert(seen_at);
+            *at = (*at).max(seen_at);
+        }
         let mut index = self.write();
         if let Some(hash) = index.by_session.get(&id).copied()
             && let Some(entry) = index.by_hash.get_mut(&hash)

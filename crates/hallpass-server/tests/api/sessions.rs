@@ -113,7 +113,10 @@ async fn activity_is_written_at_most_once_a_minute() {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path().display()))
         .await
         .unwrap();
+    let cache = app.state.node.cache.clone();
     let stored = || async {
+        // Activity is written in batches; write the pending batch, as the node does every 5 s.
+        cache.flush_touches().await.unwrap();
         sqlx::query_scalar::<_, i64>("SELECT last_seen_at FROM sessions")
             .fetch_one(&pool)
             .await
@@ -357,5 +360,39 @@ async fn another_nodes_revocation_is_seen_within_the_cache_ttl() {
         node_a.me(&login).await,
         StatusCode::UNAUTHORIZED,
         "within the TTL on the other node"
+    );
+}
+
+/// Activity is written in batches off the request path: the requests write nothing, the next
+/// flush writes every session's latest activity at once.
+#[tokio::test]
+async fn activity_is_written_in_batches() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    let (laptop, phone) = (app.login("alice").await, app.login("alice").await);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path().display()))
+        .await
+        .unwrap();
+    let stored = || async {
+        sqlx::query_scalar::<_, i64>("SELECT max(last_seen_at) FROM sessions")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let before = stored().await;
+    app.advance(Duration::seconds(61));
+    assert_eq!(app.me(&laptop).await, StatusCode::OK);
+    assert_eq!(app.me(&phone).await, StatusCode::OK);
+    assert_eq!(stored().await, before, "the requests wrote nothing");
+    assert_eq!(
+        app.state.node.cache.flush_touches().await.unwrap(),
+        2,
+        "one batch for both sessions"
+    );
+    assert_eq!(stored().await - before, 61_000_000);
+    assert_eq!(
+        app.state.node.cache.flush_touches().await.unwrap(),
+        0,
+        "nothing twice"
     );
 }
