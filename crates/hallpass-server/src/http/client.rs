@@ -1,6 +1,9 @@
 //! Who is on the other end: address and user agent, for rate limits, audit and the device list.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
     extract::{ConnectInfo, FromRef, FromRequestParts},
@@ -8,7 +11,7 @@ use axum::{
 };
 use hallpass_core::session::clean_user_agent;
 
-use crate::state::{AppState, ServerConfig};
+use crate::state::ServerConfig;
 
 /// The client's address and user agent.
 #[derive(Debug, Clone)]
@@ -23,18 +26,19 @@ pub struct Client {
 impl<S> FromRequestParts<S> for Client
 where
     S: Send + Sync,
-    AppState: FromRef<S>,
+    Arc<ServerConfig>: FromRef<S>,
 {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
+        // Only the config sub-state: this runs on every login, signup and write.
+        let config = Arc::<ServerConfig>::from_ref(state);
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
         Ok(Self {
-            ip: client_ip(peer, &parts.headers, &state.config),
+            ip: client_ip(peer, &parts.headers, &config),
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)
