@@ -4,10 +4,12 @@
 //! from the caller, so every decision here is a plain function that tests can drive exactly.
 
 pub mod audit;
+pub mod authz;
 pub mod clock;
 pub mod csrf;
 pub mod error;
 pub mod password;
+pub mod post;
 pub mod secret;
 pub mod session;
 pub mod token;

@@ -71,6 +71,7 @@ impl SessionCache {
             sessions: cache.clone(),
             audit: inner.audit,
             keys: inner.keys,
+            posts: inner.posts,
             health: inner.health,
         };
         (stores, cache)

@@ -21,8 +21,8 @@ pub use cache::SessionCache;
 pub use error::StoreError;
 pub use revoked::RevokedSessions;
 pub use traits::{
-    AuditQuery, AuditRecord, AuditStore, HealthCheck, KeyStore, SessionStore, StoredKey, UserQuery,
-    UserStore, UserUpdate,
+    AuditQuery, AuditRecord, AuditStore, HealthCheck, KeyStore, PostQuery, PostStore, SessionStore,
+    StoredKey, UserQuery, UserStore, UserUpdate,
 };
 
 /// The stores the server holds, each behind its narrow trait. Cheap to clone.
@@ -36,6 +36,8 @@ pub struct Stores {
     pub audit: Arc<dyn AuditStore>,
     /// Signing keys.
     pub keys: Arc<dyn KeyStore>,
+    /// Community board posts.
+    pub posts: Arc<dyn PostStore>,
     /// Readiness probe.
     pub health: Arc<dyn HealthCheck>,
 }
@@ -44,7 +46,7 @@ impl Stores {
     /// All traits served by one backend.
     pub fn from_backend<B>(backend: B) -> Self
     where
-        B: UserStore + SessionStore + AuditStore + KeyStore + HealthCheck + 'static,
+        B: UserStore + SessionStore + AuditStore + KeyStore + PostStore + HealthCheck + 'static,
     {
         let backend = Arc::new(backend);
         Self {
@@ -52,6 +54,7 @@ impl Stores {
             sessions: backend.clone(),
             audit: backend.clone(),
             keys: backend.clone(),
+            posts: backend.clone(),
             health: backend,
         }
     }

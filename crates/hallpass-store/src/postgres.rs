@@ -2,6 +2,7 @@
 
 mod audit;
 mod keys;
+mod posts;
 
 use async_trait::async_trait;
 use hallpass_core::{

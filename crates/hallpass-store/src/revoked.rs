@@ -1,11 +1,15 @@
 //! A node's revoked set (DESIGN §7): the sessions revoked recently enough that an access token
 //! issued for them may still be unexpired. Checking it costs no I/O; entries expire by
 //! themselves, so memory is bounded by recent revocations, not by tokens.
+//!
+//! Every revocation a node learns of passes through here (its own writes, the bus, the
+//! reconcile), so this is also where pages listening for their session's end are told.
 
 use std::{collections::HashMap, sync::RwLock};
 
 use hallpass_core::session::SessionId;
 use time::{Duration, OffsetDateTime};
+use tokio::sync::broadcast;
 
 use crate::{StoreError, Stores};
 
@@ -15,7 +19,13 @@ pub struct RevokedSessions {
     /// How long after a revocation its tokens may still verify: access-token TTL + clock skew.
     horizon: Duration,
     entries: RwLock<HashMap<SessionId, OffsetDateTime>>,
+    /// Each newly revoked session, for whoever listens (live session-end notices).
+    ended: broadcast::Sender<SessionId>,
 }
+
+/// How many revocations a slow listener may fall behind before it is told it lagged (and must
+/// re-check its session with [`RevokedSessions::contains`]).
+const ENDED_BACKLOG: usize = 1024;
 
 impl RevokedSessions {
     /// An empty set whose entries last `horizon`.
@@ -23,6 +33,7 @@ impl RevokedSessions {
         Self {
             horizon,
             entries: RwLock::new(HashMap::new()),
+            ended: broadcast::channel(ENDED_BACKLOG).0,
         }
     }
 
@@ -42,12 +53,25 @@ impl RevokedSessions {
         self.horizon
     }
 
-    /// Records that `id` was revoked at `at`.
+    /// Records that `id` was revoked at `at`, and tells the listeners if it is news.
     pub fn insert(&self, id: SessionId, at: OffsetDateTime) {
         let until = at + self.horizon;
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.entry(id).or_insert(until);
-        *entry = (*entry).max(until);
+        let news = {
+            let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+            let news = !entries.contains_key(&id);
+            let entry = entries.entry(id).or_insert(until);
+            *entry = (*entry).max(until);
+            news
+        };
+        if news {
+            // No listener is not an error: nobody is watching a session right now.
+            let _ = self.ended.send(id);
+        }
+    }
+
+    /// A receiver of every session revoked from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<SessionId> {
+        self.ended.subscribe()
     }
 
     /// Whether tokens of `id` must be refused at `now`.
@@ -95,5 +119,24 @@ mod tests {
         );
         set.prune(t0 + Duration::minutes(15));
         assert!(set.is_empty());
+    }
+
+    #[test]
+    fn listeners_hear_each_revocation_once() {
+        let t0 = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
+        let set = RevokedSessions::new(Duration::minutes(15));
+        let mut ended = set.subscribe();
+        let a = SessionId(Uuid::from_u128(1));
+        let b = SessionId(Uuid::from_u128(2));
+        set.insert(a, t0);
+        set.insert(a, t0 + Duration::minutes(1));
+        set.insert(b, t0);
+        assert_eq!(ended.try_recv().ok(), Some(a));
+        assert_eq!(
+            ended.try_recv().ok(),
+            Some(b),
+            "a repeated revocation is not news"
+        );
+        assert!(ended.try_recv().is_err());
     }
 }

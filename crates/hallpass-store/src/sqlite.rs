@@ -4,6 +4,7 @@ use std::{str::FromStr, time::Duration};
 
 mod audit;
 mod keys;
+mod posts;
 
 use async_trait::async_trait;
 use hallpass_core::{

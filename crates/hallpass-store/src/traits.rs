@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use hallpass_core::{
     audit::{AuditEvent, AuditKind},
     password::PasswordHash,
+    post::{NewPost, Post, PostBody, PostId, PostTitle},
     session::{Session, SessionId, SessionLimit, TokenHash},
     user::{NewUser, Role, User, UserId, Username},
 };
@@ -124,6 +125,41 @@ pub trait SessionStore: Send + Sync {
         before: OffsetDateTime,
         idle_cutoff: OffsetDateTime,
     ) -> Result<u64, StoreError>;
+}
+
+/// A page of posts, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct PostQuery {
+    /// Page size.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u32,
+}
+
+/// Posts on the community board. Each read carries the author's current username; deleting a
+/// user deletes their posts.
+#[async_trait]
+pub trait PostStore: Send + Sync {
+    /// Creates a post, with `updated_at` equal to `created_at`. Fails with
+    /// [`StoreError::Database`] if the author does not exist or the id is in use.
+    async fn create_post(&self, post: &NewPost) -> Result<Post, StoreError>;
+    /// The post with this id.
+    async fn post_by_id(&self, id: PostId) -> Result<Option<Post>, StoreError>;
+    /// Posts newest first (by `created_at`, ties by id, descending), so that pages are stable.
+    async fn list_posts(&self, query: &PostQuery) -> Result<Vec<Post>, StoreError>;
+    /// Replaces the title and body and sets `updated_at = at`; the author and `created_at` stay.
+    /// `None` if there is no such post.
+    async fn update_post(
+        &self,
+        id: PostId,
+        title: &PostTitle,
+        body: &PostBody,
+        at: OffsetDateTime,
+    ) -> Result<Option<Post>, StoreError>;
+    /// Deletes the post; false if there was no such post.
+    async fn delete_post(&self, id: PostId) -> Result<bool, StoreError>;
+    /// How many posts there are (for paging).
+    async fn count_posts(&self) -> Result<u64, StoreError>;
 }
 
 /// Filter for reading the audit log, newest first.

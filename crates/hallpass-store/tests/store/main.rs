@@ -70,4 +70,11 @@ store_suite!(
     revocation_history_is_kept,
     signing_keys_are_stored_listed_and_retired,
     nodes_starting_together_agree_on_one_first_key,
+    posts_round_trip,
+    posts_need_an_existing_author,
+    posts_are_listed_newest_first_and_paged,
+    posts_are_updated,
+    posts_are_deleted,
+    deleting_a_user_deletes_their_posts,
+    post_text_round_trips_exactly,
 );

@@ -2,12 +2,14 @@
 
 mod audit;
 mod limits;
+mod posts;
 mod sessions;
 mod tokens;
 mod users;
 
 pub(crate) use audit::*;
 pub(crate) use limits::*;
+pub(crate) use posts::*;
 pub(crate) use sessions::*;
 pub(crate) use tokens::*;
 pub(crate) use users::*;
