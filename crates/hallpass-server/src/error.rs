@@ -38,6 +38,9 @@ pub enum ApiError {
     /// Authenticated, but not allowed.
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// Authenticated, but the authorization rules say no (role or ownership).
+    #[error("you are not allowed to do this: {0}")]
+    Denied(#[from] hallpass_core::authz::Denied),
     /// Failed the cross-site request forgery check.
     #[error("cross-site request check failed: {0}")]
     Csrf(#[from] CsrfRejection),
@@ -132,7 +135,7 @@ impl ApiError {
             }
             Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             Self::WrongCurrentPassword => (StatusCode::FORBIDDEN, "invalid_credentials"),
-            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Forbidden | Self::Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::Csrf(_) => (StatusCode::FORBIDDEN, "csrf_failed"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),

@@ -18,7 +18,7 @@ use crate::{
     passwords::Passwords,
     rate_limit::RateLimits,
     secret_key,
-    state::{AppState, Keys, Node, ServerConfig},
+    state::{AppState, Keys, Node, ServerConfig, Shutdown},
     telemetry::Metrics,
     tokens::{
         Tokens,
@@ -108,6 +108,7 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
             cache: node_cache,
             reconcile_every: settings.reconcile_interval.std(),
         },
+        shutdown: Shutdown::new(),
     })
 }
 
@@ -187,11 +188,16 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = http::app(self.state.clone());
+        let stopping = self.state.shutdown.clone();
         let server = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown);
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Open event streams would otherwise hold the graceful shutdown forever.
+            stopping.trigger();
+        });
         self.state.node.cache.listen();
         let node = self.state.node.clone();
         let result = tokio::select! {

@@ -44,6 +44,40 @@ pub struct AppState {
     pub tokens: Tokens,
     /// This node's session cache and how it keeps up with the others.
     pub node: Node,
+    /// Tells long-lived responses (session event streams) that the server is stopping.
+    pub shutdown: Shutdown,
+}
+
+/// A server-wide "stopping" flag. Graceful shutdown waits for open connections, so every
+/// response that would stay open (server-sent events) ends when this fires.
+#[derive(Clone, Debug)]
+pub struct Shutdown(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Shutdown {
+    /// Not stopping yet.
+    pub fn new() -> Self {
+        Self(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+
+    /// Marks the server as stopping.
+    pub fn trigger(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Resolves once the server is stopping (at once if it already is).
+    pub fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut stopping = self.0.subscribe();
+        async move {
+            // An error means the sender is gone, which only happens when the server is.
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+        }
+    }
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// This node's view of sessions: the cache (which publishes and receives revocations) and how
@@ -83,6 +117,8 @@ pub struct ServerConfig {
     pub session_policy: SessionPolicy,
     /// Which origins may make cookie-authenticated writes.
     pub origins: OriginPolicy,
+    /// Other origins whose pages may call the API with credentials (CORS), as `scheme://host[:port]`.
+    pub allowed_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
     /// Tolerated clock difference.
@@ -108,6 +144,11 @@ impl ServerConfig {
                 },
             },
             origins: OriginPolicy::new(&own_origin, &settings.allowed_origins),
+            allowed_origins: settings
+                .allowed_origins
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+                .collect(),
             clock_skew: settings.clock_skew.time(),
             trusted_proxies: settings
                 .trusted_proxies

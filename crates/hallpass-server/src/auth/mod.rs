@@ -1,6 +1,7 @@
 //! The account and session operations, shared by the JSON API and the pages: validate, decide
 //! with the core, persist, audit. Handlers only translate HTTP to these calls and back.
 
+pub mod admin;
 mod login;
 pub mod refresh;
 mod sessions;

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod cookies;
+pub mod cors;
 pub mod extract;
 
 use std::time::Duration;
@@ -67,7 +68,7 @@ pub fn app(state: AppState) -> Router {
         )
     });
     Router::new()
-        .merge(routes::router())
+        .merge(routes::router().layer(cors::api(&state.config)))
         .merge(pages::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(

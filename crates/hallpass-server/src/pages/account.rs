@@ -115,6 +115,7 @@ async fn page(
                 email => user.email.as_ref().map(|e| e.as_str()),
                 roles => user.roles.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>(),
                 created_at => human_time(user.created_at),
+                is_admin => user.is_admin(),
             },
             csrf_token => state.keys.csrf.session_token(caller.session.id),
             sessions => minijinja::value::Serde(&sessions),

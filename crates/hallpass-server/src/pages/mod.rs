@@ -2,6 +2,9 @@
 //! JavaScript; no inline script anywhere, so the CSP can forbid it outright.
 
 mod account;
+mod admin;
+mod assets;
+mod board;
 mod login;
 mod signup;
 
@@ -21,7 +24,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 use crate::{auth, error::ApiError, http::cookies, state::AppState};
 
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 12] = [
     (
         "base.html",
         include_str!("../../../../web/templates/base.html"),
@@ -42,12 +45,41 @@ const TEMPLATES: [(&str, &str); 5] = [
         "error.html",
         include_str!("../../../../web/templates/error.html"),
     ),
+    (
+        "board.html",
+        include_str!("../../../../web/templates/board.html"),
+    ),
+    (
+        "board_post.html",
+        include_str!("../../../../web/templates/board_post.html"),
+    ),
+    (
+        "board_form.html",
+        include_str!("../../../../web/templates/board_form.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("../../../../web/templates/admin_users.html"),
+    ),
+    (
+        "admin_user.html",
+        include_str!("../../../../web/templates/admin_user.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("../../../../web/templates/admin_audit.html"),
+    ),
+    (
+        "admin_audit_rows.html",
+        include_str!("../../../../web/templates/admin_audit_rows.html"),
+    ),
 ];
-const STYLESHEET: &str = include_str!("../../../../web/static/hallpass.css");
 
-/// No script at all, styles only from our own stylesheet, forms only to ourselves, no framing.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// Script and styles only from our own files (never inline, so injected markup cannot run),
+/// connections only to ourselves (the session event stream), forms only to ourselves, no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
 
 /// The page templates, parsed once at start-up.
 #[derive(Clone)]
@@ -116,6 +148,8 @@ pub fn router() -> Router<AppState> {
         .merge(login::router())
         .merge(signup::router())
         .merge(account::router())
+        .merge(board::router())
+        .merge(admin::router())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -132,17 +166,7 @@ pub fn router() -> Router<AppState> {
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ));
-    pages.route("/static/hallpass.css", get(stylesheet))
-}
-
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        STYLESHEET,
-    )
+    pages.merge(assets::router())
 }
 
 /// Renders a login or signup form: `context` gets the pre-session CSRF token bound to the
@@ -183,6 +207,23 @@ fn logged_in(state: &AppState, outcome: &auth::LoginOutcome) -> Response {
         Redirect::to("/account"),
     )
         .into_response()
+}
+
+/// What every page shows of the signed-in viewer (the header's name, links and logout form).
+fn viewer(
+    state: &AppState,
+    caller: Option<&crate::http::extract::Authenticated>,
+) -> minijinja::Value {
+    let Some(caller) = caller else {
+        return minijinja::context! {};
+    };
+    minijinja::context! {
+        current_user => minijinja::context! {
+            username => &caller.user.username,
+            is_admin => caller.user.is_admin(),
+        },
+        csrf_token => state.keys.csrf.session_token(caller.session.id),
+    }
 }
 
 /// Formats a time for people: `2026-11-22 07:13 UTC`.

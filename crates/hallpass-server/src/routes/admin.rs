@@ -7,8 +7,8 @@ use axum::{
     routing::{get, post},
 };
 use hallpass_core::{
-    audit::{AuditEvent, AuditKind},
-    user::{User, UserId, parse_roles},
+    audit::AuditKind,
+    user::{UserId, parse_roles},
 };
 use hallpass_store::{AuditQuery, UserQuery, UserUpdate};
 use serde::{Deserialize, Serialize};
@@ -16,13 +16,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    auth,
+    auth::admin::{self, existing_user},
     error::ApiError,
     http::{
         client::Client,
         extract::{Admin, AppJson, AppQuery},
     },
-    routes::json::{AdminUserJson, path_id},
+    routes::json::AdminUserJson,
     state::AppState,
 };
 
@@ -72,50 +72,14 @@ async fn list_users(
     }))
 }
 
-async fn existing_user(state: &AppState, id: &str) -> Result<User, ApiError> {
-    let id = UserId(path_id(id)?);
-    state
-        .stores
-        .users
-        .user_by_id(id)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
-fn admin_event(
-    state: &AppState,
-    kind: AuditKind,
-    admin: &Admin,
-    subject: UserId,
-    client: &Client,
-) -> AuditEvent {
-    let mut event = auth::event(state, kind, client);
-    event.actor = Some(admin.0.user.id);
-    event.subject = Some(subject);
-    event
-}
-
 async fn force_logout(
     State(state): State<AppState>,
     client: Client,
-    admin: Admin,
+    Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = existing_user(&state, &id).await?;
-    let revoked = state
-        .stores
-        .sessions
-        .revoke_user_sessions(user.id, None, state.clock.now())
-        .await?;
-    let mut event = admin_event(
-        &state,
-        AuditKind::AdminForceLogout,
-        &admin,
-        user.id,
-        &client,
-    );
-    event.detail = Some(format!("{} session(s) revoked", revoked.len()));
-    auth::record(&state, event).await?;
+    admin::force_logout(&state, &admin, &user, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -134,7 +98,7 @@ struct UserResponse {
 async fn update_user(
     State(state): State<AppState>,
     client: Client,
-    admin: Admin,
+    Admin(admin): Admin,
     Path(id): Path<String>,
     AppJson(body): AppJson<UpdateRequest>,
 ) -> Result<Json<UserResponse>, ApiError> {
@@ -148,39 +112,7 @@ async fn update_user(
         roles,
         disabled: body.disabled,
     };
-    let user = state
-        .stores
-        .users
-        .update_user(target.id, &update)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let mut detail = Vec::new();
-    if let Some(roles) = &update.roles {
-        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        detail.push(format!("roles [{}]", names.join(", ")));
-    }
-    if let Some(disabled) = update.disabled {
-        detail.push(format!("disabled {disabled}"));
-        if disabled {
-            // A disabled user's sessions already fail (the lookup checks the flag); revoking them
-            // keeps it so if the account is enabled again.
-            let revoked = state
-                .stores
-                .sessions
-                .revoke_user_sessions(user.id, None, state.clock.now())
-                .await?;
-            detail.push(format!("{} session(s) revoked", revoked.len()));
-        }
-    }
-    let mut event = admin_event(
-        &state,
-        AuditKind::AdminUserUpdated,
-        &admin,
-        user.id,
-        &client,
-    );
-    event.detail = Some(detail.join(", "));
-    auth::record(&state, event).await?;
+    let user = admin::update_user(&state, &admin, &target, &update, &client).await?;
     Ok(Json(UserResponse {
         user: AdminUserJson::from(&user),
     }))
@@ -189,22 +121,11 @@ async fn update_user(
 async fn delete_user(
     State(state): State<AppState>,
     client: Client,
-    admin: Admin,
+    Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = existing_user(&state, &id).await?;
-    if !state.stores.users.delete_user(user.id).await? {
-        return Err(ApiError::NotFound);
-    }
-    let mut event = admin_event(
-        &state,
-        AuditKind::AdminUserDeleted,
-        &admin,
-        user.id,
-        &client,
-    );
-    event.detail = Some(format!("username {:?}", user.username));
-    auth::record(&state, event).await?;
+    admin::delete_user(&state, &admin, &user, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

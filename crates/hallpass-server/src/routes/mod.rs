@@ -10,6 +10,7 @@ pub mod me;
 pub mod oauth;
 pub mod password;
 pub mod revocations;
+pub mod session_events;
 pub mod sessions;
 pub mod signup;
 pub mod token;
@@ -33,5 +34,6 @@ pub fn router() -> Router<AppState> {
         .merge(token::router())
         .merge(auth_check::router())
         .merge(revocations::router())
+        .merge(session_events::router())
         .merge(well_known::router())
 }

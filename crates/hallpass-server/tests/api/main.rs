@@ -8,12 +8,15 @@
 )]
 
 mod admin;
+mod admin_pages;
 mod attacks;
 mod backends;
 mod bad_input;
 mod bearer;
+mod board;
 mod cli;
 mod cluster;
+mod cors;
 mod csrf;
 mod helpers;
 mod keys;
@@ -24,6 +27,7 @@ mod password;
 mod refresh;
 mod refresh_cookie;
 mod revocation;
+mod session_events;
 mod sessions;
 mod signup;
 mod tokens;

@@ -1,8 +1,10 @@
 //! Extractors: what a handler needs to know about a request, parsed and checked before it runs.
 
+mod authz;
 mod body;
 mod session;
 
+pub use authz::{AdminRole, HasRole, MayModify, PathResource, RequiredRole};
 pub use body::{AppForm, AppJson, AppQuery, OptionalJson};
 pub use session::{
     Admin, Authenticated, CSRF_HEADER, Credential, CsrfForm, PresessionForm, SessionForm,

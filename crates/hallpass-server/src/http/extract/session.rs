@@ -74,7 +74,8 @@ where
     }
 }
 
-/// An administrator, authenticated as [`Authenticated`] is; anyone else gets 403.
+/// An administrator, authenticated as [`Authenticated`] is (CSRF included): the JSON admin API.
+/// Anyone else gets 403.
 #[derive(Debug, Clone)]
 pub struct Admin(pub Authenticated);
 
@@ -87,11 +88,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let caller = Authenticated::from_request_parts(parts, state).await?;
-        if caller.user.is_admin() {
-            Ok(Self(caller))
-        } else {
-            Err(ApiError::Forbidden)
-        }
+        hallpass_core::authz::require_role(&caller.user, &hallpass_core::user::Role::admin())?;
+        Ok(Self(caller))
     }
 }
 

@@ -1,0 +1,133 @@
+//! What administrators do to other accounts: force logout, roles, disabling, deletion, ending
+//! one session. Shared by the JSON admin API and the `/admin` pages; every action is audited
+//! with the administrator as actor.
+
+use hallpass_core::{
+    audit::{AuditEvent, AuditKind},
+    session::SessionId,
+    user::{User, UserId},
+};
+use hallpass_store::UserUpdate;
+
+use crate::{
+    auth,
+    error::ApiError,
+    http::{client::Client, extract::Authenticated},
+    state::AppState,
+};
+
+/// The user with this id (as text from a path), or 404.
+pub async fn existing_user(state: &AppState, id: &str) -> Result<User, ApiError> {
+    let id = UserId(crate::routes::json::path_id(id)?);
+    state
+        .stores
+        .users
+        .user_by_id(id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+fn admin_event(
+    state: &AppState,
+    kind: AuditKind,
+    admin: &Authenticated,
+    subject: UserId,
+    client: &Client,
+) -> AuditEvent {
+    let mut event = auth::event(state, kind, client);
+    event.actor = Some(admin.user.id);
+    event.subject = Some(subject);
+    event
+}
+
+/// Ends every session of `user` ("log out everywhere", by an administrator). Returns how many.
+pub async fn force_logout(
+    state: &AppState,
+    admin: &Authenticated,
+    user: &User,
+    client: &Client,
+) -> Result<usize, ApiError> {
+    let revoked = state
+        .stores
+        .sessions
+        .revoke_user_sessions(user.id, None, state.clock.now())
+        .await?;
+    let mut event = admin_event(state, AuditKind::AdminForceLogout, admin, user.id, client);
+    event.detail = Some(format!("{} session(s) revoked", revoked.len()));
+    auth::record(state, event).await?;
+    Ok(revoked.len())
+}
+
+/// Ends one session of `user`; 404 if it is not theirs or already over.
+pub async fn revoke_session(
+    state: &AppState,
+    admin: &Authenticated,
+    user: &User,
+    session: SessionId,
+    client: &Client,
+) -> Result<(), ApiError> {
+    let revoked = state
+        .stores
+        .sessions
+        .revoke_session(user.id, session, state.clock.now())
+        .await?;
+    if !revoked {
+        return Err(ApiError::NotFound);
+    }
+    let mut event = admin_event(state, AuditKind::AdminForceLogout, admin, user.id, client);
+    event.session = Some(session);
+    event.detail = Some("1 session revoked".to_owned());
+    auth::record(state, event).await
+}
+
+/// Changes roles and/or the disabled flag. Disabling also ends every session, so that the
+/// account stays logged out if it is enabled again.
+pub async fn update_user(
+    state: &AppState,
+    admin: &Authenticated,
+    target: &User,
+    update: &UserUpdate,
+    client: &Client,
+) -> Result<User, ApiError> {
+    let user = state
+        .stores
+        .users
+        .update_user(target.id, update)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut detail = Vec::new();
+    if let Some(roles) = &update.roles {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        detail.push(format!("roles [{}]", names.join(", ")));
+    }
+    if let Some(disabled) = update.disabled {
+        detail.push(format!("disabled {disabled}"));
+        if disabled {
+            let revoked = state
+                .stores
+                .sessions
+                .revoke_user_sessions(user.id, None, state.clock.now())
+                .await?;
+            detail.push(format!("{} session(s) revoked", revoked.len()));
+        }
+    }
+    let mut event = admin_event(state, AuditKind::AdminUserUpdated, admin, user.id, client);
+    event.detail = Some(detail.join(", "));
+    auth::record(state, event).await?;
+    Ok(user)
+}
+
+/// Deletes the account, its sessions (revoked at once on every node) and its posts.
+pub async fn delete_user(
+    state: &AppState,
+    admin: &Authenticated,
+    user: &User,
+    client: &Client,
+) -> Result<(), ApiError> {
+    if !state.stores.users.delete_user(user.id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let mut event = admin_event(state, AuditKind::AdminUserDeleted, admin, user.id, client);
+    event.detail = Some(format!("username {:?}", user.username));
+    auth::record(state, event).await
+}

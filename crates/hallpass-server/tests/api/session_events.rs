@@ -1,0 +1,182 @@
+//! `GET /v1/session/events`: a page learns at once that its session ended elsewhere.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, header};
+
+use crate::helpers::{
+    Backend, Login, PUBLIC_URL, TestApp, problem, spawn_app, spawn_app_with, start,
+};
+
+/// An open event stream, read as text.
+struct Stream {
+    response: reqwest::Response,
+    seen: String,
+}
+
+impl Stream {
+    async fn open(request: reqwest::RequestBuilder) -> Self {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/event-stream",
+            "an event stream"
+        );
+        let mut stream = Self {
+            response,
+            seen: String::new(),
+        };
+        stream.expect("event: session").await;
+        stream
+    }
+
+    /// Reads until `text` has arrived (bounded: a stream that never says it fails the test).
+    async fn expect(&mut self, text: &str) {
+        let deadline = Duration::from_secs(5);
+        let read = async {
+            while !self.seen.contains(text) {
+                match self.response.chunk().await.unwrap() {
+                    Some(chunk) => self.seen.push_str(&String::from_utf8_lossy(&chunk)),
+                    None => return false,
+                }
+            }
+            true
+        };
+        let arrived = tokio::time::timeout(deadline, read).await;
+        assert!(
+            matches!(arrived, Ok(true)),
+            "expected {text:?} on the stream; got {:?}",
+            self.seen
+        );
+    }
+
+    /// Whether the server closed the stream (after `ended`).
+    async fn closed(&mut self) -> bool {
+        let next = tokio::time::timeout(Duration::from_secs(5), self.response.chunk()).await;
+        matches!(next, Ok(Ok(None)))
+    }
+}
+
+fn by_cookie(app: &TestApp, login: &Login) -> reqwest::RequestBuilder {
+    app.client
+        .get(app.url("/v1/session/events"))
+        .header(header::COOKIE, &login.cookie)
+}
+
+#[tokio::test]
+async fn a_device_logged_out_from_another_hears_it_at_once() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    let laptop = app.login("alice").await;
+    let phone = app.login("alice").await;
+    let mut stream = Stream::open(by_cookie(&app, &laptop)).await;
+    assert!(stream.seen.contains(&laptop.session_id), "{}", stream.seen);
+
+    let path = format!("/v1/sessions/{}", laptop.session_id);
+    let revoked = app.write(Method::DELETE, &path, &phone, None).await;
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+
+    stream.expect("event: ended").await;
+    assert!(
+        stream.seen.contains(r#"{"reason":"revoked"}"#),
+        "{}",
+        stream.seen
+    );
+    assert!(stream.closed().await, "the stream ends with the session");
+}
+
+#[tokio::test]
+async fn other_sessions_ending_say_nothing_to_this_one() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    app.signup("bob").await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    let mut stream = Stream::open(by_cookie(&app, &alice)).await;
+    let logout = app.write(Method::POST, "/v1/logout", &bob, None).await;
+    assert_eq!(logout.status(), StatusCode::OK);
+    // Alice's own end arrives after Bob's: had Bob's been delivered to her, it would be first.
+    let alice_out = app.write(Method::POST, "/v1/logout", &alice, None).await;
+    assert_eq!(alice_out.status(), StatusCode::OK);
+    stream.expect("event: ended").await;
+    assert_eq!(stream.seen.matches("event: ended").count(), 1);
+}
+
+#[tokio::test]
+async fn an_evicted_session_hears_it_when_the_limit_pushes_it_out() {
+    let app = spawn_app_with(Backend::Sqlite, |s| s.max_sessions_per_user = Some(1)).await;
+    app.signup("alice").await;
+    let first = app.login("alice").await;
+    let mut stream = Stream::open(by_cookie(&app, &first)).await;
+    let _second = app.login("alice").await;
+    stream.expect("event: ended").await;
+}
+
+#[tokio::test]
+async fn a_token_session_forced_out_by_an_admin_hears_it() {
+    let app = spawn_app().await;
+    let user = app.signup("alice").await;
+    let root = app.admin("root").await;
+    let tokens = app.tokens("alice").await;
+    let request = app
+        .client
+        .get(app.url("/v1/session/events"))
+        .bearer_auth(&tokens.access);
+    let mut stream = Stream::open(request).await;
+
+    let path = format!(
+        "/v1/admin/users/{}/logout",
+        user["user"]["id"].as_str().unwrap()
+    );
+    let forced = app.write(Method::POST, &path, &root, None).await;
+    assert_eq!(forced.status(), StatusCode::NO_CONTENT);
+    stream.expect("event: ended").await;
+}
+
+#[tokio::test]
+async fn a_session_revoked_before_the_stream_opens_cannot_open_one() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    let login = app.login("alice").await;
+    let logout = app.write(Method::POST, "/v1/logout", &login, None).await;
+    assert_eq!(logout.status(), StatusCode::OK);
+    let response = by_cookie(&app, &login).send().await.unwrap();
+    problem(response, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let anonymous = app
+        .client
+        .get(app.url("/v1/session/events"))
+        .send()
+        .await
+        .unwrap();
+    problem(anonymous, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn another_nodes_revocation_reaches_a_stream_on_this_node() {
+    if !crate::helpers::postgres_available() {
+        return;
+    }
+    let channel = format!("hallpass_test_{}", uuid::Uuid::new_v4().simple());
+    let a = spawn_app_with(Backend::Postgres, |s| s.bus_channel = channel).await;
+    let b = start(
+        a.settings.clone(),
+        a.clock.clone(),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    a.signup("alice").await;
+    let on_a = a.login("alice").await;
+    let on_b = b.login("alice").await;
+    let mut stream = Stream::open(by_cookie(&a, &on_a)).await;
+    // Node B ends every session of Alice's; node A hears it over LISTEN/NOTIFY.
+    let request = b
+        .client
+        .post(b.url("/v1/logout"))
+        .header(header::COOKIE, &on_b.cookie)
+        .header("x-csrf-token", &on_b.csrf)
+        .header(header::ORIGIN, PUBLIC_URL)
+        .json(&serde_json::json!({ "scope": "global" }));
+    assert_eq!(request.send().await.unwrap().status(), StatusCode::OK);
+    stream.expect("event: ended").await;
+}
