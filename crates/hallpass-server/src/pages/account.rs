@@ -118,6 +118,7 @@ async fn page(
                 is_admin => user.is_admin(),
             },
             csrf_token => state.keys.csrf.session_token(caller.session.id),
+            session_id => caller.session.id.0.to_string(),
             sessions => minijinja::value::Serde(&sessions),
             notice,
             errors => minijinja::value::Serde(&errors),

@@ -223,6 +223,7 @@ fn viewer(
             is_admin => caller.user.is_admin(),
         },
         csrf_token => state.keys.csrf.session_token(caller.session.id),
+        session_id => caller.session.id.0.to_string(),
     }
 }
 
