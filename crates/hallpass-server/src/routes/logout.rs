@@ -15,7 +15,7 @@ use crate::{
     http::{
         client::Client,
         cookies,
-        extract::{Authenticated, OptionalJson},
+        extract::{Authenticated, Credential, OptionalJson},
     },
     state::AppState,
 };
@@ -48,8 +48,18 @@ async fn logout(
         revoked_sessions: revoked,
     })
     .into_response();
-    if body.scope != LogoutScope::Others {
-        end_browser_session(response.headers_mut(), &state);
+    match (caller.via, body.scope) {
+        (_, LogoutScope::Others) => {}
+        (Credential::Cookie, _) => end_browser_session(response.headers_mut(), &state),
+        // A token session lives in a single-page app, perhaps on another origin of the same
+        // site: forget its refresh cookie only. `Clear-Site-Data` would wipe every cookie of
+        // the whole site, the app's own included, and the page session is another session.
+        (Credential::Bearer, _) => {
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                cookies::clear_refresh_cookie(&state.config),
+            );
+        }
     }
     Ok(response)
 }

@@ -50,19 +50,56 @@ async fn a_cookie_sent_twice_is_refused_not_guessed() {
 }
 
 #[tokio::test]
-async fn a_cookie_and_an_authorization_header_together_are_refused() {
+async fn a_bearer_token_speaks_for_the_request_and_a_cookie_beside_it_is_ignored() {
     let app = spawn_app().await;
     app.signup("alice").await;
-    let login = app.login("alice").await;
-    let response = app
-        .client
-        .get(app.url("/v1/me"))
-        .header(header::COOKIE, &login.cookie)
-        .header(header::AUTHORIZATION, "Bearer something")
+    app.signup("bob").await;
+    let cookie = app.login("alice").await;
+    let tokens = app.tokens("bob").await;
+    let with_both = |method, path: &str, bearer: &str| {
+        app.client
+            .request(method, app.url(path))
+            .header(header::COOKIE, &cookie.cookie)
+            .header(header::AUTHORIZATION, format!("Bearer {bearer}"))
+    };
+    let me: serde_json::Value = with_both(reqwest::Method::GET, "/v1/me", &tokens.access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["username"], "bob");
+    assert_eq!(me["session"]["kind"], "token");
+    // A bad token is an error, never a fallback to the cookie.
+    let bad = with_both(reqwest::Method::GET, "/v1/me", "something")
         .send()
         .await
         .unwrap();
-    problem(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    problem(bad, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    // A Bearer logout ends the token session only, clears only the refresh cookie, and does not
+    // ask the browser to clear the whole site's cookies.
+    let logout = with_both(reqwest::Method::POST, "/v1/logout", &tokens.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::OK);
+    assert!(!logout.headers().contains_key("clear-site-data"));
+    let cleared: Vec<&str> = logout
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        cleared.len() == 1 && cleared[0].starts_with("hallpass_refresh=;"),
+        "{cleared:?}"
+    );
+    assert_eq!(
+        app.bearer_me(&tokens.access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.me(&cookie).await, StatusCode::OK);
 }
 
 #[tokio::test]

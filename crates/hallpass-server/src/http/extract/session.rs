@@ -184,16 +184,20 @@ pub async fn resolve(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Authenticated>, ApiError> {
-    let presented = cookies::read_session(headers, &state.config)?;
     let mut authorization = headers.get_all(header::AUTHORIZATION).iter();
     if let Some(value) = authorization.next() {
-        if authorization.next().is_some() || presented.is_some() {
+        if authorization.next().is_some() {
             return Err(ApiError::InvalidRequest(
-                "send one credential: a session cookie or one Authorization header".to_owned(),
+                "send one Authorization header".to_owned(),
             ));
         }
+        // An explicit Bearer token says who is calling; a session cookie that rides along
+        // (a single-page app on the same site as hallpass's pages, fetching with credentials)
+        // is ignored, never a fallback: a bad token is an error even with a good cookie. No
+        // foreign page can add this header to a victim's request without passing CORS.
         return bearer(state, value).await.map(Some);
     }
+    let presented = cookies::read_session(headers, &state.config)?;
     let Some(token) = presented.as_deref().and_then(SessionToken::parse) else {
         return Ok(None);
     };
