@@ -117,7 +117,8 @@ export interface HallpassClient {
   /**
    * Signs in with a username and password (`POST /v1/token`, password grant). hallpass sets the
    * refresh token as an HttpOnly cookie; the access token stays in memory. Emits `login`.
-   * @throws {HallpassError} `invalid_grant` / `invalid_credentials` (401), `rate_limited` (429, with `retryAfter`), …
+   * @throws {HallpassError} `invalid_grant` (400: wrong username or password, or the session limit),
+   *   `rate_limited` (429, with `retryAfter`), `network_error` (status 0: unreachable, or this origin not allowed), …
    */
   login(username: string, password: string): Promise<User>;
 

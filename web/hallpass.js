@@ -31,9 +31,10 @@
 //   `login()` works but `restore()` and `refresh()` do not (nor, in browsers that block
 //   third-party cookies, including Safari with ITP, would a SameSite=None cookie).
 //
-// Requests to hallpass that carry the Bearer token go out with `credentials: "omit"`: hallpass
-// refuses a request that presents both a session cookie (a user also signed in to hallpass's own
-// pages) and an Authorization header, as ambiguous.
+// Requests to hallpass that carry the Bearer token go out with `credentials: "omit"`: the token
+// says who is calling, so there is no reason to send hallpass's page-session cookie along (hallpass
+// would ignore it). Only the token endpoint and logout include cookies: the refresh cookie is
+// set, sent and cleared there.
 
 const EVENTS = new Set(["login", "refresh", "logout", "session-end"]);
 const LOGOUT_SCOPES = new Set(["local", "others", "global"]);
@@ -46,6 +47,13 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const PEER_REFRESH_TIMEOUT_MS = 5_000;
 /** Without Web Locks: how long to listen for a rival tab's simultaneous announcement. */
 const ELECTION_WINDOW_MS = 50;
+/**
+ * A Web Lock can reach the next tab before the message the previous holder posted just before
+ * letting go: a tab that had to wait for a lock waits up to this long for that message.
+ */
+const LOCK_HANDOFF_MS = 1_000;
+/** A session end heard on the stream waits this long for a tab's "logout" message (better reason). */
+const END_GRACE_MS = 150;
 /** The scheduled refresh never fires sooner than this after being set (no tight loops). */
 const MIN_TIMER_MS = 1_000;
 /** The session stream reconnects after 1 s, 2 s, 4 s … up to this. */
@@ -61,6 +69,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * 503 the `retryAfter` seconds.
  */
 export class HallpassError extends Error {
+  /**
+   * @param {string} message
+   * @param {{status?: number, code?: string, retryAfter?: number, body?: unknown, cause?: unknown}} [init]
+   */
   constructor(message, { status = 0, code = "error", retryAfter, body, cause } = {}) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "HallpassError";
@@ -101,6 +113,7 @@ export function createClient(options) {
   let shared = null; // the freshest token another tab told us about (memory only)
   let refreshTimer = null;
   let refreshFailures = 0;
+  let deadTokenReason = null; // set while refreshing because hallpass refused a live token
   let dueWhileHidden = false;
   let closed = false;
   let ownLogoutSid = null; // our logout() is revoking this session: its end is expected
@@ -131,12 +144,13 @@ export function createClient(options) {
 
   // --- Cross-tab channel --------------------------------------------------------------------
   // Messages: {type:"refreshed", token, expiresAt, lifetimeMs, user} after every login or
-  // refresh; {type:"logging-out", sid} then {type:"logout"}; {type:"ended", sid, reason} when a
-  // tab learns that a session ended; and, only where Web Locks are
-  // missing, {type:"refreshing", id} / {type:"refresh-done", id} to elect one refreshing tab.
+  // refresh; {type:"refresh-done"} when a tab lets go of the refresh lock; {type:"logging-out",
+  // sid} then {type:"logout"}; {type:"ended", sid, reason} when a tab learns that a session ended;
+  // and, only where Web Locks are missing, {type:"refreshing", id} to elect one refreshing tab.
   const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(`hallpass:${base}`) : null;
   const peersRefreshing = new Map(); // election id → when announced
   const peerWaiters = new Set(); // resolvers of tabs waiting for a peer's refresh to finish
+  let peerSignals = 0; // counts "refreshed" and "refresh-done" messages received
 
   function post(message) {
     if (!channel || closed) return;
@@ -148,6 +162,7 @@ export function createClient(options) {
   }
 
   function wakePeerWaiters() {
+    peerSignals += 1;
     for (const wake of [...peerWaiters]) wake();
   }
 
@@ -267,13 +282,13 @@ export function createClient(options) {
 
   // --- Requests -----------------------------------------------------------------------------
   /** fetch with a time limit; network failures become HallpassError(status 0). */
-  async function call(path, init, readBody = true) {
+  async function call(path, init) {
     const timer = timeoutSignal(REQUEST_TIMEOUT_MS);
     let response;
     try {
       response = await rawFetch(`${base}${path}`, { mode: "cors", cache: "no-store", ...init, signal: timer.signal });
       if (!response.ok) throw await errorFromResponse(response);
-      return readBody ? await readJson(response) : response;
+      return await readJson(response);
     } catch (error) {
       throw asHallpassError(error, timer.signal);
     } finally {
@@ -362,8 +377,9 @@ export function createClient(options) {
         && (error.code === "invalid_grant" || error.code === "invalid_request");
       if (over && started === epoch) {
         const sid = sessionId;
+        const reason = deadTokenReason ?? "refresh_failed";
         // The cookie is shared by every tab: so is the end.
-        if (endSession("refresh_failed") && sid) post({ type: "ended", sid, reason: "refresh_failed" });
+        if (endSession(reason) && sid) post({ type: "ended", sid, reason });
       }
       throw error;
     }
@@ -379,9 +395,19 @@ export function createClient(options) {
 
   /** Runs `task` while no other tab of this app (same baseUrl) runs its own. */
   function exclusive(task) {
-    const locks = globalThis.navigator?.locks;
-    if (locks && typeof locks.request === "function") return locks.request(refreshLock, () => task());
-    return electedRun(task);
+    const locks = webLocks();
+    if (!locks) return electedRun(task);
+    const seen = peerSignals;
+    return lockRun(locks, refreshLock, null, async (contended) => {
+      // Another tab held the lock, so it was refreshing: its "refreshed" message was posted
+      // before it let go but may still be on its way. Wait for it (briefly) before looking.
+      if (contended && peerSignals === seen) await waitForPeer(LOCK_HANDOFF_MS);
+      try {
+        return await task();
+      } finally {
+        post({ type: "refresh-done" });
+      }
+    });
   }
 
   // Without Web Locks (old browsers): a small election over the channel. Announce, listen a
@@ -542,22 +568,18 @@ export function createClient(options) {
       post({ type: "logging-out", sid: sessionId });
     }
     if (token !== null) {
-      const send = (credentials) => rawFetch(`${base}/v1/logout`, {
+      const timer = timeoutSignal(REQUEST_TIMEOUT_MS);
+      const request = () => rawFetch(`${base}/v1/logout`, {
         method: "POST",
         mode: "cors",
         // "include" so that the browser applies the answer's Set-Cookie clearing the refresh cookie.
-        credentials,
+        credentials: "include",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
         body: JSON.stringify({ scope }),
+        signal: timer.signal,
       });
       try {
-        let response = await send("include");
-        if (response.status === 400) {
-          // The cookies included a hallpass page session (the user is also signed in to
-          // hallpass's own pages), and a cookie plus a Bearer token is refused as ambiguous.
-          // The Bearer token alone still revokes the session; its refresh cookie dies with it.
-          response = await send("omit");
-        }
+        const response = await request();
         if (response.ok) {
           const answer = await readJson(response).catch(() => null);
           if (answer && typeof answer === "object") result = answer;
@@ -566,7 +588,9 @@ export function createClient(options) {
           failure = await errorFromResponse(response);
         }
       } catch (error) {
-        failure = asHallpassError(error);
+        failure = asHallpassError(error, timer.signal);
+      } finally {
+        timer.clear();
       }
     }
     if (!endsThisSession) {
@@ -610,11 +634,15 @@ export function createClient(options) {
     if (ownLogoutSid !== null && ownLogoutSid === sessionId) return; // on its way out
     const stop = new AbortController();
     watchAbort = stop;
-    const locks = globalThis.navigator?.locks;
-    const run = () => watchLoop(stop.signal);
-    const task = locks && typeof locks.request === "function"
-      ? locks.request(watchLock, { signal: stop.signal }, run)
-      : run();
+    const locks = webLocks();
+    const task = locks
+      ? lockRun(locks, watchLock, stop.signal, async (contended) => {
+        // Taking over from a tab that just stopped watching: perhaps because the session ended
+        // (its message may still be on its way) or it logged out. Let those messages land first.
+        if (contended) await sleep(LOCK_HANDOFF_MS / 4);
+        return watchLoop(stop.signal);
+      })
+      : watchLoop(stop.signal);
     const current = task.catch(() => {}).finally(() => {
       if (watchRun === current) watchRun = null;
       if (watchAbort === stop) watchAbort = null;
@@ -666,12 +694,15 @@ export function createClient(options) {
             break;
           }
           refreshedAfter401 = true;
+          deadTokenReason = "revoked"; // a live token refused: if the refresh fails too, it was revoked
           try {
             await refresh(); // fails with session-end if the refresh token is dead too
             continue;
           } catch {
             if (token === null) break;
             // A passing failure (network): back off below and try again.
+          } finally {
+            deadTokenReason = null;
           }
         } else if (response.ok && response.body) {
           const ended = await readSessionStream(response.body, () => {
@@ -679,7 +710,10 @@ export function createClient(options) {
             refreshedAfter401 = false;
           });
           if (ended && sessionId === sid && token !== null) {
-            if (endSession(ended.reason, sid)) post({ type: "ended", sid, reason: ended.reason });
+            // If another tab is logging out, its message says so better than "revoked": give it
+            // a moment to arrive (the revocation can outrun it). Our own logout needs no wait.
+            if (sid !== ownLogoutSid) await sleep(END_GRACE_MS);
+            if (sessionId === sid && endSession(ended.reason, sid)) post({ type: "ended", sid, reason: ended.reason });
             break;
           }
           // Otherwise the stream just closed (server restart, proxy timeout): reconnect.
@@ -797,6 +831,21 @@ export function createClient(options) {
 }
 
 // --- Helpers ----------------------------------------------------------------------------------
+
+function webLocks() {
+  const locks = globalThis.navigator?.locks;
+  return locks && typeof locks.request === "function" ? locks : null;
+}
+
+/**
+ * Runs `task(contended)` holding the Web Lock `name`; `contended` says whether another tab held
+ * it when we asked (a first try with `ifAvailable` tells, which cannot take a signal).
+ */
+async function lockRun(locks, name, signal, task) {
+  const first = await locks.request(name, { ifAvailable: true }, async (lock) => (lock ? { value: await task(false) } : null));
+  if (first) return first.value;
+  return locks.request(name, signal ? { signal } : {}, () => task(true));
+}
 
 /** An absolute URL without a trailing slash (relative base URLs resolve against the page). */
 function resolveUrl(url) {
