@@ -23,7 +23,7 @@ use crate::{
         client::Client,
         extract::{AdminRole, AppQuery, Authenticated, CsrfForm, HasRole, SessionForm},
     },
-    pages::{human_time, viewer},
+    pages::{device::device, human_time, viewer},
     routes::json::path_id,
     state::AppState,
 };
@@ -136,6 +136,7 @@ async fn users(
 struct SessionRow {
     id: String,
     kind: &'static str,
+    device: String,
     user_agent: Option<String>,
     ip: Option<String>,
     created_at: String,
@@ -172,6 +173,7 @@ async fn user_page(
         .map(|s| SessionRow {
             id: s.id.0.to_string(),
             kind: s.kind.as_str(),
+            device: device(s.user_agent.as_deref()),
             user_agent: s.user_agent.clone(),
             ip: s.ip.clone(),
             created_at: human_time(s.created_at),

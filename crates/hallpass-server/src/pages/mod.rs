@@ -5,6 +5,7 @@ mod account;
 mod admin;
 mod assets;
 mod board;
+mod device;
 mod login;
 mod signup;
 
