@@ -43,7 +43,7 @@ pub struct SessionCache {
 }
 
 impl SessionCache {
-    /// Wraps `inner`'s users and sessions; audit and health pass straight through. Every
+    /// Wraps `inner`'s users and sessions; audit, keys, posts and health pass straight through. Every
     /// session revoked through the wrapper also lands in `revoked`. A `max_age` of zero caches
     /// nothing (the revocations are still recorded).
     pub fn wrap(

@@ -4,6 +4,7 @@ use hallpass_core::{
     audit::{AuditEvent, AuditKind},
     clock::from_micros,
     password::PasswordHash,
+    post::{Post, PostId},
     session::{RefreshFamily, Session, SessionId, SessionKind, TokenHash},
     token::RefreshState,
     user::{Email, Role, User, UserId},
@@ -164,5 +165,42 @@ where
         retires_at: row
             .try_get::<Option<i64>, _>("retires_at")?
             .map(from_micros),
+    })
+}
+
+/// The columns [`post`] reads, from `posts p JOIN users u`.
+macro_rules! post_columns {
+    () => {
+        "p.id, p.author_id, u.username AS author_name, p.title, p.body, p.created_at, p.updated_at"
+    };
+}
+pub(crate) use post_columns;
+
+/// The same columns from an `INSERT`/`UPDATE … RETURNING`, which cannot join: the author's name
+/// comes from a subquery on the written row, so a write and its read-back are one statement.
+macro_rules! returning_post_columns {
+    () => {
+        " RETURNING id, author_id, (SELECT u.username FROM users u WHERE u.id = posts.author_id) AS author_name, \
+         title, body, created_at, updated_at"
+    };
+}
+pub(crate) use returning_post_columns;
+
+pub(crate) fn post<'r, R>(row: &'r R) -> Result<Post, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(Post {
+        id: PostId(row.try_get("id")?),
+        author: UserId(row.try_get("author_id")?),
+        author_name: row.try_get("author_name")?,
+        title: row.try_get("title")?,
+        body: row.try_get("body")?,
+        created_at: from_micros(row.try_get("created_at")?),
+        updated_at: from_micros(row.try_get("updated_at")?),
     })
 }

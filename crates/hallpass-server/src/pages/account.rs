@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
-        extract::{Authenticated, CsrfForm, SessionForm, resolve},
+        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, resolve},
     },
     pages::{FieldError, device::device, field_errors, human_time},
     routes::{json::path_id, logout::end_browser_session},
@@ -188,23 +188,11 @@ async fn change_password(
     rendered.unwrap_or_else(|e| state.pages.error(&e))
 }
 
-#[derive(Deserialize)]
-pub(super) struct RevokeForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
-impl CsrfForm for RevokeForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
 async fn revoke(
     State(state): State<AppState>,
     client: Client,
     Path(id): Path<String>,
-    form: Result<SessionForm<RevokeForm>, ApiError>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
 ) -> Response {
     let SessionForm { caller, .. } = match form {
         Ok(form) => form,

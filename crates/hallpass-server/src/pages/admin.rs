@@ -21,7 +21,7 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
-        extract::{AdminRole, AppQuery, Authenticated, CsrfForm, HasRole, SessionForm},
+        extract::{AdminRole, AppQuery, Authenticated, CsrfForm, CsrfOnly, HasRole, SessionForm},
     },
     pages::{device::device, human_time, viewer},
     routes::json::path_id,
@@ -210,11 +210,18 @@ async fn user(State(state): State<AppState>, admin: Admin, Path(id): Path<String
         .unwrap_or_else(|e| state.pages.error(&e))
 }
 
-/// After an action on a user: their page again, saying what happened.
-async fn done(state: &AppState, caller: &Authenticated, id: &str, notice: &str) -> Response {
-    user_page(state, caller, id, Some(notice))
-        .await
-        .unwrap_or_else(|e| state.pages.error(&e))
+/// After an action on a user: their page again, saying what happened, or the error page.
+async fn done(
+    state: &AppState,
+    caller: &Authenticated,
+    id: &str,
+    outcome: Result<String, ApiError>,
+) -> Response {
+    let page = match outcome {
+        Ok(notice) => user_page(state, caller, id, Some(&notice)).await,
+        Err(error) => Err(error),
+    };
+    page.unwrap_or_else(|e| state.pages.error(&e))
 }
 
 /// Administrators cannot lock themselves out from the console: another administrator must.
@@ -245,24 +252,12 @@ pub(super) struct DisabledForm {
     csrf_token: String,
 }
 
-/// A form carrying only its CSRF token.
-#[derive(Deserialize)]
-pub(super) struct TokenOnly {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 impl CsrfForm for RolesForm {
     fn csrf_token(&self) -> &str {
         &self.csrf_token
     }
 }
 impl CsrfForm for DisabledForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-impl CsrfForm for TokenOnly {
     fn csrf_token(&self) -> &str {
         &self.csrf_token
     }
@@ -297,16 +292,13 @@ async fn set_roles(
             disabled: None,
         };
         admin::update_user(&state, &caller, &target, &update, &client).await?;
-        Ok::<_, ApiError>(if make_admin {
-            "Now an administrator."
+        Ok(if make_admin {
+            "Now an administrator.".to_owned()
         } else {
-            "No longer an administrator."
+            "No longer an administrator.".to_owned()
         })
     };
-    match result.await {
-        Ok(notice) => done(&state, &caller, &id, notice).await,
-        Err(error) => state.pages.error(&error),
-    }
+    done(&state, &caller, &id, result.await).await
 }
 
 async fn set_disabled(
@@ -326,16 +318,13 @@ async fn set_disabled(
             disabled: Some(form.disabled),
         };
         admin::update_user(&state, &caller, &target, &update, &client).await?;
-        Ok::<_, ApiError>(if form.disabled {
-            "Account disabled; every session of it has ended."
+        Ok(if form.disabled {
+            "Account disabled; every session of it has ended.".to_owned()
         } else {
-            "Account enabled again."
+            "Account enabled again.".to_owned()
         })
     };
-    match result.await {
-        Ok(notice) => done(&state, &caller, &id, notice).await,
-        Err(error) => state.pages.error(&error),
-    }
+    done(&state, &caller, &id, result.await).await
 }
 
 async fn force_logout(
@@ -343,21 +332,16 @@ async fn force_logout(
     client: Client,
     admin: Admin,
     Path(id): Path<String>,
-    form: Result<SessionForm<TokenOnly>, ApiError>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
 ) -> Response {
     let caller = admin_or_page!(state, admin);
     let result = async {
         form?;
         let target = existing_user(&state, &id).await?;
-        admin::force_logout(&state, &caller, &target, &client).await
+        let count = admin::force_logout(&state, &caller, &target, &client).await?;
+        Ok(format!("Logged out everywhere: {count} session(s) ended."))
     };
-    match result.await {
-        Ok(count) => {
-            let notice = format!("Logged out everywhere: {count} session(s) ended.");
-            done(&state, &caller, &id, &notice).await
-        }
-        Err(error) => state.pages.error(&error),
-    }
+    done(&state, &caller, &id, result.await).await
 }
 
 async fn revoke_session(
@@ -365,19 +349,17 @@ async fn revoke_session(
     client: Client,
     admin: Admin,
     Path((id, session)): Path<(String, String)>,
-    form: Result<SessionForm<TokenOnly>, ApiError>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
 ) -> Response {
     let caller = admin_or_page!(state, admin);
     let result = async {
         form?;
         let target = existing_user(&state, &id).await?;
         let session = SessionId(path_id(&session)?);
-        admin::revoke_session(&state, &caller, &target, session, &client).await
+        admin::revoke_session(&state, &caller, &target, session, &client).await?;
+        Ok("That session has ended.".to_owned())
     };
-    match result.await {
-        Ok(()) => done(&state, &caller, &id, "That session has ended.").await,
-        Err(error) => state.pages.error(&error),
-    }
+    done(&state, &caller, &id, result.await).await
 }
 
 async fn delete(
@@ -385,7 +367,7 @@ async fn delete(
     client: Client,
     admin: Admin,
     Path(id): Path<String>,
-    form: Result<SessionForm<TokenOnly>, ApiError>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
 ) -> Response {
     let caller = admin_or_page!(state, admin);
     let result = async {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     error::ApiError,
     http::extract::{
-        AppQuery, Authenticated, CsrfForm, MayModify, PathResource, SessionForm, resolve,
+        AppQuery, Authenticated, CsrfForm, CsrfOnly, MayModify, PathResource, SessionForm, resolve,
     },
     pages::{FieldError, field_errors, human_time, viewer},
     state::AppState,
@@ -288,23 +288,10 @@ async fn update(
     }
 }
 
-/// A form carrying only its CSRF token.
-#[derive(Deserialize)]
-pub(super) struct TokenOnly {
-    #[serde(default)]
-    csrf_token: String,
-}
-
-impl CsrfForm for TokenOnly {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
 async fn delete(
     State(state): State<AppState>,
     allowed: Result<MayModify<Post>, ApiError>,
-    form: Result<SessionForm<TokenOnly>, ApiError>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
 ) -> Response {
     let post = match (allowed, form) {
         (Ok(allowed), Ok(_)) => allowed.resource,

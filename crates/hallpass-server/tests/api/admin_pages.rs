@@ -2,31 +2,7 @@
 
 use reqwest::{StatusCode, header};
 
-use crate::helpers::{Login, TestApp, spawn_app};
-
-async fn get(app: &TestApp, path: &str, login: Option<&Login>) -> reqwest::Response {
-    let mut request = app.client.get(app.url(path));
-    if let Some(login) = login {
-        request = request.header(header::COOKIE, &login.cookie);
-    }
-    request.send().await.unwrap()
-}
-
-async fn post_form(
-    app: &TestApp,
-    path: &str,
-    login: &Login,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header(header::COOKIE, &login.cookie)
-        .header("sec-fetch-site", "same-origin")
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn only_administrators_get_in() {
@@ -34,14 +10,14 @@ async fn only_administrators_get_in() {
     app.signup("alice").await;
     let alice = app.login("alice").await;
     for path in ["/admin", "/admin/audit"] {
-        let stranger = get(&app, path, None).await;
+        let stranger = app.page(path, None).await;
         assert_eq!(stranger.headers()[header::LOCATION], "/login", "{path}");
-        let member = get(&app, path, Some(&alice)).await;
+        let member = app.page(path, Some(&alice)).await;
         assert_eq!(member.status(), StatusCode::FORBIDDEN, "{path}");
         assert!(member.text().await.unwrap().contains("admin"));
     }
     let root = app.admin("root").await;
-    let console = get(&app, "/admin?q=ali", Some(&root)).await;
+    let console = app.page("/admin?q=ali", Some(&root)).await;
     assert_eq!(console.status(), StatusCode::OK);
     let html = console.text().await.unwrap();
     assert!(
@@ -50,15 +26,16 @@ async fn only_administrators_get_in() {
     );
     // A member's forged console write is refused even with their own valid token.
     let id = alice.body["user"]["id"].as_str().unwrap();
-    let forged = post_form(
-        &app,
-        &format!("/admin/users/{id}/roles"),
-        &alice,
-        &[("admin", "on"), ("csrf_token", &alice.csrf)],
-    )
-    .await;
+    let forged = app
+        .post_form(
+            &format!("/admin/users/{id}/roles"),
+            &alice,
+            &[("admin", "on"), ("csrf_token", &alice.csrf)],
+        )
+        .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-    let me = get(&app, "/v1/me", Some(&alice))
+    let me = app
+        .page("/v1/me", Some(&alice))
         .await
         .json::<serde_json::Value>()
         .await
@@ -73,7 +50,8 @@ async fn disabling_ends_every_session_and_force_logout_too() {
     let alice = app.login("alice").await;
     let root = app.admin("root").await;
     let id = alice.body["user"]["id"].as_str().unwrap();
-    let page = get(&app, &format!("/admin/users/{id}"), Some(&root))
+    let page = app
+        .page(&format!("/admin/users/{id}"), Some(&root))
         .await
         .text()
         .await
@@ -83,36 +61,36 @@ async fn disabling_ends_every_session_and_force_logout_too() {
         "the user's sessions are listed"
     );
 
-    let logout = post_form(
-        &app,
-        &format!("/admin/users/{id}/logout"),
-        &root,
-        &[("csrf_token", &root.csrf)],
-    )
-    .await;
+    let logout = app
+        .post_form(
+            &format!("/admin/users/{id}/logout"),
+            &root,
+            &[("csrf_token", &root.csrf)],
+        )
+        .await;
     assert_eq!(logout.status(), StatusCode::OK);
     assert!(logout.text().await.unwrap().contains("1 session(s) ended"));
     assert_eq!(app.me(&alice).await, StatusCode::UNAUTHORIZED);
 
     let again = app.login("alice").await;
-    let disable = post_form(
-        &app,
-        &format!("/admin/users/{id}/disabled"),
-        &root,
-        &[("disabled", "true"), ("csrf_token", &root.csrf)],
-    )
-    .await;
+    let disable = app
+        .post_form(
+            &format!("/admin/users/{id}/disabled"),
+            &root,
+            &[("disabled", "true"), ("csrf_token", &root.csrf)],
+        )
+        .await;
     assert_eq!(disable.status(), StatusCode::OK);
     assert_eq!(app.me(&again).await, StatusCode::UNAUTHORIZED);
     let refused = app.try_login("alice", crate::helpers::PASSWORD).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 
-    let audit = get(
-        &app,
-        "/admin/audit?kind=admin_force_logout&user=alice",
-        Some(&root),
-    )
-    .await;
+    let audit = app
+        .page(
+            "/admin/audit?kind=admin_force_logout&user=alice",
+            Some(&root),
+        )
+        .await;
     assert_eq!(audit.status(), StatusCode::OK);
     let html = audit.text().await.unwrap();
     let table = html
@@ -134,22 +112,24 @@ async fn one_session_can_be_ended_and_a_user_deleted() {
     let root = app.admin("root").await;
     let id = laptop.body["user"]["id"].as_str().unwrap();
     let path = format!("/admin/users/{id}/sessions/{}/revoke", laptop.session_id);
-    let ended = post_form(&app, &path, &root, &[("csrf_token", &root.csrf)]).await;
+    let ended = app
+        .post_form(&path, &root, &[("csrf_token", &root.csrf)])
+        .await;
     assert_eq!(ended.status(), StatusCode::OK);
     assert_eq!(app.me(&laptop).await, StatusCode::UNAUTHORIZED);
     assert_eq!(app.me(&phone).await, StatusCode::OK);
 
-    let deleted = post_form(
-        &app,
-        &format!("/admin/users/{id}/delete"),
-        &root,
-        &[("csrf_token", &root.csrf)],
-    )
-    .await;
+    let deleted = app
+        .post_form(
+            &format!("/admin/users/{id}/delete"),
+            &root,
+            &[("csrf_token", &root.csrf)],
+        )
+        .await;
     assert_eq!(deleted.headers()[header::LOCATION], "/admin");
     assert_eq!(app.me(&phone).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        get(&app, &format!("/admin/users/{id}"), Some(&root))
+        app.page(&format!("/admin/users/{id}"), Some(&root))
             .await
             .status(),
         StatusCode::NOT_FOUND
@@ -175,14 +155,15 @@ async fn administrators_cannot_lock_themselves_out_from_the_console() {
             vec![("csrf_token", root.csrf.as_str())],
         ),
     ] {
-        let response = post_form(&app, &path, &root, &fields).await;
+        let response = app.post_form(&path, &root, &fields).await;
         assert_eq!(
             response.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "{path}"
         );
     }
-    let me = get(&app, "/v1/me", Some(&root))
+    let me = app
+        .page("/v1/me", Some(&root))
         .await
         .json::<serde_json::Value>()
         .await

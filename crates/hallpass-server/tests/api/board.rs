@@ -8,36 +8,19 @@ use crate::{
     pages::hidden_token,
 };
 
-/// A same-origin form post with the caller's cookie.
-async fn post_form(
-    app: &TestApp,
-    path: &str,
-    login: &Login,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header(header::COOKIE, &login.cookie)
-        .header("sec-fetch-site", "same-origin")
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Writes a post through the form; returns its path.
 async fn write(app: &TestApp, login: &Login, title: &str, body: &str) -> String {
-    let response = post_form(
-        app,
-        "/demo/board/new",
-        login,
-        &[
-            ("title", title),
-            ("body", body),
-            ("csrf_token", &login.csrf),
-        ],
-    )
-    .await;
+    let response = app
+        .post_form(
+            "/demo/board/new",
+            login,
+            &[
+                ("title", title),
+                ("body", body),
+                ("csrf_token", &login.csrf),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "publish");
     response.headers()[header::LOCATION]
         .to_str()
@@ -49,14 +32,6 @@ async fn count(app: &TestApp) -> u64 {
     app.state.stores.posts.count_posts().await.unwrap()
 }
 
-async fn page(app: &TestApp, path: &str, login: Option<&Login>) -> reqwest::Response {
-    let mut request = app.client.get(app.url(path));
-    if let Some(login) = login {
-        request = request.header(header::COOKIE, &login.cookie);
-    }
-    request.send().await.unwrap()
-}
-
 #[tokio::test]
 async fn anyone_reads_members_write_and_strangers_are_sent_to_log_in() {
     let app = spawn_app().await;
@@ -64,20 +39,20 @@ async fn anyone_reads_members_write_and_strangers_are_sent_to_log_in() {
     let alice = app.login("alice").await;
     let path = write(&app, &alice, "Hello board", "First post.\nSecond line.").await;
 
-    let list = page(&app, "/demo/board", None).await;
+    let list = app.page("/demo/board", None).await;
     assert_eq!(list.status(), StatusCode::OK);
     let html = list.text().await.unwrap();
     assert!(html.contains("Hello board") && html.contains("alice"));
     assert!(html.contains("Log in to write") && !html.contains("/static/live.js"));
 
-    let post = page(&app, &path, None).await.text().await.unwrap();
+    let post = app.page(&path, None).await.text().await.unwrap();
     assert!(post.contains("First post.\nSecond line."));
     assert!(
         !post.contains("data-testid=\"edit-post\""),
         "strangers get no edit button"
     );
 
-    let form = page(&app, "/demo/board/new", None).await;
+    let form = app.page("/demo/board/new", None).await;
     assert_eq!(form.headers()[header::LOCATION], "/login");
     let stranger = app
         .client
@@ -102,24 +77,24 @@ async fn only_the_author_or_an_admin_may_edit_or_delete() {
     let path = write(&app, &alice, "Alice's post", "Mine.").await;
 
     // Bob sees no buttons, and going around them is refused with 403, his valid token or not.
-    let seen_by_bob = page(&app, &path, Some(&bob)).await.text().await.unwrap();
+    let seen_by_bob = app.page(&path, Some(&bob)).await.text().await.unwrap();
     assert!(!seen_by_bob.contains("data-testid=\"edit-post\""));
-    let edit = page(&app, &format!("{path}/edit"), Some(&bob)).await;
+    let edit = app.page(&format!("{path}/edit"), Some(&bob)).await;
     assert_eq!(edit.status(), StatusCode::FORBIDDEN);
     let fields = [
         ("title", "Bob was here"),
         ("body", "Bob was here"),
         ("csrf_token", bob.csrf.as_str()),
     ];
-    let update = post_form(&app, &format!("{path}/edit"), &bob, &fields).await;
+    let update = app.post_form(&format!("{path}/edit"), &bob, &fields).await;
     assert_eq!(update.status(), StatusCode::FORBIDDEN);
-    let delete = post_form(
-        &app,
-        &format!("{path}/delete"),
-        &bob,
-        &[("csrf_token", &bob.csrf)],
-    )
-    .await;
+    let delete = app
+        .post_form(
+            &format!("{path}/delete"),
+            &bob,
+            &[("csrf_token", &bob.csrf)],
+        )
+        .await;
     assert_eq!(delete.status(), StatusCode::FORBIDDEN);
     assert!(
         delete
@@ -128,12 +103,12 @@ async fn only_the_author_or_an_admin_may_edit_or_delete() {
             .unwrap()
             .contains("only its owner or an administrator")
     );
-    let after = page(&app, &path, None).await.text().await.unwrap();
+    let after = app.page(&path, None).await.text().await.unwrap();
     assert!(after.contains("Alice&#x27;s post") && !after.contains("Bob was here"));
 
     // The author edits, a minute later.
     app.advance(time::Duration::minutes(1));
-    let edit_page = page(&app, &format!("{path}/edit"), Some(&alice)).await;
+    let edit_page = app.page(&format!("{path}/edit"), Some(&alice)).await;
     assert_eq!(edit_page.status(), StatusCode::OK);
     assert_eq!(hidden_token(&edit_page.text().await.unwrap()), alice.csrf);
     let fields = [
@@ -141,27 +116,26 @@ async fn only_the_author_or_an_admin_may_edit_or_delete() {
         ("body", "Still mine."),
         ("csrf_token", alice.csrf.as_str()),
     ];
-    let saved = post_form(&app, &format!("{path}/edit"), &alice, &fields).await;
+    let saved = app
+        .post_form(&format!("{path}/edit"), &alice, &fields)
+        .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
-    let edited = page(&app, &path, Some(&alice)).await.text().await.unwrap();
+    let edited = app.page(&path, Some(&alice)).await.text().await.unwrap();
     assert!(edited.contains("Alice, edited") && edited.contains("edited</span>"));
     assert!(edited.contains("data-testid=\"edit-post\""));
 
     // An administrator may delete anyone's post.
-    let seen_by_root = page(&app, &path, Some(&root)).await.text().await.unwrap();
+    let seen_by_root = app.page(&path, Some(&root)).await.text().await.unwrap();
     assert!(seen_by_root.contains("data-testid=\"delete-post\""));
-    let removed = post_form(
-        &app,
-        &format!("{path}/delete"),
-        &root,
-        &[("csrf_token", &root.csrf)],
-    )
-    .await;
+    let removed = app
+        .post_form(
+            &format!("{path}/delete"),
+            &root,
+            &[("csrf_token", &root.csrf)],
+        )
+        .await;
     assert_eq!(removed.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        page(&app, &path, None).await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.page(&path, None).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(count(&app).await, 0);
 }
 
@@ -232,8 +206,8 @@ async fn user_text_is_shown_as_text_never_as_markup() {
     let evil = r#"<script>alert(1)</script><img src=x onerror="alert(2)">"#;
     let path = write(&app, &alice, evil, evil).await;
     for view in [
-        page(&app, &path, None).await,
-        page(&app, "/demo/board", None).await,
+        app.page(&path, None).await,
+        app.page("/demo/board", None).await,
     ] {
         let html = view.text().await.unwrap();
         assert!(
@@ -253,17 +227,17 @@ async fn invalid_posts_are_refused_with_the_reasons_and_nothing_saved() {
     app.signup("alice").await;
     let alice = app.login("alice").await;
     let long_title = "t".repeat(121);
-    let response = post_form(
-        &app,
-        "/demo/board/new",
-        &alice,
-        &[
-            ("title", &long_title),
-            ("body", "   "),
-            ("csrf_token", &alice.csrf),
-        ],
-    )
-    .await;
+    let response = app
+        .post_form(
+            "/demo/board/new",
+            &alice,
+            &[
+                ("title", &long_title),
+                ("body", "   "),
+                ("csrf_token", &alice.csrf),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(
@@ -275,7 +249,7 @@ async fn invalid_posts_are_refused_with_the_reasons_and_nothing_saved() {
         "/demo/board/not-a-uuid",
         "/demo/board/00000000-0000-0000-0000-000000000000/edit",
     ] {
-        let response = page(&app, bad, Some(&alice)).await;
+        let response = app.page(bad, Some(&alice)).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{bad}");
     }
 }

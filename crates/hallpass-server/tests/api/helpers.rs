@@ -174,6 +174,32 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// A page form posted from our own origin with the caller's cookie.
+    pub(crate) async fn post_form(
+        &self,
+        path: &str,
+        login: &Login,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .header(header::COOKIE, &login.cookie)
+            .header("sec-fetch-site", "same-origin")
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A page, as a stranger or with the caller's cookie.
+    pub(crate) async fn page(&self, path: &str, login: Option<&Login>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(login) = login {
+            request = request.header(header::COOKIE, &login.cookie);
+        }
+        request.send().await.unwrap()
+    }
+
     pub(crate) async fn get_with(&self, path: &str, cookie: &str) -> Response {
         self.client
             .get(self.url(path))

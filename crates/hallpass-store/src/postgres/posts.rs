@@ -2,43 +2,16 @@
 
 use async_trait::async_trait;
 use hallpass_core::{
-    clock::{from_micros, to_micros},
+    clock::to_micros,
     post::{NewPost, Post, PostBody, PostId, PostTitle},
-    user::UserId,
 };
-use sqlx::{Row, postgres::PgRow};
 use time::OffsetDateTime;
 
 use super::PostgresStore;
-use crate::{PostQuery, PostStore, StoreError};
-
-/// The columns [`post`] reads, from `posts p JOIN users u`.
-macro_rules! post_columns {
-    () => {
-        "p.id, p.author_id, u.username AS author_name, p.title, p.body, p.created_at, p.updated_at"
-    };
-}
-
-/// The same columns from an `INSERT`/`UPDATE … RETURNING`, which cannot join: the author's name
-/// comes from a subquery on the written row, so a write and its read-back are one statement.
-macro_rules! returning_post_columns {
-    () => {
-        " RETURNING id, author_id, (SELECT u.username FROM users u WHERE u.id = posts.author_id) AS author_name, \
-         title, body, created_at, updated_at"
-    };
-}
-
-fn post(row: &PgRow) -> Result<Post, StoreError> {
-    Ok(Post {
-        id: PostId(row.try_get("id")?),
-        author: UserId(row.try_get("author_id")?),
-        author_name: row.try_get("author_name")?,
-        title: row.try_get("title")?,
-        body: row.try_get("body")?,
-        created_at: from_micros(row.try_get("created_at")?),
-        updated_at: from_micros(row.try_get("updated_at")?),
-    })
-}
+use crate::{
+    PostQuery, PostStore, StoreError,
+    rows::{post, post_columns, returning_post_columns},
+};
 
 #[async_trait]
 impl PostStore for PostgresStore {

@@ -7,6 +7,6 @@ mod session;
 pub use authz::{AdminRole, HasRole, MayModify, PathResource, RequiredRole};
 pub use body::{AppForm, AppJson, AppQuery, OptionalJson};
 pub use session::{
-    Admin, Authenticated, CSRF_HEADER, Credential, CsrfForm, PresessionForm, SessionForm,
+    Admin, Authenticated, CSRF_HEADER, Credential, CsrfForm, CsrfOnly, PresessionForm, SessionForm,
     check_origin, resolve,
 };

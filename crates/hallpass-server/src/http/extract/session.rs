@@ -99,6 +99,19 @@ pub trait CsrfForm {
     fn csrf_token(&self) -> &str;
 }
 
+/// A form that carries nothing but its CSRF token (a button: log out, delete, revoke).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl CsrfForm for CsrfOnly {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 /// A page form posted by a logged-in user: authenticated, same-origin, and carrying the
 /// session's CSRF token in the form body.
 #[derive(Debug, Clone)]
