@@ -1,4 +1,4 @@
-// The admin pages (/admin, issue 5): only administrators get in; an admin finds a user, sees
+// The admin pages (/admin): only administrators get in; an admin finds a user, sees
 // their sessions, disables them (their next request is logged out), reads the audit log by kind.
 
 import assert from 'node:assert/strict';
@@ -21,14 +21,14 @@ describe('admin pages', () => {
     assert.deepEqual(me.body.user.roles, [], 'a plain user has no roles');
     for (const path of ['/admin', `/admin?q=root`, `/admin/users/${me.body.user.id}`, '/admin/audit']) {
       const res = await user.page.goto(`${fx.hp.url}${path}`);
-      assert.equal(res.status(), 403, `GET ${path} as a non-admin answered ${res.status()} (want 403${res.status() === 404 ? '; 404: is /admin built? issue 5' : ''})`);
+      assert.equal(res.status(), 403, `GET ${path} as a non-admin answered ${res.status()} (want 403${res.status() === 404 ? '' : ''})`);
       assert.ok(!(await user.page.content()).includes('root'), `${path}: the 403 page shows no user list`);
     }
     // Every admin action form (as the admin's page for this user has them), replayed by the
     // plain user with their own valid CSRF token, same-origin: only the role check can refuse.
     const admin = await newAdmin(fx.browser, fx.hp);
     const adminView = await admin.page.goto(`${fx.hp.url}/admin/users/${me.body.user.id}`);
-    assert.equal(adminView.status(), 200, `GET /admin/users/{id} as admin answered ${adminView.status()} (is /admin built? issue 5)`);
+    assert.equal(adminView.status(), 200, `GET /admin/users/{id} as admin answered ${adminView.status()}`);
     const forms = await admin.page.$$eval('main form[method=post], main form[method=POST]', (fs) =>
       fs.map((f) => ({ action: new URL(f.action).pathname, fields: Object.fromEntries([...new FormData(f)].filter(([k]) => k !== 'csrf_token')) })),
     );
@@ -77,7 +77,7 @@ describe('admin pages', () => {
 
     const admin = await newAdmin(fx.browser, fx.hp);
     const res = await admin.page.goto(`${fx.hp.url}/admin`);
-    assert.equal(res.status(), 200, `GET /admin as admin answered ${res.status()} (is /admin built? issue 5)`);
+    assert.equal(res.status(), 200, `GET /admin as admin answered ${res.status()}`);
     const q = admin.page.locator('input[name=q]');
     assert.equal(await q.count(), 1, '/admin has a search field named q');
     await q.fill(target.username);

@@ -1,4 +1,4 @@
-// The demo board (/demo/board, issue 5): markup in posts is shown as text, never run; only a
+// The demo board (/demo/board): markup in posts is shown as text, never run; only a
 // post's author or an administrator may change it, whatever the browser is made to send.
 
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ const PAYLOAD = '<script>alert(1)</script><img src=x onerror=alert(2)>';
 /** Writes a post through the /demo/board/new form; returns its id and URL. */
 async function writePost(page, hp, title, body) {
   const form = await page.goto(`${hp.url}/demo/board/new`);
-  assert.equal(form?.status(), 200, `GET /demo/board/new answers 200 for a logged-in user (got ${form?.status()}); is the board (issue 5) built into this binary?`);
+  assert.equal(form?.status(), 200, `GET /demo/board/new answers 200 for a logged-in user (got ${form?.status()})`);
   await page.fill('#title', title);
   await page.fill('#body', body);
   await Promise.all([

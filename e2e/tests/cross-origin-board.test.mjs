@@ -1,4 +1,4 @@
-// (d) of the cross-origin suite, for the demo board (issue 5): an attacker's page on another
+// (d) of the cross-origin suite, for the demo board: an attacker's page on another
 // port of the same host auto-submits the board's "write a post" form with the victim's cookie.
 // No post may appear.
 
@@ -18,7 +18,7 @@ function autoPostPage(action, fields) {
 /** The number of posts the board reports, read from the board page. */
 async function postCount(page, hp) {
   const res = await page.goto(`${hp.url}/demo/board`);
-  assert.equal(res.status(), 200, `GET /demo/board answers 200 (got ${res.status()}); is the board (issue 5) built into this binary?`);
+  assert.equal(res.status(), 200, `GET /demo/board answers 200 (got ${res.status()})`);
   return page.locator('[data-testid=posts] > li').count();
 }
 

@@ -1,4 +1,4 @@
-// Live session end (issue 5): an open page learns at once, without reloading, that its session
+// Live session end: an open page learns at once, without reloading, that its session
 // was ended elsewhere (another device, an administrator), through /v1/session/events.
 
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ async function openLive(page, url) {
   const stream = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/session/events', { timeout: 10000 }).catch(() => null);
   await page.goto(url);
   const response = await stream;
-  assert.ok(response, `the page ${url} opened GET /v1/session/events (is /static/live.js loaded? issue 5)`);
+  assert.ok(response, `the page ${url} opened GET /v1/session/events (is /static/live.js loaded?)`);
   assert.equal(response.status(), 200, `GET /v1/session/events answered ${response.status()}`);
   assert.match(response.headers()['content-type'] ?? '', /^text\/event-stream/, 'the events endpoint is a text/event-stream');
   assert.equal(await page.locator(NOTICE).isVisible(), false, 'the "session ended" notice is hidden while the session lives');
@@ -83,7 +83,7 @@ describe('live session end: an open page is told at once', () => {
     const admin = await newAdmin(fx.browser, fx.hp);
     admin.page.on('dialog', (d) => d.accept());
     const res = await admin.page.goto(`${fx.hp.url}/admin/users/${userId}`);
-    assert.equal(res.status(), 200, `GET /admin/users/${userId} as admin answers ${res.status()} (is /admin built? issue 5)`);
+    assert.equal(res.status(), 200, `GET /admin/users/${userId} as admin answers ${res.status()}`);
     const force = admin.page.getByRole('button', { name: /force logout everywhere/i });
     assert.equal(await force.count(), 1, 'the admin user page has a "Force logout everywhere" button');
     await clickAndWaitForNavigation(admin.page, force);

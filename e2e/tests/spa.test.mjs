@@ -1,10 +1,10 @@
-// The demo single-page app (web/demo-spa/, issue 5) on its own origin, signed in through the
+// The demo single-page app (web/demo-spa/) on its own origin, signed in through the
 // browser SDK (/sdk/hallpass.js): access token in memory only, refresh token in an HttpOnly
 // cookie scoped to /v1/token, tabs that refresh at the same moment stay signed in, a logout in
 // one tab ends the others, and an origin hallpass does not list cannot sign in at all.
 //
 // The SPA's controls are found by data-testid first (call-me, refresh-now, refresh-count,
-// session-ended, as the issue 5 contract names them), and the login form and logout button by
+// session-ended), and the login form and logout button by
 // their accessible names.
 
 import assert from 'node:assert/strict';
@@ -151,7 +151,7 @@ async function openSpa(page, url) {
   const form = ui.username(page);
   await waitFor(async () => (await form.isVisible()) || (await ui.error(page).isVisible()), { timeout: 10000, message: `the SPA at ${url} to show its sign-in form` });
   if (!(await form.isVisible())) {
-    assert.fail(`the SPA did not get to its sign-in form; it says: ${(await ui.error(page).innerText()).trim()} (is /sdk/hallpass.js served? issue 5)`);
+    assert.fail(`the SPA did not get to its sign-in form; it says: ${(await ui.error(page).innerText()).trim()} (is /sdk/hallpass.js served?)`);
   }
 }
 
@@ -171,7 +171,7 @@ describe('demo SPA on a second origin, through the browser SDK', () => {
   const password = strongPassword();
 
   before(async () => {
-    assert.ok(existsSync(join(SPA_DIR, 'index.html')), `${SPA_DIR}/index.html exists (the demo SPA of issue 5)`);
+    assert.ok(existsSync(join(SPA_DIR, 'index.html')), `${SPA_DIR}/index.html exists (the demo SPA)`);
     spa = await startStatic(SPA_DIR, { port: fx.hp.spaPort });
     foreign = await startStatic(SPA_DIR); // a port hallpass does not list
     fx.onCleanup(() => spa.stop());
