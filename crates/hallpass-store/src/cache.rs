@@ -213,12 +213,9 @@ impl SessionStore for SessionCache {
             .sessions
             .create_session(session, limit, idle_cutoff)
             .await?;
-        if !evicted.is_empty() {
-            let mut index = self.write();
-            for id in &evicted {
-                index.remove_session(*id);
-            }
-        }
+        // Evicted by the session limit: revoked like any other, here and on every node.
+        self.revoked_now(&evicted, session.created_at);
+        self.tell_others(&evicted, &[], session.created_at).await;
         Ok(evicted)
     }
 
@@ -355,10 +352,8 @@ impl SessionStore for SessionCache {
             .sessions
             .revoke_user_sessions(user, keep, at)
             .await?;
-        let mut index = self.write();
-        for id in &revoked {
-            index.remove_session(*id);
-        }
+        self.revoked_now(&revoked, at);
+        self.tell_others(&revoked, &[], at).await;
         Ok(revoked)
     }
 

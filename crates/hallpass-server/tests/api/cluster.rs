@@ -256,3 +256,76 @@ async fn a_key_made_on_another_node_is_picked_up_on_first_sight() {
         "B re-read its keys"
     );
 }
+
+/// Every way of ending many sessions at once (log out everywhere, a password change, an admin's
+/// force logout, the session limit) is announced on the bus, not left to the reconcile.
+#[tokio::test]
+async fn bulk_revocations_reach_the_other_node_over_the_bus() {
+    if !postgres_available() {
+        return;
+    }
+    let a = spawn_app_with(Backend::Postgres, |s| {
+        s.bus_channel = channel();
+        s.reconcile_interval = hallpass_server::config::ConfigDuration::hours(1);
+        s.max_sessions_per_user = Some(2);
+    })
+    .await;
+    let b = second_node(&a).await;
+    a.signup("alice").await;
+    let admin = a.admin("root").await;
+
+    // Session limit: a third login on A evicts the oldest, which B had cached. (The clock moves
+    // between logins so that "oldest" is well defined.)
+    let first = a.tokens("alice").await;
+    a.advance(time::Duration::seconds(1));
+    let _second = a.tokens("alice").await;
+    a.advance(time::Duration::seconds(1));
+    assert_eq!(b.bearer_me(&first.access).await, StatusCode::OK);
+    let third = a.tokens("alice").await;
+    eventually("an eviction reaches B", || async {
+        b.bearer_me(&first.access).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+
+    // Log out everywhere on A.
+    assert_eq!(b.bearer_me(&third.access).await, StatusCode::OK);
+    let everywhere = a
+        .client
+        .post(a.url("/v1/logout"))
+        .bearer_auth(&third.access)
+        .json(&serde_json::json!({ "scope": "global" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(everywhere.status(), StatusCode::OK);
+    eventually("log out everywhere reaches B", || async {
+        b.bearer_me(&third.access).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+
+    // An admin's force logout on A.
+    let again = a.tokens("alice").await;
+    assert_eq!(b.bearer_me(&again.access).await, StatusCode::OK);
+    let id = b
+        .bearer(Method::GET, "/v1/me", &again.access)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forced = a
+        .write(
+            Method::POST,
+            &format!("/v1/admin/users/{id}/logout"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(forced.status(), StatusCode::NO_CONTENT);
+    eventually("a force logout reaches B", || async {
+        b.bearer_me(&again.access).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}

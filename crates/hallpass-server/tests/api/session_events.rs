@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use hallpass_server::config::ConfigDuration;
 use reqwest::{Method, StatusCode, header};
 
 use crate::helpers::{
@@ -105,7 +106,12 @@ async fn other_sessions_ending_say_nothing_to_this_one() {
 
 #[tokio::test]
 async fn an_evicted_session_hears_it_when_the_limit_pushes_it_out() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.max_sessions_per_user = Some(1)).await;
+    // No reconcile to fall back on: the eviction itself must be announced.
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.max_sessions_per_user = Some(1);
+        s.reconcile_interval = ConfigDuration::hours(1);
+    })
+    .await;
     app.signup("alice").await;
     let first = app.login("alice").await;
     let mut stream = Stream::open(by_cookie(&app, &first)).await;
@@ -115,7 +121,10 @@ async fn an_evicted_session_hears_it_when_the_limit_pushes_it_out() {
 
 #[tokio::test]
 async fn a_token_session_forced_out_by_an_admin_hears_it() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.reconcile_interval = ConfigDuration::hours(1)
+    })
+    .await;
     let user = app.signup("alice").await;
     let root = app.admin("root").await;
     let tokens = app.tokens("alice").await;
@@ -158,7 +167,11 @@ async fn another_nodes_revocation_reaches_a_stream_on_this_node() {
         return;
     }
     let channel = format!("hallpass_test_{}", uuid::Uuid::new_v4().simple());
-    let a = spawn_app_with(Backend::Postgres, |s| s.bus_channel = channel).await;
+    let a = spawn_app_with(Backend::Postgres, |s| {
+        s.bus_channel = channel;
+        s.reconcile_interval = ConfigDuration::hours(1);
+    })
+    .await;
     let b = start(
         a.settings.clone(),
         a.clock.clone(),
