@@ -254,6 +254,38 @@ describe('demo SPA on a second origin, through the browser SDK', () => {
     await context.close();
   });
 
+  fx.test('without Web Locks (the BroadcastChannel fallback), two tabs refreshing at the same moment stay signed in', async () => {
+    const context = await newContext(fx.browser);
+    // As in a browser without the Web Locks API: the SDK falls back to its BroadcastChannel protocol.
+    await context.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
+    });
+    const seen = watchTokens(context);
+    const one = await context.newPage();
+    await openSpa(one, spaUrl(spa.origin));
+    assert.equal(await one.evaluate(() => navigator.locks), undefined, 'the page has no Web Locks');
+    await ui.username(one).fill(username);
+    await ui.password(one).fill(password);
+    await Promise.all([one.waitForResponse((r) => isPath(r.url(), '/v1/token')), ui.login(one).click()]);
+    await waitSignedIn(one, username, 'fallback: after login');
+    const two = await context.newPage();
+    await two.goto(spaUrl(spa.origin));
+    await waitSignedIn(two, username, 'fallback: second tab');
+    const raceStart = seen.tokenResponses.length;
+    for (let round = 1; round <= 5; round++) {
+      const [c1, c2] = [await refreshCount(one), await refreshCount(two)];
+      await Promise.all([ui.refreshNow(one).click(), ui.refreshNow(two).click()]);
+      await waitFor(async () => (await refreshCount(one)) > c1 && (await refreshCount(two)) > c2, { timeout: 10000, message: `fallback round ${round}: both tabs' refresh-count to go up` });
+      assert.equal(await ui.sessionEnded(one).isVisible(), false, `fallback round ${round}: tab 1 still signed in`);
+      assert.equal(await ui.sessionEnded(two).isVisible(), false, `fallback round ${round}: tab 2 still signed in`);
+    }
+    assert.deepEqual(seen.tokenResponses.slice(raceStart).filter((r) => r.status !== 200), [], 'no refresh failed while the tabs raced');
+    await callMe(one, username, 'fallback: tab 1 after the race');
+    await callMe(two, username, 'fallback: tab 2 after the race');
+    await assertNoTokenAtRest(one, seen.secrets, 'fallback: after the race');
+    await context.close();
+  });
+
   fx.test('from an origin hallpass does not list, the SPA cannot sign in (CORS)', async () => {
     const context = await newContext(fx.browser);
     const page = await context.newPage();
