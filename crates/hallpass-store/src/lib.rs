@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 pub use cache::SessionCache;
 pub use error::StoreError;
-pub use revoked::RevokedSessions;
+pub use revoked::{RevokedSessions, SessionWatch};
 pub use traits::{
     AuditQuery, AuditRecord, AuditStore, HealthCheck, KeyStore, PostQuery, PostStore, SessionStore,
     StoredKey, UserQuery, UserStore, UserUpdate,

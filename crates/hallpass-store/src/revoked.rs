@@ -3,13 +3,18 @@
 //! themselves, so memory is bounded by recent revocations, not by tokens.
 //!
 //! Every revocation a node learns of passes through here (its own writes, the bus, the
-//! reconcile), so this is also where pages listening for their session's end are told.
+//! reconcile), so this is also where pages listening for their session's end are told: each
+//! watched session has its own channel, so a revocation wakes only the streams of that session,
+//! however many others are open.
 
-use std::{collections::HashMap, sync::RwLock};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, RwLock},
+};
 
 use hallpass_core::session::SessionId;
 use time::{Duration, OffsetDateTime};
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 
 use crate::{StoreError, Stores};
 
@@ -19,13 +24,9 @@ pub struct RevokedSessions {
     /// How long after a revocation its tokens may still verify: access-token TTL + clock skew.
     horizon: Duration,
     entries: RwLock<HashMap<SessionId, OffsetDateTime>>,
-    /// Each newly revoked session, for whoever listens (live session-end notices).
-    ended: broadcast::Sender<SessionId>,
+    /// The sessions someone is watching (live session-end notices), each with its own flag.
+    watched: Mutex<HashMap<SessionId, watch::Sender<bool>>>,
 }
-
-/// How many revocations a slow listener may fall behind before it is told it lagged (and must
-/// re-check its session with [`RevokedSessions::contains`]).
-const ENDED_BACKLOG: usize = 1024;
 
 impl RevokedSessions {
     /// An empty set whose entries last `horizon`.
@@ -33,7 +34,7 @@ impl RevokedSessions {
         Self {
             horizon,
             entries: RwLock::new(HashMap::new()),
-            ended: broadcast::channel(ENDED_BACKLOG).0,
+            watched: Mutex::new(HashMap::new()),
         }
     }
 
@@ -64,14 +65,33 @@ impl RevokedSessions {
             news
         };
         if news {
-            // No listener is not an error: nobody is watching a session right now.
-            let _ = self.ended.send(id);
+            let watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(flag) = watched.get(&id) {
+                flag.send_replace(true);
+            }
         }
     }
 
-    /// A receiver of every session revoked from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<SessionId> {
-        self.ended.subscribe()
+    /// Watches one session: [`SessionWatch::ended`] resolves once it is revoked (at once if it
+    /// already is). Only this session's revocation wakes the watcher.
+    pub fn watch(self: &Arc<Self>, id: SessionId) -> SessionWatch {
+        let receiver = {
+            let mut watched = self.watched.lock().unwrap_or_else(|p| p.into_inner());
+            watched
+                .entry(id)
+                .or_insert_with(|| watch::channel(false).0)
+                .subscribe()
+        };
+        SessionWatch {
+            set: Arc::clone(self),
+            id,
+            receiver,
+        }
+    }
+
+    /// How many sessions are being watched (for tests and metrics).
+    pub fn watched(&self) -> usize {
+        self.watched.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// Whether tokens of `id` must be refused at `now`.
@@ -94,6 +114,41 @@ impl RevokedSessions {
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// One watcher of one session's end; dropping it stops watching.
+#[derive(Debug)]
+pub struct SessionWatch {
+    set: Arc<RevokedSessions>,
+    id: SessionId,
+    receiver: watch::Receiver<bool>,
+}
+
+impl SessionWatch {
+    /// Resolves once the session is revoked, or at once if it already was at `now` (a revocation
+    /// between the caller's check of the session and this watch is not missed: the flag is set
+    /// from then on, and the set itself answers for before).
+    pub async fn ended(&mut self, now: OffsetDateTime) {
+        if self.set.contains(self.id, now) {
+            return;
+        }
+        // The sender lives in the map for as long as this watcher does, so this only returns
+        // once the flag is set.
+        let _ = self.receiver.wait_for(|ended| *ended).await;
+    }
+}
+
+impl Drop for SessionWatch {
+    fn drop(&mut self) {
+        let mut watched = self.set.watched.lock().unwrap_or_else(|p| p.into_inner());
+        // This watcher's receiver still counts until the fields drop after this function.
+        if watched
+            .get(&self.id)
+            .is_some_and(|flag| flag.receiver_count() <= 1)
+        {
+            watched.remove(&self.id);
+        }
     }
 }
 
@@ -121,22 +176,31 @@ mod tests {
         assert!(set.is_empty());
     }
 
-    #[test]
-    fn listeners_hear_each_revocation_once() {
+    #[tokio::test]
+    async fn a_watch_wakes_for_its_own_session_only_and_cleans_up() {
         let t0 = OffsetDateTime::UNIX_EPOCH + Duration::days(1);
-        let set = RevokedSessions::new(Duration::minutes(15));
-        let mut ended = set.subscribe();
+        let set = Arc::new(RevokedSessions::new(Duration::minutes(15)));
         let a = SessionId(Uuid::from_u128(1));
         let b = SessionId(Uuid::from_u128(2));
-        set.insert(a, t0);
-        set.insert(a, t0 + Duration::minutes(1));
+        let mut watch_a = set.watch(a);
+        let second_a = set.watch(a);
+        assert_eq!(set.watched(), 1, "one entry per session");
         set.insert(b, t0);
-        assert_eq!(ended.try_recv().ok(), Some(a));
-        assert_eq!(
-            ended.try_recv().ok(),
-            Some(b),
-            "a repeated revocation is not news"
+        assert!(
+            !watch_a.receiver.has_changed().unwrap(),
+            "another session's end does not wake it"
         );
-        assert!(ended.try_recv().is_err());
+        set.insert(a, t0);
+        watch_a.ended(t0).await;
+        drop(second_a);
+        assert_eq!(set.watched(), 1, "still watched by the first");
+        drop(watch_a);
+        assert_eq!(
+            set.watched(),
+            0,
+            "the last watcher leaving removes the entry"
+        );
+        // Watching a session that is already revoked ends at once.
+        set.watch(b).ended(t0).await;
     }
 }

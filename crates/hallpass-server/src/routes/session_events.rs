@@ -16,7 +16,7 @@ use axum::{
 };
 use futures_util::{Stream, stream};
 use hallpass_core::session::SessionId;
-use tokio::sync::broadcast::{Receiver, error::RecvError};
+use hallpass_store::SessionWatch;
 
 use crate::{http::extract::Authenticated, state::AppState};
 
@@ -43,10 +43,13 @@ async fn events(
     caller: Authenticated,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let id = caller.session.id;
-    // Subscribe before anything else: a revocation between authentication and here is then
-    // either in the set already (checked below) or on the channel.
-    let ended = state.tokens.revoked.subscribe();
-    let watch = Watch { state, id, ended };
+    // Watch before anything else: a revocation between authentication and here is then either
+    // in the revoked set already or sets the watch's flag.
+    let watch = Watch {
+        session: state.tokens.revoked.watch(id),
+        state,
+        id,
+    };
     let events = stream::unfold((Phase::Start, watch), |(phase, mut watch)| async move {
         match phase {
             Phase::Start => {
@@ -66,37 +69,20 @@ async fn events(
     Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
 }
 
-/// One stream's view of the revocations.
+/// One stream's view of its session.
 struct Watch {
     state: AppState,
     id: SessionId,
-    ended: Receiver<SessionId>,
+    session: SessionWatch,
 }
 
 impl Watch {
     /// Waits until the session is revoked (true) or the server stops (false).
     async fn until_ended(&mut self) -> bool {
-        let revoked = &self.state.tokens.revoked;
-        if revoked.contains(self.id, self.state.clock.now()) {
-            return true;
-        }
-        let stopping = self.state.shutdown.wait();
-        tokio::pin!(stopping);
-        loop {
-            tokio::select! {
-                () = &mut stopping => return false,
-                received = self.ended.recv() => match received {
-                    Ok(id) if id == self.id => return true,
-                    Ok(_) => {}
-                    // Fell behind a burst of revocations: the set itself says whether ours was one.
-                    Err(RecvError::Lagged(_)) => {
-                        if revoked.contains(self.id, self.state.clock.now()) {
-                            return true;
-                        }
-                    }
-                    Err(RecvError::Closed) => return false,
-                },
-            }
+        let now = self.state.clock.now();
+        tokio::select! {
+            () = self.session.ended(now) => true,
+            () = self.state.shutdown.wait() => false,
         }
     }
 }

@@ -6,7 +6,7 @@ use hallpass_server::config::ConfigDuration;
 use reqwest::{Method, StatusCode, header};
 
 use crate::helpers::{
-    Backend, Login, PUBLIC_URL, TestApp, problem, spawn_app, spawn_app_with, start,
+    Backend, Login, PUBLIC_URL, TestApp, eventually, problem, spawn_app, spawn_app_with, start,
 };
 
 /// An open event stream, read as text.
@@ -85,6 +85,31 @@ async fn a_device_logged_out_from_another_hears_it_at_once() {
         stream.seen
     );
     assert!(stream.closed().await, "the stream ends with the session");
+    assert_eq!(
+        app.state.tokens.revoked.watched(),
+        0,
+        "nothing left watching"
+    );
+}
+
+#[tokio::test]
+async fn a_page_that_goes_away_stops_being_watched() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    let login = app.login("alice").await;
+    let first = Stream::open(by_cookie(&app, &login)).await;
+    let second = Stream::open(by_cookie(&app, &login)).await;
+    assert_eq!(
+        app.state.tokens.revoked.watched(),
+        1,
+        "one entry per session"
+    );
+    drop(first);
+    drop(second);
+    eventually("the server to notice both pages left", || async {
+        app.state.tokens.revoked.watched() == 0
+    })
+    .await;
 }
 
 #[tokio::test]
