@@ -106,6 +106,33 @@ fn environment(env: impl IntoIterator<Item = (String, String)>) -> (Dict, Vec<St
             continue;
         }
         let key = key.to_ascii_lowercase();
+        // `HALLPASS_PROVIDERS_KAKAO_CLIENT_SECRET` sets `providers.kakao.client_secret`.
+        if let Some((provider, field)) = super::providers::env_key(&key) {
+            let value = if field == "scopes" {
+                Value::from(
+                    raw.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                raw.parse::<Value>()
+                    .ok()
+                    .filter(|_| field == "link_verified_email")
+                    .unwrap_or_else(|| Value::from(raw.clone()))
+            };
+            let providers = values
+                .entry("providers".to_owned())
+                .or_insert_with(|| Value::from(Map::<String, Value>::new()));
+            if let Value::Dict(_, providers) = providers {
+                let table = providers
+                    .entry(provider)
+                    .or_insert_with(|| Value::from(Map::<String, Value>::new()));
+                if let Value::Dict(_, table) = table {
+                    table.insert(field.to_owned(), value);
+                }
+            }
+            continue;
+        }
         let path = TABLES
             .iter()
             .find_map(|table| {
@@ -179,6 +206,8 @@ fn check(settings: &Settings) -> Result<(), ConfigError> {
             "the hashing pool needs a thread and a queue",
         ));
     }
+    super::providers::check(&settings.providers)
+        .map_err(|message| inconsistent("providers", &message))?;
     for proxy in &settings.trusted_proxies {
         proxy.parse::<std::net::IpAddr>().map_err(|_| {
             inconsistent("trusted_proxies", &format!("{proxy} is not an IP address"))
@@ -220,6 +249,43 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn providers_come_from_the_file_and_their_secrets_from_the_environment() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "[providers.kakao]\nclient_id = \"rest-key\"\n[providers.corp]\nissuer = \"https://id.example.com\"\nclient_id = \"hallpass\"\nscopes = [\"openid\", \"email\"]"
+        )
+        .unwrap();
+        let (s, warnings) = load(
+            Some(file.path()),
+            env(&[
+                ("HALLPASS_PROVIDERS_KAKAO_CLIENT_SECRET", "s3cret"),
+                ("HALLPASS_PROVIDERS_CORP_LINK_VERIFIED_EMAIL", "true"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let kakao = &s.providers["kakao"];
+        assert_eq!(kakao.client_id, "rest-key");
+        assert_eq!(kakao.client_secret.as_deref(), Some("s3cret"));
+        let corp = &s.providers["corp"];
+        assert_eq!(corp.issuer.as_deref(), Some("https://id.example.com"));
+        assert!(corp.link_verified_email);
+        assert_eq!(
+            corp.scopes.as_deref(),
+            Some(&["openid".to_owned(), "email".to_owned()][..])
+        );
+        let err = load(
+            None,
+            env(&[("HALLPASS_PROVIDERS_CORP_CLIENT_ID", "x")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("issuer is required"), "{err}");
     }
 
     #[test]

@@ -3,13 +3,15 @@
 
 mod duration;
 mod load;
+mod providers;
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use duration::ConfigDuration;
 pub use load::{ConfigError, Overrides, load};
+pub use providers::ProviderSettings;
 
 /// Every setting, as read. [`Settings::validate`] turns it into what the server runs with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +80,8 @@ pub struct Settings {
     pub password_hash_queue: usize,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// Social login providers by the URL segment that names them (`[providers.kakao]`).
+    pub providers: BTreeMap<String, ProviderSettings>,
 }
 
 /// What a login past `max_sessions_per_user` does.
@@ -176,6 +180,7 @@ impl Default for Settings {
             password_hash_threads: None,
             password_hash_queue: 64,
             log_format: LogFormat::Text,
+            providers: BTreeMap::new(),
         }
     }
 }
