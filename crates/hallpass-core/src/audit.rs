@@ -31,11 +31,15 @@ pub enum AuditKind {
     RefreshReuseDetected,
     /// A token was revoked through `/v1/revoke`.
     TokenRevoked,
+    /// A social login provider's identity was linked to an account (or an account created by one).
+    IdentityLinked,
+    /// A social login provider's identity was unlinked from an account.
+    IdentityUnlinked,
 }
 
 impl AuditKind {
     /// Every kind, for parsing filters.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::Signup,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -47,6 +51,8 @@ impl AuditKind {
         Self::AdminUserDeleted,
         Self::RefreshReuseDetected,
         Self::TokenRevoked,
+        Self::IdentityLinked,
+        Self::IdentityUnlinked,
     ];
 
     /// The stored and displayed name.
@@ -63,6 +69,8 @@ impl AuditKind {
             Self::AdminUserDeleted => "admin_user_deleted",
             Self::RefreshReuseDetected => "refresh_reuse_detected",
             Self::TokenRevoked => "token_revoked",
+            Self::IdentityLinked => "identity_linked",
+            Self::IdentityUnlinked => "identity_unlinked",
         }
     }
 

@@ -1,5 +1,5 @@
-//! The hallpass domain: users, passwords, sessions, CSRF, authorization, board posts, and the
-//! policies that decide about them.
+//! The hallpass domain: users, passwords, social-login identities, sessions, CSRF, authorization,
+//! board posts, and the policies that decide about them.
 //!
 //! This crate does no I/O. Time comes from a [`Clock`](clock::Clock) and randomness arrives as bytes
 //! from the caller, so every decision here is a plain function that tests can drive exactly.
@@ -9,6 +9,7 @@ pub mod authz;
 pub mod clock;
 pub mod csrf;
 pub mod error;
+pub mod identity;
 pub mod password;
 pub mod post;
 pub mod secret;

@@ -88,10 +88,17 @@ impl Password {
     }
 }
 
-/// An argon2 PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). Not a secret in itself but
-/// never printed, since offline guessing starts from it.
+/// An argon2 PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), or the marker of an account
+/// without a password ([`unusable`](Self::unusable)). Not a secret in itself but never printed,
+/// since offline guessing starts from it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PasswordHash(String);
+
+/// What starts a stored hash that no password matches. A PHC string starts with `$`, so nothing
+/// [`PasswordHasher::hash`] makes can be mistaken for it (the same convention as `!` in
+/// `/etc/shadow`). The store tests the same first character in SQL when it decides whether a
+/// user still has a way to log in.
+const UNUSABLE_PREFIX: char = '!';
 
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -103,6 +110,18 @@ impl PasswordHash {
     /// Wraps a PHC string read from the store.
     pub fn from_phc(phc: String) -> Self {
         Self(phc)
+    }
+
+    /// The marker stored for a user who has no password (created by a social login): it fits the
+    /// column a PHC string goes in, and [`PasswordHasher::verify`] never matches it.
+    pub fn unusable() -> Self {
+        Self(UNUSABLE_PREFIX.to_string())
+    }
+
+    /// Whether some password could match this hash: false for [`unusable`](Self::unusable) (and
+    /// anything else starting with `!`).
+    pub fn is_usable(&self) -> bool {
+        !self.0.starts_with(UNUSABLE_PREFIX)
     }
 
     /// The PHC string, for the store.
@@ -209,12 +228,20 @@ impl PasswordHasher {
     }
 
     /// Checks `password` against `stored` in constant time, with the parameters `stored` names.
+    ///
+    /// An [unusable](PasswordHash::is_usable) hash is a [`Mismatch`](Verification::Mismatch)
+    /// for every password, after the same work as a real check ([`verify_dummy`](Self::verify_dummy)),
+    /// so timing does not tell a social-login-only account from a wrong password.
     pub fn verify(
         &self,
         password: &[u8],
         stored: &PasswordHash,
         memory: &mut HashMemory,
     ) -> Result<Verification, HashingError> {
+        if !stored.is_usable() {
+            self.verify_dummy(password, memory)?;
+            return Ok(Verification::Mismatch);
+        }
         let err = |e: &dyn fmt::Display| HashingError(e.to_string());
         let parsed = phc::PasswordHash::new(stored.as_phc()).map_err(|e| err(&e))?;
         let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(|e| err(&e))?;
@@ -326,6 +353,29 @@ mod tests {
             new.verify(b"pw", &hash, &mut memory).unwrap(),
             Verification::Match { needs_rehash: true }
         );
+    }
+
+    #[test]
+    fn unusable_hashes_never_verify() {
+        let hasher = PasswordHasher::new(64, 1, 1).unwrap();
+        let mut memory = HashMemory::default();
+        let unusable = PasswordHash::unusable();
+        assert!(!unusable.is_usable());
+        assert_eq!(unusable.as_phc(), "!");
+        // As read back from the store.
+        let stored = PasswordHash::from_phc(unusable.as_phc().to_owned());
+        assert!(!stored.is_usable());
+        assert!(!PasswordHash::from_phc("!locked$argon2id$v=19".to_owned()).is_usable());
+        for presented in [&b""[..], b"!", b"hallpass dummy password", b"violet anchor"] {
+            assert_eq!(
+                hasher.verify(presented, &stored, &mut memory).unwrap(),
+                Verification::Mismatch,
+                "{presented:?}"
+            );
+        }
+        let real = hasher.hash(b"violet anchor", [3; 16], &mut memory).unwrap();
+        assert!(real.is_usable());
+        assert_eq!(format!("{unusable:?}"), "PasswordHash([redacted])");
     }
 
     #[test]

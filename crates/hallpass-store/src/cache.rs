@@ -43,7 +43,8 @@ pub struct SessionCache {
 }
 
 impl SessionCache {
-    /// Wraps `inner`'s users and sessions; audit, keys, posts and health pass straight through. Every
+    /// Wraps `inner`'s users and sessions; audit, keys, posts, identities and health pass straight
+    /// through (linking or unlinking an identity changes no user row a cached session holds). Every
     /// session revoked through the wrapper also lands in `revoked`. A `max_age` of zero caches
     /// nothing (the revocations are still recorded).
     pub fn wrap(
@@ -72,6 +73,7 @@ impl SessionCache {
             audit: inner.audit,
             keys: inner.keys,
             posts: inner.posts,
+            identities: inner.identities,
             health: inner.health,
         };
         (stores, cache)

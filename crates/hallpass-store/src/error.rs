@@ -7,6 +7,9 @@ pub enum StoreError {
     /// Another account already has this username (compared case-insensitively).
     #[error("the username is taken")]
     UsernameTaken,
+    /// This provider's subject is already linked to a user (perhaps the same one).
+    #[error("the identity is linked already")]
+    IdentityTaken,
     /// `max_sessions_per_user` is reached and the policy is to reject new sessions.
     #[error("the user has the most sessions allowed")]
     SessionLimitReached,
@@ -34,6 +37,13 @@ impl From<sqlx::Error> for StoreError {
                 if db.is_unique_violation() && db.message().contains("username") =>
             {
                 Self::UsernameTaken
+            }
+            // The primary key `(provider, subject)`: SQLite names the table's columns,
+            // PostgreSQL the constraint `identities_pkey`.
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() && db.message().contains("identities") =>
+            {
+                Self::IdentityTaken
             }
             _ => Self::Database(error),
         }

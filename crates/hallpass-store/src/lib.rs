@@ -21,8 +21,8 @@ pub use cache::SessionCache;
 pub use error::StoreError;
 pub use revoked::{RevokedSessions, SessionWatch};
 pub use traits::{
-    AuditQuery, AuditRecord, AuditStore, HealthCheck, KeyStore, PostQuery, PostStore, SessionStore,
-    StoredKey, UserQuery, UserStore, UserUpdate,
+    AuditQuery, AuditRecord, AuditStore, HealthCheck, IdentityStore, KeyStore, PostQuery,
+    PostStore, SessionStore, StoredKey, UnlinkOutcome, UserQuery, UserStore, UserUpdate,
 };
 
 /// The stores the server holds, each behind its narrow trait. Cheap to clone.
@@ -38,6 +38,8 @@ pub struct Stores {
     pub keys: Arc<dyn KeyStore>,
     /// Community board posts.
     pub posts: Arc<dyn PostStore>,
+    /// Social-login identities.
+    pub identities: Arc<dyn IdentityStore>,
     /// Readiness probe.
     pub health: Arc<dyn HealthCheck>,
 }
@@ -46,7 +48,14 @@ impl Stores {
     /// All traits served by one backend.
     pub fn from_backend<B>(backend: B) -> Self
     where
-        B: UserStore + SessionStore + AuditStore + KeyStore + PostStore + HealthCheck + 'static,
+        B: UserStore
+            + SessionStore
+            + AuditStore
+            + KeyStore
+            + PostStore
+            + IdentityStore
+            + HealthCheck
+            + 'static,
     {
         let backend = Arc::new(backend);
         Self {
@@ -55,6 +64,7 @@ impl Stores {
             audit: backend.clone(),
             keys: backend.clone(),
             posts: backend.clone(),
+            identities: backend.clone(),
             health: backend,
         }
     }

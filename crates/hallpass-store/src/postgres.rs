@@ -1,6 +1,7 @@
 //! For several nodes on one shared PostgreSQL database.
 
 mod audit;
+mod identities;
 mod keys;
 mod posts;
 

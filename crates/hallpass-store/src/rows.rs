@@ -3,6 +3,7 @@
 use hallpass_core::{
     audit::{AuditEvent, AuditKind},
     clock::from_micros,
+    identity::{Identity, ProviderName, Subject},
     password::PasswordHash,
     post::{Post, PostId},
     session::{RefreshFamily, Session, SessionId, SessionKind, TokenHash},
@@ -202,5 +203,56 @@ where
         body: row.try_get("body")?,
         created_at: from_micros(row.try_get("created_at")?),
         updated_at: from_micros(row.try_get("updated_at")?),
+    })
+}
+
+/// The columns [`identity`] reads, from `identities i`; aliased so they sit beside
+/// [`user_columns`] in one row.
+macro_rules! identity_columns {
+    () => {
+        "i.provider, i.subject, i.user_id AS identity_user_id, i.email AS identity_email, \
+         i.created_at AS identity_created_at"
+    };
+}
+pub(crate) use identity_columns;
+
+/// The same columns from an `INSERT … RETURNING`.
+macro_rules! returning_identity_columns {
+    () => {
+        " RETURNING provider, subject, user_id AS identity_user_id, email AS identity_email, \
+         created_at AS identity_created_at"
+    };
+}
+pub(crate) use returning_identity_columns;
+
+/// SQL that holds when the user `u` has a password some input could match: the test
+/// [`PasswordHash::is_usable`] makes (an unusable marker starts with `!`), in SQL both backends
+/// read alike.
+macro_rules! usable_password {
+    () => {
+        "substr(u.password_hash, 1, 1) <> '!'"
+    };
+}
+pub(crate) use usable_password;
+
+pub(crate) fn identity<'r, R>(row: &'r R) -> Result<Identity, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let corrupt = |e: hallpass_core::ValidationError| StoreError::Corrupt(e.to_string());
+    let email: Option<String> = row.try_get("identity_email")?;
+    Ok(Identity {
+        user: UserId(row.try_get("identity_user_id")?),
+        provider: ProviderName::parse(&row.try_get::<String, _>("provider")?).map_err(corrupt)?,
+        subject: Subject::parse(&row.try_get::<String, _>("subject")?).map_err(corrupt)?,
+        email: email
+            .map(|e| Email::parse(&e).map_err(corrupt))
+            .transpose()?,
+        created_at: from_micros(row.try_get("identity_created_at")?),
     })
 }

@@ -3,6 +3,7 @@
 use std::{str::FromStr, time::Duration};
 
 mod audit;
+mod identities;
 mod keys;
 mod posts;
 

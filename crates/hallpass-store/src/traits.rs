@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use hallpass_core::{
     audit::{AuditEvent, AuditKind},
+    identity::{Identity, NewIdentity, ProviderName, Subject},
     password::PasswordHash,
     post::{NewPost, Post, PostBody, PostId, PostTitle},
     session::{Session, SessionId, SessionLimit, TokenHash},
@@ -160,6 +161,55 @@ pub trait PostStore: Send + Sync {
     async fn delete_post(&self, id: PostId) -> Result<bool, StoreError>;
     /// How many posts there are (for paging).
     async fn count_posts(&self) -> Result<u64, StoreError>;
+}
+
+/// What [`IdentityStore::unlink_identity`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlinkOutcome {
+    /// The user's identities at that provider are gone.
+    Unlinked,
+    /// The user has no identity at that provider (or there is no such user); nothing changed.
+    NotLinked,
+    /// Refused and nothing changed: the user has no usable password and no identity at another
+    /// provider, so this was their last way to log in.
+    LastWayToLogIn,
+}
+
+/// Social-login identities: which user each provider's subject belongs to. Deleting a user
+/// deletes their identities.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// Creates `user` and links `identity` to them in one transaction (a first social login), so
+    /// neither exists without the other. The identity goes to `user.id`; `identity.user` is not
+    /// consulted. [`StoreError::IdentityTaken`] if the `(provider, subject)` is linked already
+    /// (this wins over a taken username: the caller should log that user in instead), else
+    /// [`StoreError::UsernameTaken`] if the name is in use in any case.
+    async fn create_user_with_identity(
+        &self,
+        user: &NewUser,
+        identity: &NewIdentity,
+    ) -> Result<User, StoreError>;
+    /// Links an identity to an existing user. [`StoreError::IdentityTaken`] if the
+    /// `(provider, subject)` is linked to anyone, that user included; [`StoreError::Database`]
+    /// if the user does not exist.
+    async fn link_identity(&self, identity: &NewIdentity) -> Result<Identity, StoreError>;
+    /// The identity with this `(provider, subject)` and the user it is linked to: one round trip.
+    async fn user_by_identity(
+        &self,
+        provider: &ProviderName,
+        subject: &Subject,
+    ) -> Result<Option<(Identity, User)>, StoreError>;
+    /// The user's identities by provider name, then subject (bytewise on every backend).
+    async fn identities_of_user(&self, user: UserId) -> Result<Vec<Identity>, StoreError>;
+    /// Removes the user's identities at `provider`, unless that would leave them no way to log
+    /// in: allowed only if their password is [usable](PasswordHash::is_usable) or an identity at
+    /// another provider remains. Decided and done atomically, so two concurrent unlinks cannot
+    /// each remove the other's fallback.
+    async fn unlink_identity(
+        &self,
+        user: UserId,
+        provider: &ProviderName,
+    ) -> Result<UnlinkOutcome, StoreError>;
 }
 
 /// Filter for reading the audit log, newest first.

@@ -77,4 +77,12 @@ store_suite!(
     posts_are_deleted,
     deleting_a_user_deletes_their_posts,
     post_text_round_trips_exactly,
+    users_are_created_with_an_identity_and_found_by_it,
+    an_identity_is_linked_only_once,
+    a_taken_username_rolls_back_the_whole_creation,
+    identities_are_listed_per_user_by_provider,
+    unlinking_never_removes_the_last_way_to_log_in,
+    concurrent_unlinks_keep_a_way_to_log_in,
+    deleting_a_user_deletes_their_identities,
+    identity_text_round_trips_exactly,
 );

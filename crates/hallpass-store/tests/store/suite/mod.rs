@@ -1,6 +1,7 @@
 //! The behaviours every backend must have. Each function gets a fresh, migrated store.
 
 mod audit;
+mod identities;
 mod limits;
 mod posts;
 mod sessions;
@@ -8,6 +9,7 @@ mod tokens;
 mod users;
 
 pub(crate) use audit::*;
+pub(crate) use identities::*;
 pub(crate) use limits::*;
 pub(crate) use posts::*;
 pub(crate) use sessions::*;

@@ -1,0 +1,182 @@
+//! Social-login identities in SQLite.
+
+use async_trait::async_trait;
+use hallpass_core::{
+    clock::to_micros,
+    identity::{Identity, NewIdentity, ProviderName, Subject},
+    user::{NewUser, User, UserId},
+};
+
+use super::SqliteStore;
+use crate::{
+    IdentityStore, StoreError, UnlinkOutcome,
+    rows::{
+        self, identity_columns, returning_identity_columns, roles_to_text, usable_password,
+        user_columns,
+    },
+};
+
+impl SqliteStore {
+    /// The user and their first identity, both or neither.
+    async fn insert_user_with_identity(
+        &self,
+        user: &NewUser,
+        identity: &NewIdentity,
+    ) -> Result<User, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, username, username_key, email, roles, disabled, password_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+        )
+        .bind(user.id.0)
+        .bind(user.username.as_str())
+        .bind(user.username.canonical())
+        .bind(user.email.as_ref().map(|e| e.as_str()))
+        .bind(roles_to_text(&user.roles))
+        .bind(user.password_hash.as_phc())
+        .bind(to_micros(user.created_at))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(identity.provider.as_str())
+        .bind(identity.subject.as_str())
+        .bind(user.id.0)
+        .bind(identity.email.as_ref().map(|e| e.as_str()))
+        .bind(to_micros(identity.created_at))
+        .execute(&mut *tx)
+        .await?;
+        let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = ?");
+        let row = sqlx::query(sql).bind(user.id.0).fetch_one(&mut *tx).await?;
+        let created = rows::user(&row)?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn identity_exists(
+        &self,
+        provider: &ProviderName,
+        subject: &Subject,
+    ) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM identities WHERE provider = ? AND subject = ?")
+                .bind(provider.as_str())
+                .bind(subject.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+}
+
+#[async_trait]
+impl IdentityStore for SqliteStore {
+    async fn create_user_with_identity(
+        &self,
+        user: &NewUser,
+        identity: &NewIdentity,
+    ) -> Result<User, StoreError> {
+        match self.insert_user_with_identity(user, identity).await {
+            // Two first logins of one person race with the same chosen name: the loser should
+            // hear that the identity exists (and log in), not that the name is taken.
+            Err(StoreError::UsernameTaken)
+                if self
+                    .identity_exists(&identity.provider, &identity.subject)
+                    .await? =>
+            {
+                Err(StoreError::IdentityTaken)
+            }
+            result => result,
+        }
+    }
+
+    async fn link_identity(&self, identity: &NewIdentity) -> Result<Identity, StoreError> {
+        let sql = concat!(
+            "INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?)",
+            returning_identity_columns!()
+        );
+        let row = sqlx::query(sql)
+            .bind(identity.provider.as_str())
+            .bind(identity.subject.as_str())
+            .bind(identity.user.0)
+            .bind(identity.email.as_ref().map(|e| e.as_str()))
+            .bind(to_micros(identity.created_at))
+            .fetch_one(&self.pool)
+            .await?;
+        rows::identity(&row)
+    }
+
+    async fn user_by_identity(
+        &self,
+        provider: &ProviderName,
+        subject: &Subject,
+    ) -> Result<Option<(Identity, User)>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            identity_columns!(),
+            ", ",
+            user_columns!(),
+            " FROM identities i JOIN users u ON u.id = i.user_id
+             WHERE i.provider = ? AND i.subject = ?"
+        );
+        let row = sqlx::query(sql)
+            .bind(provider.as_str())
+            .bind(subject.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((rows::identity(&row)?, rows::user(&row)?)))
+            .transpose()
+    }
+
+    async fn identities_of_user(&self, user: UserId) -> Result<Vec<Identity>, StoreError> {
+        // SQLite's default BINARY collation orders bytewise, as `COLLATE "C"` does on PostgreSQL.
+        let sql = concat!(
+            "SELECT ",
+            identity_columns!(),
+            " FROM identities i WHERE i.user_id = ? ORDER BY i.provider, i.subject"
+        );
+        let rows = sqlx::query(sql).bind(user.0).fetch_all(&self.pool).await?;
+        rows.iter().map(rows::identity).collect()
+    }
+
+    async fn unlink_identity(
+        &self,
+        user: UserId,
+        provider: &ProviderName,
+    ) -> Result<UnlinkOutcome, StoreError> {
+        // IMMEDIATE takes the write lock first, so the check inside the DELETE and the reason read
+        // after it see the same rows, and no other unlink runs in between.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let sql = concat!(
+            "DELETE FROM identities
+             WHERE user_id = ?1 AND provider = ?2
+               AND (EXISTS (SELECT 1 FROM users u WHERE u.id = ?1 AND ",
+            usable_password!(),
+            ")
+                    OR EXISTS (SELECT 1 FROM identities other WHERE other.user_id = ?1 AND other.provider <> ?2))"
+        );
+        let done = sqlx::query(sql)
+            .bind(user.0)
+            .bind(provider.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let outcome = if done.rows_affected() > 0 {
+            UnlinkOutcome::Unlinked
+        } else {
+            let linked: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM identities WHERE user_id = ? AND provider = ? LIMIT 1",
+            )
+            .bind(user.0)
+            .bind(provider.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if linked.is_some() {
+                UnlinkOutcome::LastWayToLogIn
+            } else {
+                UnlinkOutcome::NotLinked
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
