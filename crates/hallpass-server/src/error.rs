@@ -74,6 +74,9 @@ pub enum ApiError {
         /// When to try again.
         retry_after: Duration,
     },
+    /// A social login or link failed; the message says why (never a secret).
+    #[error("{0}")]
+    Social(#[from] crate::social::SocialError),
     /// The server's fault. Logged with its cause, answered generically.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -90,6 +93,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::UsernameTaken => Self::UsernameTaken,
             StoreError::SessionLimitReached => Self::SessionLimitReached,
+            StoreError::IdentityTaken => Self::Social(crate::social::SocialError::AlreadyLinked),
             other => Self::Internal(other.into()),
         }
     }
@@ -147,6 +151,17 @@ impl ApiError {
             Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::Social(crate::social::SocialError::Config(_)) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+            }
+            Self::Social(
+                crate::social::SocialError::AlreadyLinked
+                | crate::social::SocialError::LastWayToLogIn,
+            ) => (StatusCode::CONFLICT, "social_login_failed"),
+            Self::Social(crate::social::SocialError::Provider(_)) => {
+                (StatusCode::BAD_GATEWAY, "social_login_failed")
+            }
+            Self::Social(_) => (StatusCode::BAD_REQUEST, "social_login_failed"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }

@@ -13,6 +13,7 @@ pub mod passwords;
 pub mod rate_limit;
 pub mod routes;
 pub mod secret_key;
+pub mod social;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

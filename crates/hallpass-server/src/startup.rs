@@ -18,7 +18,8 @@ use crate::{
     passwords::Passwords,
     rate_limit::RateLimits,
     secret_key,
-    state::{AppState, Keys, Node, ServerConfig, Shutdown},
+    social::{http::ProviderHttp, pending::PendingKey, provider::Providers},
+    state::{AppState, Keys, Node, ServerConfig, Shutdown, Social},
     telemetry::Metrics,
     tokens::{
         Tokens,
@@ -50,6 +51,7 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
     let secret = secret_key::load_or_generate(&settings.secret_key_path())?;
     let now = clock.now();
     let config = ServerConfig::from_settings(settings);
+    let config_public_url = config.public_url.clone();
     let skew = settings.clock_skew.time();
     let access_ttl = settings.access_token_ttl.time();
     // Every revocation passes through the cache wrapper, which records it in the revoked set.
@@ -109,6 +111,12 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
             reconcile_every: settings.reconcile_interval.std(),
         },
         shutdown: Shutdown::new(),
+        social: Social {
+            providers: Providers::from_settings(&settings.providers, &config_public_url)
+                .context("social login providers")?,
+            http: ProviderHttp::new().context("the HTTP client for social login providers")?,
+            pending: PendingKey::new(secret.derive("hallpass/pending-login/v1")),
+        },
     })
 }
 

@@ -46,6 +46,20 @@ pub struct AppState {
     pub node: Node,
     /// Tells long-lived responses (session event streams) that the server is stopping.
     pub shutdown: Shutdown,
+    /// Social login: the configured providers and how to reach them.
+    pub social: Social,
+}
+
+/// What social login needs: the providers, an HTTP client for their back channel, and the key
+/// that seals logins in progress.
+#[derive(Clone, Debug)]
+pub struct Social {
+    /// The configured providers.
+    pub providers: crate::social::provider::Providers,
+    /// Calls to providers (discovery, keys, token endpoint).
+    pub http: crate::social::http::ProviderHttp,
+    /// Seals the login in progress into its cookie.
+    pub pending: crate::social::pending::PendingKey,
 }
 
 /// A server-wide "stopping" flag. Graceful shutdown waits for open connections, so every

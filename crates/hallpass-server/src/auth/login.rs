@@ -87,6 +87,21 @@ pub async fn login(
         }
     };
 
+    let outcome = open_session(state, user, client, previous, kind).await?;
+    state.limits.record_success(&account).await;
+    Ok(outcome)
+}
+
+/// Opens a new session for `user`, who has just proved who they are (a password, a provider's
+/// ID token): enforces the session limit, audits the login and any eviction, and ends
+/// `previous` so a browser never holds two sessions.
+pub async fn open_session(
+    state: &AppState,
+    user: User,
+    client: &Client,
+    previous: Option<&Session>,
+    kind: SessionKind,
+) -> Result<LoginOutcome, ApiError> {
     let token = SessionToken::from_random(auth::random_bytes()?);
     // Whole microseconds, as the store keeps them, so the answer matches later reads.
     let now = from_micros(to_micros(state.clock.now()));
@@ -122,7 +137,6 @@ pub async fn login(
         .sessions
         .create_session(&session, policy.limit(), policy.idle_cutoff(now))
         .await?;
-    state.limits.record_success(&account).await;
     state.metrics.login(true);
     tracing::info!(user = %user.id, session = %session.id, ip = %client.ip, "login succeeded");
 

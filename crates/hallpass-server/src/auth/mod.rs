@@ -6,8 +6,9 @@ mod login;
 pub mod refresh;
 mod sessions;
 mod signup;
+pub mod social;
 
-pub use login::{LoginOutcome, login};
+pub use login::{LoginOutcome, login, open_session};
 pub use sessions::{LogoutScope, change_password, logout, revoke_one};
 pub use signup::{SignupInput, signup};
 

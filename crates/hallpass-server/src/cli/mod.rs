@@ -118,13 +118,6 @@ impl Cli {
         for warning in warnings {
             tracing::warn!("{warning}");
         }
-        if !settings.providers.is_empty() {
-            // The settings are read and checked; the login flow itself is not served yet.
-            tracing::warn!(
-                providers = ?settings.providers.keys().collect::<Vec<_>>(),
-                "social login providers are configured, but this build does not serve social login yet"
-            );
-        }
         match self.command {
             Command::Serve => serve(&settings).await,
             Command::Migrate => {

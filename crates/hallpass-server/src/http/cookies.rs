@@ -14,6 +14,9 @@ const REFRESH: &str = "hallpass_refresh";
 const REFRESH_PATH: &str = "/v1/token";
 /// The pre-session (login CSRF) nonce cookie's base name.
 const PRESESSION: &str = "hallpass_csrf";
+/// The social login in progress (sealed), only ever sent back to the provider callbacks.
+const PENDING: &str = "hallpass_oauth";
+const PENDING_PATH: &str = "/v1/oauth";
 
 /// Cookie names for this deployment: `__Host-` prefixed under https, where the prefix makes the
 /// browser refuse cookies set by sibling subdomains or over plain http (cookie tossing).
@@ -63,25 +66,59 @@ pub fn clear_refresh_cookie(config: &ServerConfig) -> HeaderValue {
     refresh(config, String::new(), Duration::ZERO)
 }
 
-fn refresh_name(config: &ServerConfig) -> String {
+/// Names of cookies scoped to a path: `__Secure-` under https (`__Host-` demands `Path=/`).
+fn scoped_name(config: &ServerConfig, base: &str) -> String {
     if config.secure_cookies {
-        format!("__Secure-{REFRESH}")
+        format!("__Secure-{base}")
     } else {
-        REFRESH.to_owned()
+        base.to_owned()
     }
 }
 
+fn refresh_name(config: &ServerConfig) -> String {
+    scoped_name(config, REFRESH)
+}
+
 fn refresh(config: &ServerConfig, value: String, max_age: Duration) -> HeaderValue {
-    let cookie = Cookie::build((refresh_name(config), value))
+    scoped(config, REFRESH, REFRESH_PATH, value, max_age)
+}
+
+fn scoped(
+    config: &ServerConfig,
+    base: &str,
+    path: &'static str,
+    value: String,
+    max_age: Duration,
+) -> HeaderValue {
+    let cookie = Cookie::build((scoped_name(config, base), value))
         .http_only(true)
+        // Lax: the provider's callback is a top-level navigation from another site.
         .same_site(SameSite::Lax)
-        .path(REFRESH_PATH)
+        .path(path)
         .secure(config.secure_cookies)
         .max_age(max_age)
         .build();
-    HeaderValue::try_from(cookie.to_string()).unwrap_or_else(|_| {
-        unreachable!("refresh tokens are base64url and the name is fixed ASCII")
-    })
+    HeaderValue::try_from(cookie.to_string())
+        .unwrap_or_else(|_| unreachable!("values are base64url and names are fixed ASCII"))
+}
+
+/// `Set-Cookie` for a social login in progress (a sealed transaction), sent back only to
+/// `/v1/oauth/…` and only until `max_age`.
+pub fn pending_login_cookie(config: &ServerConfig, sealed: &str, max_age: Duration) -> HeaderValue {
+    scoped(config, PENDING, PENDING_PATH, sealed.to_owned(), max_age)
+}
+
+/// `Set-Cookie` that deletes the social login in progress.
+pub fn clear_pending_login_cookie(config: &ServerConfig) -> HeaderValue {
+    scoped(config, PENDING, PENDING_PATH, String::new(), Duration::ZERO)
+}
+
+/// The social login in progress, if the browser sent one.
+pub fn read_pending_login(
+    headers: &HeaderMap,
+    config: &ServerConfig,
+) -> Result<Option<String>, ApiError> {
+    read(headers, &scoped_name(config, PENDING))
 }
 
 /// The refresh cookie's value, if sent.

@@ -34,8 +34,14 @@ fn page(
     username: Option<&str>,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
+    let providers: Vec<minijinja::Value> = state
+        .social
+        .providers
+        .all()
+        .map(|p| minijinja::context! { name => &p.name, display_name => &p.display_name })
+        .collect();
     presession_page(state, headers, status, "login.html", |csrf_token| {
-        minijinja::context! { title => "Log in", csrf_token, username, error }
+        minijinja::context! { title => "Log in", csrf_token, username, error, providers }
     })
 }
 

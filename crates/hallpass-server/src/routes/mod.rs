@@ -13,6 +13,7 @@ pub mod revocations;
 pub mod session_events;
 pub mod sessions;
 pub mod signup;
+pub mod social;
 pub mod token;
 pub mod well_known;
 
@@ -36,4 +37,5 @@ pub fn router() -> Router<AppState> {
         .merge(revocations::router())
         .merge(session_events::router())
         .merge(well_known::router())
+        .merge(social::router())
 }

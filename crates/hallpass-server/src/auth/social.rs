@@ -1,0 +1,288 @@
+//! Who a provider's verified identity is at hallpass: the linked account, an account linked by
+//! a verified email (when the provider's settings allow it), or a new account. Also linking to
+//! and unlinking from a logged-in account.
+
+use hallpass_core::{
+    audit::AuditKind,
+    identity::{NewIdentity, ProviderName, Subject},
+    password::PasswordHash,
+    user::{Email, NewUser, User, UserId, Username},
+};
+use hallpass_store::{StoreError, UnlinkOutcome, UserQuery};
+use uuid::Uuid;
+
+use crate::{
+    auth,
+    error::ApiError,
+    http::client::Client,
+    social::{SocialError, flow::VerifiedIdentity, provider::OidcProvider},
+    state::AppState,
+};
+
+/// New accounts try the derived username, then it with `-2` … `-9`, then a random suffix.
+const NAME_ATTEMPTS: u32 = 10;
+
+/// The account a verified identity logs in to, creating or linking it as needed. `link_to`
+/// is the logged-in user who asked to link this provider.
+pub async fn account_for(
+    state: &AppState,
+    provider: &OidcProvider,
+    identity: &VerifiedIdentity,
+    link_to: Option<UserId>,
+    client: &Client,
+) -> Result<User, ApiError> {
+    let provider_name = ProviderName::parse(&provider.name)?;
+    let subject = Subject::parse(&identity.subject)?;
+    let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
+    let now = state.clock.now();
+    let identity_email = email.clone();
+    let new_identity = move |user: UserId| NewIdentity {
+        user,
+        provider: provider_name.clone(),
+        subject: subject.clone(),
+        email: identity_email.clone(),
+        created_at: now,
+    };
+    let identities = &state.stores.identities;
+
+    if let Some(user) = link_to {
+        return match identities.link_identity(&new_identity(user)).await {
+            Ok(_) => {
+                audit_link(
+                    state,
+                    client,
+                    user,
+                    &provider.name,
+                    "linked from the account page",
+                )
+                .await?;
+                existing(state, user).await
+            }
+            Err(StoreError::IdentityTaken) => Err(SocialError::AlreadyLinked.into()),
+            Err(other) => Err(other.into()),
+        };
+    }
+    let (provider_name, subject) = (
+        ProviderName::parse(&provider.name)?,
+        Subject::parse(&identity.subject)?,
+    );
+    if let Some((_, user)) = identities
+        .user_by_identity(&provider_name, &subject)
+        .await?
+    {
+        return Ok(user);
+    }
+    if provider.link_verified_email
+        && identity.email_verified
+        && let Some(email) = &email
+        && let Some(user) = user_with_email(state, email).await?
+    {
+        identities.link_identity(&new_identity(user.id)).await?;
+        audit_link(
+            state,
+            client,
+            user.id,
+            &provider.name,
+            "linked by verified email",
+        )
+        .await?;
+        return Ok(user);
+    }
+    create(state, provider, identity, email, new_identity, client).await
+}
+
+/// The user with exactly this email (case-insensitively), if one.
+async fn user_with_email(state: &AppState, email: &Email) -> Result<Option<User>, ApiError> {
+    let wanted = email.as_str().to_ascii_lowercase();
+    let found = state
+        .stores
+        .users
+        .list_users(&UserQuery {
+            search: Some(wanted.clone()),
+            limit: 50,
+            offset: 0,
+        })
+        .await?;
+    let mut exact = found.into_iter().filter(|u| {
+        u.email
+            .as_ref()
+            .is_some_and(|e| e.as_str().to_ascii_lowercase() == wanted)
+    });
+    // Two accounts with one address: linking to either would be a guess.
+    match (exact.next(), exact.next()) {
+        (Some(user), None) => Ok(Some(user)),
+        _ => Ok(None),
+    }
+}
+
+async fn create(
+    state: &AppState,
+    provider: &OidcProvider,
+    identity: &VerifiedIdentity,
+    email: Option<Email>,
+    new_identity: impl Fn(UserId) -> NewIdentity,
+    client: &Client,
+) -> Result<User, ApiError> {
+    let base = username_base(identity, &provider.name);
+    for attempt in 1..=NAME_ATTEMPTS {
+        let candidate = match attempt {
+            1 => base.clone(),
+            n if n < NAME_ATTEMPTS => format!("{base}-{n}"),
+            _ => format!("{base}-{}", &Uuid::new_v4().simple().to_string()[..8]),
+        };
+        let Ok(username) = Username::parse(&candidate) else {
+            continue;
+        };
+        let user = NewUser {
+            id: UserId(Uuid::new_v4()),
+            username,
+            email: email.clone(),
+            roles: Vec::new(),
+            // Until they set one, the provider is their only way in.
+            password_hash: PasswordHash::unusable(),
+            created_at: state.clock.now(),
+        };
+        match state
+            .stores
+            .identities
+            .create_user_with_identity(&user, &new_identity(user.id))
+            .await
+        {
+            Ok(created) => {
+                let mut event = auth::event(state, AuditKind::Signup, client);
+                event.actor = Some(created.id);
+                event.subject = Some(created.id);
+                event.detail = Some(format!("via {}", provider.name));
+                auth::record(state, event).await?;
+                audit_link(state, client, created.id, &provider.name, "new account").await?;
+                return Ok(created);
+            }
+            Err(StoreError::UsernameTaken) => {}
+            // Linked meanwhile by a concurrent first login: that account it is.
+            Err(StoreError::IdentityTaken) => {
+                let provider_name = ProviderName::parse(&provider.name)?;
+                let subject = Subject::parse(&identity.subject)?;
+                if let Some((_, user)) = state
+                    .stores
+                    .identities
+                    .user_by_identity(&provider_name, &subject)
+                    .await?
+                {
+                    return Ok(user);
+                }
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(ApiError::Internal(anyhow::anyhow!(
+        "no free username for a new account from {}",
+        provider.name
+    )))
+}
+
+/// A username from what the provider says: the preferred username, else the email's local
+/// part, else `provider-subject`; reduced to the characters usernames allow.
+fn username_base(identity: &VerifiedIdentity, provider: &str) -> String {
+    let raw = identity
+        .preferred_username
+        .clone()
+        .or_else(|| {
+            identity
+                .email
+                .as_deref()
+                .and_then(|e| e.split('@').next())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| format!("{provider}-{}", identity.subject));
+    let mut name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(48)
+        .collect();
+    while name.len() < 3 {
+        name.push('_');
+    }
+    name
+}
+
+async fn existing(state: &AppState, id: UserId) -> Result<User, ApiError> {
+    state
+        .stores
+        .users
+        .user_by_id(id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)
+}
+
+async fn audit_link(
+    state: &AppState,
+    client: &Client,
+    user: UserId,
+    provider: &str,
+    how: &str,
+) -> Result<(), ApiError> {
+    let mut event = auth::event(state, AuditKind::IdentityLinked, client);
+    event.actor = Some(user);
+    event.subject = Some(user);
+    event.detail = Some(format!("{provider}: {how}"));
+    auth::record(state, event).await
+}
+
+/// Unlinks `provider` from the caller's account, never their last way to log in.
+pub async fn unlink(
+    state: &AppState,
+    user: UserId,
+    provider: &str,
+    client: &Client,
+) -> Result<(), ApiError> {
+    let name = ProviderName::parse(provider).map_err(|_| ApiError::NotFound)?;
+    match state.stores.identities.unlink_identity(user, &name).await? {
+        UnlinkOutcome::Unlinked => {
+            let mut event = auth::event(state, AuditKind::IdentityUnlinked, client);
+            event.actor = Some(user);
+            event.subject = Some(user);
+            event.detail = Some(provider.to_owned());
+            auth::record(state, event).await
+        }
+        UnlinkOutcome::NotLinked => Err(ApiError::NotFound),
+        UnlinkOutcome::LastWayToLogIn => Err(SocialError::LastWayToLogIn.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(preferred: Option<&str>, email: Option<&str>) -> VerifiedIdentity {
+        VerifiedIdentity {
+            subject: "12345".to_owned(),
+            email: email.map(str::to_owned),
+            email_verified: true,
+            preferred_username: preferred.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn usernames_are_derived_from_what_the_provider_says() {
+        assert_eq!(
+            username_base(&identity(Some("alice"), None), "corp"),
+            "alice"
+        );
+        assert_eq!(
+            username_base(&identity(None, Some("bob.smith@example.com")), "corp"),
+            "bob.smith"
+        );
+        assert_eq!(username_base(&identity(None, None), "kakao"), "kakao-12345");
+        assert_eq!(
+            username_base(&identity(Some("김철수"), None), "kakao"),
+            "---"
+        );
+        assert_eq!(username_base(&identity(Some("a"), None), "x"), "a__");
+    }
+}

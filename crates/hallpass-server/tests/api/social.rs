@@ -1,0 +1,343 @@
+//! Social login against a real OpenID provider (npm `oidc-provider`, started per test): the
+//! whole flow over HTTP, and every way a callback can be wrong.
+
+use hallpass_server::config::ProviderSettings;
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, PASSWORD, PUBLIC_URL, TestApp, spawn_app_with},
+    oidc_provider::{TestProvider, oidc_available},
+};
+
+/// A hallpass with the test provider configured as `corp`, and the provider.
+async fn setup(tweak: impl FnOnce(&mut ProviderSettings)) -> (TestApp, TestProvider) {
+    let provider = TestProvider::start(&format!("{PUBLIC_URL}/v1/oauth/corp/callback")).await;
+    let mut settings = ProviderSettings {
+        issuer: Some(provider.issuer.clone()),
+        client_id: provider.client_id.clone(),
+        client_secret: Some(provider.client_secret.clone()),
+        ..ProviderSettings::default()
+    };
+    tweak(&mut settings);
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.providers.insert("corp".to_owned(), settings);
+    })
+    .await;
+    (app, provider)
+}
+
+/// A browser's social login up to the provider's redirect back: the pending-login cookie and
+/// the callback URL (a path and query on hallpass).
+struct Started {
+    cookie: String,
+    callback: String,
+}
+
+async fn start(app: &TestApp, provider: &TestProvider, query: &str, login: &str) -> Started {
+    let response = app
+        .client
+        .get(app.url(&format!("/v1/oauth/corp/authorize{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "authorize redirects"
+    );
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(location.starts_with(&provider.issuer), "{location}");
+    for wanted in [
+        "code_challenge_method=S256",
+        "state=",
+        "nonce=",
+        "code_challenge=",
+    ] {
+        assert!(location.contains(wanted), "{wanted} in {location}");
+    }
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("hallpass_oauth="))
+        .expect("the pending login cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Path=/v1/oauth"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let back = provider.log_in(&location, login).await;
+    assert!(back.as_str().starts_with(PUBLIC_URL), "{back}");
+    let callback = format!("{}?{}", back.path(), back.query().unwrap_or_default());
+    Started { cookie, callback }
+}
+
+async fn finish(app: &TestApp, cookie: Option<&str>, callback: &str) -> reqwest::Response {
+    let mut request = app.client.get(app.url(callback));
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    request.send().await.unwrap()
+}
+
+fn session_of(response: &reqwest::Response) -> Option<String> {
+    crate::helpers::session_cookie(response)
+}
+
+async fn me(app: &TestApp, session: &str) -> Value {
+    app.get_with("/v1/me", session).await.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_first_login_creates_the_account_and_later_ones_find_it() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, provider) = setup(|_| {}).await;
+    let started = start(&app, &provider, "?next=/demo/board", "alice").await;
+    let done = finish(&app, Some(&started.cookie), &started.callback).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()[header::LOCATION], "/demo/board");
+    let session = session_of(&done).expect("a session cookie");
+    let first = me(&app, &session).await;
+    assert_eq!(first["user"]["username"], "alice");
+    assert_eq!(first["user"]["email"], "alice@example.test");
+    assert_eq!(first["session"]["kind"], "cookie");
+
+    let again = start(&app, &provider, "", "alice").await;
+    let done = finish(&app, Some(&again.cookie), &again.callback).await;
+    assert_eq!(done.headers()[header::LOCATION], "/account");
+    let second = me(&app, &session_of(&done).unwrap()).await;
+    assert_eq!(
+        second["user"]["id"], first["user"]["id"],
+        "the same account"
+    );
+    // No password was set: the account cannot log in with one.
+    let attempt = app.try_login("alice", "").await;
+    assert_eq!(attempt.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_callback_without_this_browsers_transaction_or_state_is_refused() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, provider) = setup(|_| {}).await;
+    let started = start(&app, &provider, "", "alice").await;
+    // Another browser (no pending cookie): login CSRF / fixation across users.
+    let stranger = finish(&app, None, &started.callback).await;
+    assert_eq!(stranger.status(), StatusCode::BAD_REQUEST);
+    assert!(session_of(&stranger).is_none());
+    // Missing and wrong state.
+    let without_state: String = started
+        .callback
+        .split('&')
+        .filter(|p| !p.starts_with("state=") && !p.contains("?state="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let wrong_state = started.callback.replace("state=", "state=x");
+    for callback in [without_state.as_str(), wrong_state.as_str()] {
+        let response = finish(&app, Some(&started.cookie), callback).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{callback}");
+        assert!(session_of(&response).is_none());
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("state does not match")
+        );
+    }
+    // A tampered transaction cookie.
+    let forged = format!("{}x", started.cookie);
+    let response = finish(&app, Some(&forged), &started.callback).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(users(&app).await, 0, "nothing was created");
+}
+
+#[tokio::test]
+async fn a_replayed_code_and_another_logins_verifier_are_refused() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, provider) = setup(|_| {}).await;
+    let first = start(&app, &provider, "", "alice").await;
+    let done = finish(&app, Some(&first.cookie), &first.callback).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let replayed = finish(&app, Some(&first.cookie), &first.callback).await;
+    assert_eq!(
+        replayed.status(),
+        StatusCode::BAD_REQUEST,
+        "the code is spent"
+    );
+    assert!(replayed.text().await.unwrap().contains("refused the code"));
+
+    // The code of login A with the transaction (state, verifier) of login B: PKCE mismatch.
+    let a = start(&app, &provider, "", "bob").await;
+    let b = start(&app, &provider, "", "bob").await;
+    let code_of_a = param(&a.callback, "code");
+    let mixed = b.callback.replace(&param(&b.callback, "code"), &code_of_a);
+    let response = finish(&app, Some(&b.cookie), &mixed).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(session_of(&response).is_none());
+    assert!(
+        response.text().await.unwrap().contains("refused the code"),
+        "PKCE"
+    );
+}
+
+#[tokio::test]
+async fn id_tokens_with_the_wrong_nonce_audience_issuer_expiry_or_algorithm_are_refused() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, provider) = setup(|_| {}).await;
+    for tamper in [
+        json!({ "nonce": "not-the-one" }),
+        json!({ "aud": "someone-else" }),
+        json!({ "aud": [provider.client_id.clone(), "someone-else"] }),
+        json!({ "iss": "http://127.0.0.1:1" }),
+        json!({ "exp": 1_000_000 }),
+        json!({ "alg": "none" }),
+        json!({ "alg": "HS256" }),
+    ] {
+        provider.tamper(tamper.clone()).await;
+        let started = start(&app, &provider, "", "mallory").await;
+        let response = finish(&app, Some(&started.cookie), &started.callback).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{tamper}");
+        assert!(session_of(&response).is_none(), "{tamper}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("ID token is not valid"), "{tamper}: {page}");
+    }
+    provider.tamper(json!({})).await;
+    assert_eq!(users(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_response_naming_another_issuer_or_none_is_refused() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, provider) = setup(|_| {}).await;
+    let started = start(&app, &provider, "", "alice").await;
+    let iss = param(&started.callback, "iss");
+    let other = started.callback.replace(&iss, "http%3A%2F%2F127.0.0.1%3A1");
+    let response = finish(&app, Some(&started.cookie), &other).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "mix-up");
+    assert!(response.text().await.unwrap().contains("another issuer"));
+    // The provider promises iss (RFC 9207), so a response without it is refused too.
+    let without = started.callback.replace(&format!("&iss={iss}"), "");
+    assert!(!without.contains("iss="), "{without}");
+    let response = finish(&app, Some(&started.cookie), &without).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "no iss");
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("does not name its issuer")
+    );
+    assert_eq!(users(&app).await, 0);
+}
+
+#[tokio::test]
+async fn next_only_ever_leads_to_a_path_on_hallpass() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, provider) = setup(|_| {}).await;
+    for evil in [
+        "https://evil.test",
+        "//evil.test",
+        "/%2F%2Fevil.test",
+        "/\\evil.test",
+        "https:evil.test",
+        "javascript:alert(1)",
+    ] {
+        let query = format!("?next={}", urlencode(evil));
+        let started = start(&app, &provider, &query, "alice").await;
+        let done = finish(&app, Some(&started.cookie), &started.callback).await;
+        assert_eq!(done.headers()[header::LOCATION], "/account", "{evil}");
+    }
+}
+
+#[tokio::test]
+async fn a_verified_email_links_to_the_existing_account_only_when_allowed() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, provider) = setup(|p| p.link_verified_email = true).await;
+    let local = app
+        .post_json(
+            "/v1/signup",
+            json!({ "username": "carol", "password": PASSWORD, "email": "carol@example.test" }),
+        )
+        .await;
+    assert_eq!(local.status(), StatusCode::CREATED);
+    let local: Value = local.json().await.unwrap();
+    let started = start(&app, &provider, "", "carol").await;
+    let done = finish(&app, Some(&started.cookie), &started.callback).await;
+    let linked = me(&app, &session_of(&done).unwrap()).await;
+    assert_eq!(
+        linked["user"]["id"], local["user"]["id"],
+        "linked by verified email"
+    );
+
+    // An unverified address never links: a new account instead.
+    let other = app
+        .post_json(
+            "/v1/signup",
+            json!({ "username": "dave", "password": PASSWORD, "email": "unverified-dave@example.test" }),
+        )
+        .await;
+    assert_eq!(other.status(), StatusCode::CREATED);
+    let started = start(&app, &provider, "", "unverified-dave").await;
+    let done = finish(&app, Some(&started.cookie), &started.callback).await;
+    let separate = me(&app, &session_of(&done).unwrap()).await;
+    assert_ne!(separate["user"]["username"], "dave");
+}
+
+#[tokio::test]
+async fn the_login_page_offers_the_configured_providers() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, _provider) = setup(|p| p.display_name = Some("Corp SSO".to_owned())).await;
+    let html = app.page("/login", None).await.text().await.unwrap();
+    assert!(
+        html.contains("/v1/oauth/corp/authorize") && html.contains("Corp SSO"),
+        "{html}"
+    );
+}
+
+async fn users(app: &TestApp) -> usize {
+    app.state
+        .stores
+        .users
+        .list_users(&hallpass_store::UserQuery {
+            search: None,
+            limit: 100,
+            offset: 0,
+        })
+        .await
+        .unwrap()
+        .len()
+}
+
+fn param(callback: &str, name: &str) -> String {
+    let query = callback.split_once('?').map_or("", |(_, q)| q);
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix(&format!("{name}=")))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
