@@ -29,6 +29,39 @@ pub(super) fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/account/password", post(change_password))
         .route("/account/sessions/{id}/revoke", post(revoke))
+        .route("/account/identities/{provider}/unlink", post(unlink))
+}
+
+/// A configured provider as the account page shows it: linked or not.
+#[derive(Serialize)]
+struct ProviderView {
+    name: String,
+    display_name: String,
+    linked: bool,
+    email: Option<String>,
+    linked_at: Option<String>,
+}
+
+async fn provider_views(
+    state: &AppState,
+    user: hallpass_core::user::UserId,
+) -> Result<Vec<ProviderView>, ApiError> {
+    let identities = state.stores.identities.identities_of_user(user).await?;
+    Ok(state
+        .social
+        .providers
+        .all()
+        .map(|p| {
+            let identity = identities.iter().find(|i| i.provider.as_str() == p.name);
+            ProviderView {
+                name: p.name.clone(),
+                display_name: p.display_name.clone(),
+                linked: identity.is_some(),
+                email: identity.and_then(|i| i.email.as_ref().map(|e| e.as_str().to_owned())),
+                linked_at: identity.map(|i| human_time(i.created_at)),
+            }
+        })
+        .collect())
 }
 
 #[derive(Serialize)]
@@ -83,6 +116,7 @@ async fn page(
             csrf_token => state.keys.csrf.session_token(caller.session.id),
             session_id => caller.session.id.0.to_string(),
             sessions => minijinja::value::Serde(&sessions),
+            providers => minijinja::value::Serde(provider_views(state, user.id).await?),
             notice,
             errors => minijinja::value::Serde(&errors),
         },
@@ -214,4 +248,25 @@ async fn revoke(
         .unwrap_or_else(|e| state.pages.error(&e)),
         Err(error) => state.pages.error(&error),
     }
+}
+
+async fn unlink(
+    State(state): State<AppState>,
+    client: Client,
+    Path(provider): Path<String>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
+) -> Response {
+    let SessionForm { caller, .. } = match form {
+        Ok(form) => form,
+        Err(error) => return state.pages.error(&error),
+    };
+    // Refused (the last way to log in) or not linked: the error page says which.
+    let rendered = match auth::social::unlink(&state, caller.user.id, &provider, &client).await {
+        Ok(()) => {
+            let notice = "That account is no longer linked.";
+            page(&state, &caller, StatusCode::OK, Some(notice), Vec::new()).await
+        }
+        Err(error) => Err(error),
+    };
+    rendered.unwrap_or_else(|e| state.pages.error(&e))
 }

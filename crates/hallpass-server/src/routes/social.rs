@@ -131,22 +131,25 @@ async fn callback(
             state.config.clock_skew,
         )
         .await?;
-        let user = auth::social::account_for(
-            &state,
-            &provider,
-            &identity,
-            pending.link_to.map(UserId),
-            &client,
-        )
-        .await?;
+        let current = resolve(&state, &headers).await.ok().flatten();
+        let link_to = pending.link_to.map(UserId);
+        if let Some(user) = link_to {
+            // Linking belongs to the session that asked for it, which stays as it is.
+            if current.as_ref().is_none_or(|c| c.user.id != user) {
+                return Err(ApiError::Unauthenticated);
+            }
+        }
+        let user =
+            auth::social::account_for(&state, &provider, &identity, link_to, &client).await?;
         if user.disabled {
             return Err(ApiError::InvalidCredentials);
         }
-        let previous = resolve(&state, &headers)
-            .await
-            .ok()
-            .flatten()
-            .map(|c| c.session);
+        let next = SafeNext::parse(&pending.next)
+            .map_or_else(|| DEFAULT_NEXT.to_owned(), |n| n.as_str().to_owned());
+        if link_to.is_some() {
+            return Ok(Redirect::to(&next).into_response());
+        }
+        let previous = current.map(|c| c.session);
         let outcome = auth::open_session(
             &state,
             user,
@@ -155,8 +158,6 @@ async fn callback(
             SessionKind::Cookie,
         )
         .await?;
-        let next = SafeNext::parse(&pending.next)
-            .map_or_else(|| DEFAULT_NEXT.to_owned(), |n| n.as_str().to_owned());
         let mut response = Redirect::to(&next).into_response();
         response.headers_mut().append(
             header::SET_COOKIE,

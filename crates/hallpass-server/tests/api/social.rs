@@ -35,12 +35,24 @@ struct Started {
 }
 
 async fn start(app: &TestApp, provider: &TestProvider, query: &str, login: &str) -> Started {
-    let response = app
+    start_as(app, provider, query, login, None).await
+}
+
+/// As [`start`], from a browser that holds `session` (a logged-in user linking a provider).
+async fn start_as(
+    app: &TestApp,
+    provider: &TestProvider,
+    query: &str,
+    login: &str,
+    session: Option<&str>,
+) -> Started {
+    let mut request = app
         .client
-        .get(app.url(&format!("/v1/oauth/corp/authorize{query}")))
-        .send()
-        .await
-        .unwrap();
+        .get(app.url(&format!("/v1/oauth/corp/authorize{query}")));
+    if let Some(session) = session {
+        request = request.header(header::COOKIE, session);
+    }
+    let response = request.send().await.unwrap();
     assert_eq!(
         response.status(),
         StatusCode::SEE_OTHER,
@@ -313,6 +325,115 @@ async fn the_login_page_offers_the_configured_providers() {
         html.contains("/v1/oauth/corp/authorize") && html.contains("Corp SSO"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn a_logged_in_user_links_and_unlinks_but_never_the_last_way_in() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, provider) = setup(|_| {}).await;
+    app.signup("alice").await;
+    let alice = app.login("alice").await;
+    let account = app
+        .page("/account", Some(&alice))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("data-testid=\"link-corp\""), "{account}");
+
+    // Linking needs a session.
+    let stranger = app
+        .client
+        .get(app.url("/v1/oauth/corp/authorize?link=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.headers()[header::LOCATION], "/login");
+
+    let started = start_as(
+        &app,
+        &provider,
+        "?link=1&next=/account",
+        "alice-at-corp",
+        Some(&alice.cookie),
+    )
+    .await;
+    let both = format!("{}; {}", alice.cookie, started.cookie);
+    let done = finish(&app, Some(&both), &started.callback).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()[header::LOCATION], "/account");
+    assert!(
+        session_of(&done).is_none(),
+        "the linking session stays as it is"
+    );
+    assert_eq!(app.me(&alice).await, StatusCode::OK);
+    let account = app
+        .page("/account", Some(&alice))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("data-testid=\"unlink-corp\""), "{account}");
+
+    // Logging in with the provider now reaches Alice's account.
+    let via = start(&app, &provider, "", "alice-at-corp").await;
+    let done = finish(&app, Some(&via.cookie), &via.callback).await;
+    let me_via = me(&app, &session_of(&done).unwrap()).await;
+    assert_eq!(me_via["user"]["username"], "alice");
+
+    // The same provider account cannot be linked to a second user.
+    app.signup("bob").await;
+    let bob = app.login("bob").await;
+    let again = start_as(
+        &app,
+        &provider,
+        "?link=1",
+        "alice-at-corp",
+        Some(&bob.cookie),
+    )
+    .await;
+    let both = format!("{}; {}", bob.cookie, again.cookie);
+    let refused = finish(&app, Some(&both), &again.callback).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+
+    // Alice has a password: she may unlink.
+    let unlinked = app
+        .post_form(
+            "/account/identities/corp/unlink",
+            &alice,
+            &[("csrf_token", &alice.csrf)],
+        )
+        .await;
+    assert_eq!(unlinked.status(), StatusCode::OK);
+    assert!(unlinked.text().await.unwrap().contains("no longer linked"));
+
+    // An account made by the provider has no password: its only way in stays.
+    let carol = start(&app, &provider, "", "carol").await;
+    let done = finish(&app, Some(&carol.cookie), &carol.callback).await;
+    let session = session_of(&done).unwrap();
+    let page = app
+        .get_with("/account", &session)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf_token\" value=\"";
+    let start_at = page.find(marker).unwrap() + marker.len();
+    let csrf = page[start_at..].split('"').next().unwrap().to_owned();
+    let refused = app
+        .client
+        .post(app.url("/account/identities/corp/unlink"))
+        .header(header::COOKIE, &session)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(refused.text().await.unwrap().contains("only way to log in"));
+    assert_eq!(me(&app, &session).await["user"]["username"], "carol");
 }
 
 async fn users(app: &TestApp) -> usize {
