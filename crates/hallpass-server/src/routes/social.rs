@@ -41,6 +41,50 @@ struct AuthorizeQuery {
     next: Option<String>,
     /// `link=1`: a logged-in user links this provider to their account.
     link: Option<String>,
+    /// `mode=token`: a single-page app signs in; the login ends in a token session whose
+    /// refresh token goes into its HttpOnly cookie, and the browser returns to `return_to`.
+    mode: Option<String>,
+    /// In token mode, the app's page to return to: its origin must be in `allowed_origins`.
+    return_to: Option<String>,
+}
+
+/// Where the login goes when it is done: a local path for pages, or in token mode a page of an
+/// allowed origin (which the app then signs in from with the refresh cookie; no token ever
+/// travels in a URL).
+fn destination(state: &AppState, query: &AuthorizeQuery) -> Result<flow::Destination, ApiError> {
+    match query.mode.as_deref() {
+        None | Some("cookie") => Ok(flow::Destination::Pages(
+            query
+                .next
+                .as_deref()
+                .and_then(SafeNext::parse)
+                .or_else(|| SafeNext::parse(DEFAULT_NEXT))
+                .ok_or(ApiError::NotFound)?,
+        )),
+        Some("token") => {
+            let refused = || {
+                ApiError::InvalidRequest(
+                    "return_to must be a page of an origin in allowed_origins".to_owned(),
+                )
+            };
+            let url = query
+                .return_to
+                .as_deref()
+                .and_then(|r| url::Url::parse(r).ok())
+                .ok_or_else(refused)?;
+            let origin = url.origin().ascii_serialization();
+            if url.username() != "" || url.password().is_some() {
+                return Err(refused());
+            }
+            if !state.config.allowed_origins.contains(&origin) {
+                return Err(refused());
+            }
+            Ok(flow::Destination::App(url))
+        }
+        Some(other) => Err(ApiError::InvalidRequest(format!(
+            "mode is cookie or token, not {other:?}"
+        ))),
+    }
 }
 
 async fn authorize(
@@ -56,12 +100,12 @@ async fn authorize(
             .providers
             .get(&provider)
             .ok_or(ApiError::NotFound)?;
-        let next = query
-            .next
-            .as_deref()
-            .and_then(SafeNext::parse)
-            .or_else(|| SafeNext::parse(DEFAULT_NEXT))
-            .ok_or(ApiError::NotFound)?;
+        let destination = destination(&state, &query)?;
+        if matches!(destination, flow::Destination::App(_)) && query.link.is_some() {
+            return Err(ApiError::InvalidRequest(
+                "link from the account page, not in token mode".to_owned(),
+            ));
+        }
         let link_to = match query.link.as_deref() {
             Some("1") => Some(
                 resolve(&state, &headers)
@@ -76,7 +120,7 @@ async fn authorize(
         let (url, pending) = flow::start(
             &provider,
             &state.social.http,
-            next,
+            destination,
             link_to,
             state.clock.now(),
         )
@@ -144,6 +188,9 @@ async fn callback(
         if user.disabled {
             return Err(ApiError::InvalidCredentials);
         }
+        if pending.tokens {
+            return app_signed_in(&state, user, &client, &pending.next).await;
+        }
         let next = SafeNext::parse(&pending.next)
             .map_or_else(|| DEFAULT_NEXT.to_owned(), |n| n.as_str().to_owned());
         if link_to.is_some() {
@@ -175,4 +222,26 @@ async fn callback(
         cookies::clear_pending_login_cookie(&state.config),
     );
     response
+}
+
+/// Token mode's end: a token session whose refresh token goes into the app's HttpOnly refresh
+/// cookie, and back to the app, which signs in by refreshing. (The origin was checked against
+/// `allowed_origins` when the login started; the sealed transaction cannot have changed it.)
+async fn app_signed_in(
+    state: &AppState,
+    user: hallpass_core::user::User,
+    client: &Client,
+    return_to: &str,
+) -> Result<Response, ApiError> {
+    let outcome = auth::open_session(state, user, client, None, SessionKind::Token).await?;
+    let refresh = state
+        .tokens
+        .refresh_token(&outcome.session)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a token session without a family")))?;
+    let mut response = Redirect::to(return_to).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::refresh_cookie(&state.config, &refresh, state.tokens.refresh_ttl),
+    );
+    Ok(response)
 }

@@ -50,11 +50,20 @@ const ID_TOKEN_ALGS: [CoreJwsSigningAlgorithm; 4] = [
     CoreJwsSigningAlgorithm::EdDsa,
 ];
 
+/// Where a finished login goes, and what it opens.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// A cookie session for hallpass's pages, then this local path.
+    Pages(SafeNext),
+    /// A token session for a single-page app, then this page of an allowed origin.
+    App(url::Url),
+}
+
 /// The provider's authorization URL for a new login, and the transaction to keep meanwhile.
 pub async fn start(
     provider: &OidcProvider,
     http: &ProviderHttp,
-    next: SafeNext,
+    destination: Destination,
     link_to: Option<uuid::Uuid>,
     now: OffsetDateTime,
 ) -> Result<(url::Url, PendingLogin), SocialError> {
@@ -74,7 +83,11 @@ pub async fn start(
         state: state.secret().clone(),
         nonce: nonce.secret().clone(),
         verifier: verifier.secret().clone(),
-        next: next.as_str().to_owned(),
+        next: match &destination {
+            Destination::Pages(next) => next.as_str().to_owned(),
+            Destination::App(url) => url.to_string(),
+        },
+        tokens: matches!(destination, Destination::App(_)),
         link_to,
         expires_at: (now + PENDING_LIFETIME).unix_timestamp(),
     };

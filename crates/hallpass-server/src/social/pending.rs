@@ -30,8 +30,13 @@ pub struct PendingLogin {
     pub nonce: String,
     /// The PKCE code verifier.
     pub verifier: String,
-    /// Where to go afterwards (already checked to be a local path).
+    /// Where to go afterwards: a local path, or in token mode a page of an allowed origin
+    /// (checked when the login started).
     pub next: String,
+    /// Token mode: the login opens a token session for a single-page app (the refresh token in
+    /// its HttpOnly cookie) instead of a cookie session for hallpass's pages.
+    #[serde(default)]
+    pub tokens: bool,
     /// Set when a logged-in user is linking this provider to their account.
     pub link_to: Option<Uuid>,
     /// Unix seconds after which the transaction is dead.
@@ -127,6 +132,7 @@ mod tests {
             nonce: "nonce".to_owned(),
             verifier: "verifier".to_owned(),
             next: "/account".to_owned(),
+            tokens: false,
             link_to: None,
             expires_at: 1_000,
         }
