@@ -121,6 +121,12 @@ export interface HallpassClient {
    *   `rate_limited` (429, with `retryAfter`), `network_error` (status 0: unreachable, or this origin not allowed), …
    */
   login(username: string, password: string): Promise<User>;
+  /**
+   * Signs in with a social login provider configured in hallpass: navigates to the provider,
+   * which sends the browser back to `returnTo` (default: this page); call `restore()` there.
+   * `returnTo`'s origin must be in hallpass's `allowed_origins`. No token travels in a URL.
+   */
+  loginWith(provider: string, options?: { returnTo?: string }): void;
 
   /**
    * Picks up the session after a page load, from the refresh cookie: the user, or null when

@@ -337,6 +337,21 @@ export function createClient(options) {
     return user;
   }
 
+  /**
+   * Signs in with a social login provider configured in hallpass (`[providers.NAME]`): the
+   * browser goes to the provider and comes back to `returnTo` (default: this page), where
+   * `restore()` picks the session up from the refresh cookie. No token is ever put in a URL.
+   * `returnTo`'s origin must be in hallpass's `allowed_origins`.
+   */
+  function loginWith(provider, { returnTo } = {}) {
+    const back = returnTo ?? globalThis.location?.href;
+    if (typeof back !== "string") throw new TypeError("hallpass: loginWith needs a returnTo URL here");
+    const url = new URL(`${base}/v1/oauth/${encodeURIComponent(provider)}/authorize`);
+    url.searchParams.set("mode", "token");
+    url.searchParams.set("return_to", back);
+    globalThis.location.assign(url.toString());
+  }
+
   // --- Refresh ------------------------------------------------------------------------------
   // One refresh at a time across tabs. hallpass already tolerates a replay of the previous
   // refresh token for `refresh_grace` (10 s): two tabs racing both get the same successor, so
@@ -810,6 +825,7 @@ export function createClient(options) {
 
   return Object.freeze({
     login,
+    loginWith,
     restore,
     refresh: () => refresh().then(() => undefined),
     fetch: authFetch,
