@@ -86,8 +86,9 @@ pub async fn revoke_one(
     auth::record(state, event).await
 }
 
-/// Replaces the password after checking the current one, and ends every other session: whoever
-/// knew the old password is logged out.
+/// Replaces the password after checking the current one (an account made by social login,
+/// which has none, sets its first one), and ends every other session: whoever knew the old
+/// password is logged out.
 pub async fn change_password(
     state: &AppState,
     caller: &Authenticated,
@@ -106,11 +107,16 @@ pub async fn change_password(
     let new = Password::parse(new, "new_password", &context)?;
     let account = user.username.to_ascii_lowercase();
     state.limits.check_account(&account).await?;
-    if state
-        .passwords
-        .verify(current, user.password_hash.clone())
-        .await?
-        == Verification::Mismatch
+    // An account made by social login has no password to know: its first one is set by the
+    // session alone (the provider vouched for it moments or days ago, as for any other change
+    // this session may make).
+    let first = !user.password_hash.is_usable();
+    if !first
+        && state
+            .passwords
+            .verify(current, user.password_hash.clone())
+            .await?
+            == Verification::Mismatch
     {
         state.limits.record_failure(&account).await;
         return Err(ApiError::WrongCurrentPassword);
@@ -126,6 +132,10 @@ pub async fn change_password(
     event.actor = Some(user.id);
     event.subject = Some(user.id);
     event.session = Some(caller.session.id);
-    event.detail = Some(format!("{} other session(s) revoked", revoked.len()));
+    event.detail = Some(format!(
+        "{}{} other session(s) revoked",
+        if first { "first password set, " } else { "" },
+        revoked.len()
+    ));
     auth::record(state, event).await
 }

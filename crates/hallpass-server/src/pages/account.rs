@@ -112,6 +112,7 @@ async fn page(
                 roles => user.roles.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>(),
                 created_at => human_time(user.created_at),
                 is_admin => user.is_admin(),
+                has_password => user.password_hash.is_usable(),
             },
             csrf_token => state.keys.csrf.session_token(caller.session.id),
             session_id => caller.session.id.0.to_string(),
@@ -175,6 +176,8 @@ async fn logout(
 
 #[derive(Deserialize)]
 pub(super) struct PasswordForm {
+    /// Absent when an account made by social login sets its first password.
+    #[serde(default)]
     current_password: String,
     new_password: String,
     #[serde(default)]

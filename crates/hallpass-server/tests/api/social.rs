@@ -438,6 +438,33 @@ async fn a_logged_in_user_links_and_unlinks_but_never_the_last_way_in() {
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     assert!(refused.text().await.unwrap().contains("only way to log in"));
     assert_eq!(me(&app, &session).await["user"]["username"], "carol");
+
+    // Carol sets a first password (there is no current one to give), then may unlink.
+    assert!(page.contains("Set a password") && !page.contains("id=\"current_password\""));
+    let set = app
+        .client
+        .post(app.url("/account/password"))
+        .header(header::COOKIE, &session)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("new_password", PASSWORD), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(
+        app.try_login("carol", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let unlinked = app
+        .client
+        .post(app.url("/account/identities/corp/unlink"))
+        .header(header::COOKIE, &session)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlinked.status(), StatusCode::OK);
 }
 
 #[tokio::test]
