@@ -156,6 +156,7 @@ impl ApiError {
             }
             Self::Social(
                 crate::social::SocialError::AlreadyLinked
+                | crate::social::SocialError::AlreadyLinkedHere
                 | crate::social::SocialError::LastWayToLogIn,
             ) => (StatusCode::CONFLICT, "social_login_failed"),
             Self::Social(crate::social::SocialError::Provider(_)) => {

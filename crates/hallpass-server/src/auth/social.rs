@@ -46,6 +46,10 @@ pub async fn account_for(
     let identities = &state.stores.identities;
 
     if let Some(user) = link_to {
+        let already = identities.identities_of_user(user).await?;
+        if already.iter().any(|i| i.provider.as_str() == provider.name) {
+            return Err(SocialError::AlreadyLinkedHere.into());
+        }
         return match identities.link_identity(&new_identity(user)).await {
             Ok(_) => {
                 audit_link(
@@ -91,7 +95,11 @@ pub async fn account_for(
     create(state, provider, identity, email, new_identity, client).await
 }
 
-/// The user with exactly this email (case-insensitively), if one.
+/// The account a verified email may be linked to: exactly one with this email (compared
+/// case-insensitively), and one that was itself made by a provider that verified it. hallpass
+/// does not verify the emails people type at signup, so linking to a password account by email
+/// would let whoever signed up first with someone's address receive their provider logins
+/// (pre-account takeover); such accounts link from `/account` instead.
 async fn user_with_email(state: &AppState, email: &Email) -> Result<Option<User>, ApiError> {
     let wanted = email.as_str().to_ascii_lowercase();
     let found = state
@@ -110,7 +118,7 @@ async fn user_with_email(state: &AppState, email: &Email) -> Result<Option<User>
     });
     // Two accounts with one address: linking to either would be a guess.
     match (exact.next(), exact.next()) {
-        (Some(user), None) => Ok(Some(user)),
+        (Some(user), None) if !user.password_hash.is_usable() => Ok(Some(user)),
         _ => Ok(None),
     }
 }
@@ -123,6 +131,8 @@ async fn create(
     new_identity: impl Fn(UserId) -> NewIdentity,
     client: &Client,
 ) -> Result<User, ApiError> {
+    // An address the provider did not verify is not the account's: keep it off the account.
+    let email = email.filter(|_| identity.email_verified);
     let base = username_base(identity, &provider.name);
     for attempt in 1..=NAME_ATTEMPTS {
         let candidate = match attempt {

@@ -151,6 +151,14 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(board::router())
         .merge(admin::router())
+        // The social login routes answer pages too (their errors, their redirects).
+        .merge(crate::routes::social::router());
+    with_page_headers(pages).merge(assets::router())
+}
+
+/// The headers every page carries: the strict CSP, no referrer, no framing, its own window.
+fn with_page_headers(pages: Router<AppState>) -> Router<AppState> {
+    pages
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -166,8 +174,7 @@ pub fn router() -> Router<AppState> {
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
-        ));
-    pages.merge(assets::router())
+        ))
 }
 
 /// Renders a login or signup form: `context` gets the pre-session CSRF token bound to the

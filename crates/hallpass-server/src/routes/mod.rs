@@ -21,7 +21,7 @@ use axum::Router;
 
 use crate::state::AppState;
 
-/// Every API route.
+/// Every API route. (The social login routes answer pages; they are merged with the pages.)
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(health::router())
@@ -37,5 +37,4 @@ pub fn router() -> Router<AppState> {
         .merge(revocations::router())
         .merge(session_events::router())
         .merge(well_known::router())
-        .merge(social::router())
 }

@@ -33,6 +33,9 @@ pub enum SocialError {
     /// The provider account is linked to another hallpass account already.
     #[error("this account at the provider is linked to another user already")]
     AlreadyLinked,
+    /// The account has an identity at this provider already (unlink it first).
+    #[error("your account is linked to this provider already")]
+    AlreadyLinkedHere,
     /// Unlinking would leave the account without a way to log in.
     #[error("this is your only way to log in: set a password or link another provider first")]
     LastWayToLogIn,

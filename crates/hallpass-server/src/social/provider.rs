@@ -160,7 +160,10 @@ impl OidcProvider {
         }
         let metadata = Metadata::discover_async(self.issuer.clone(), http)
             .await
-            .map_err(|e| SocialError::Provider(format!("discovery failed: {e}")))?;
+            .map_err(|e| {
+                tracing::warn!(provider = %self.name, issuer = %self.issuer.as_str(), error = ?e, "provider discovery failed");
+                SocialError::Provider(format!("discovery failed: {e}"))
+            })?;
         let iss_required = metadata
             .additional_metadata()
             .authorization_response_iss_parameter_supported;

@@ -74,6 +74,13 @@ impl TestProvider {
     /// Starts `node provider.mjs` on a free port with both clients allowed `redirect_uri`, and
     /// waits (bounded) for it to serve.
     pub(crate) async fn start(redirect_uri: &str) -> TestProvider {
+        Self::start_with(redirect_uri, false).await
+    }
+
+    /// As [`TestProvider::start`]; with `advertise_hs256` the discovery document lists HS256
+    /// among the ID-token algorithms (a relying party that trusts that list would accept an ID
+    /// token MAC'd with its client secret).
+    pub(crate) async fn start_with(redirect_uri: &str, advertise_hs256: bool) -> TestProvider {
         let client_id = "hallpass-rp".to_owned();
         let post_client_id = "hallpass-rp-post".to_owned();
         let client_secret = format!("secret-{}", uuid::Uuid::new_v4().simple());
@@ -104,6 +111,9 @@ impl TestProvider {
             .kill_on_drop(true);
         for client in &clients {
             command.arg("--client").arg(client.to_string());
+        }
+        if advertise_hs256 {
+            command.arg("--advertise-hs256");
         }
         let mut child = command
             .spawn()

@@ -15,7 +15,15 @@ use crate::{
 const APP: &str = "http://app.hallpass.test";
 
 async fn setup(tweak: impl FnOnce(&mut ProviderSettings)) -> (TestApp, TestProvider) {
-    let provider = TestProvider::start(&format!("{PUBLIC_URL}/v1/oauth/corp/callback")).await;
+    setup_with(false, tweak).await
+}
+
+async fn setup_with(
+    advertise_hs256: bool,
+    tweak: impl FnOnce(&mut ProviderSettings),
+) -> (TestApp, TestProvider) {
+    let redirect = format!("{PUBLIC_URL}/v1/oauth/corp/callback");
+    let provider = TestProvider::start_with(&redirect, advertise_hs256).await;
     let mut settings = ProviderSettings {
         issuer: Some(provider.issuer.clone()),
         client_id: provider.client_id.clone(),
@@ -148,6 +156,18 @@ async fn a_callback_without_this_browsers_transaction_or_state_is_refused() {
     // Another browser (no pending cookie): login CSRF / fixation across users.
     let stranger = finish(&app, None, &started.callback).await;
     assert_eq!(stranger.status(), StatusCode::BAD_REQUEST);
+    let csp = stranger.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("default-src 'none'"),
+        "error pages carry the page headers: {csp}"
+    );
+    assert!(
+        !stranger
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+    );
     assert!(session_of(&stranger).is_none());
     // Missing and wrong state.
     let without_state: String = started
@@ -212,7 +232,9 @@ async fn id_tokens_with_the_wrong_nonce_audience_issuer_expiry_or_algorithm_are_
     if !oidc_available() {
         return;
     }
-    let (app, provider) = setup(|_| {}).await;
+    // The provider advertises HS256: only hallpass's own list of algorithms refuses an ID token
+    // MAC'd with the client secret.
+    let (app, provider) = setup_with(true, |_| {}).await;
     for tamper in [
         json!({ "nonce": "not-the-one" }),
         json!({ "aud": "someone-else" }),
@@ -283,39 +305,61 @@ async fn next_only_ever_leads_to_a_path_on_hallpass() {
 }
 
 #[tokio::test]
-async fn a_verified_email_links_to_the_existing_account_only_when_allowed() {
+async fn a_verified_email_links_only_to_an_account_a_provider_made() {
     if !oidc_available() {
         return;
     }
     let (app, provider) = setup(|p| p.link_verified_email = true).await;
-    let local = app
-        .post_json(
-            "/v1/signup",
-            json!({ "username": "carol", "password": PASSWORD, "email": "carol@example.test" }),
-        )
-        .await;
-    assert_eq!(local.status(), StatusCode::CREATED);
-    let local: Value = local.json().await.unwrap();
+    // An account another provider made, with the address that provider verified.
+    let made = hallpass_core::user::NewUser {
+        id: hallpass_core::user::UserId(uuid::Uuid::new_v4()),
+        username: hallpass_core::user::Username::parse("carol").unwrap(),
+        email: Some(hallpass_core::user::Email::parse("carol@example.test").unwrap()),
+        roles: Vec::new(),
+        password_hash: hallpass_core::password::PasswordHash::unusable(),
+        created_at: time::OffsetDateTime::now_utc(),
+    };
+    let identity = hallpass_core::identity::NewIdentity {
+        user: made.id,
+        provider: hallpass_core::identity::ProviderName::parse("other").unwrap(),
+        subject: hallpass_core::identity::Subject::parse("carol-elsewhere").unwrap(),
+        email: made.email.clone(),
+        created_at: made.created_at,
+    };
+    app.state
+        .stores
+        .identities
+        .create_user_with_identity(&made, &identity)
+        .await
+        .unwrap();
     let started = start(&app, &provider, "", "carol").await;
     let done = finish(&app, Some(&started.cookie), &started.callback).await;
     let linked = me(&app, &session_of(&done).unwrap()).await;
     assert_eq!(
-        linked["user"]["id"], local["user"]["id"],
+        linked["user"]["id"],
+        made.id.0.to_string(),
         "linked by verified email"
     );
 
-    // An unverified address never links: a new account instead.
-    let other = app
+    // A password account never is: hallpass did not verify the address typed at signup, and
+    // whoever typed it first would receive the provider's logins (pre-account takeover).
+    let squatter = app
         .post_json(
             "/v1/signup",
-            json!({ "username": "dave", "password": PASSWORD, "email": "unverified-dave@example.test" }),
+            json!({ "username": "dave", "password": PASSWORD, "email": "dave@example.test" }),
         )
         .await;
-    assert_eq!(other.status(), StatusCode::CREATED);
-    let started = start(&app, &provider, "", "unverified-dave").await;
+    assert_eq!(squatter.status(), StatusCode::CREATED);
+    let started = start(&app, &provider, "", "dave").await;
     let done = finish(&app, Some(&started.cookie), &started.callback).await;
     let separate = me(&app, &session_of(&done).unwrap()).await;
     assert_ne!(separate["user"]["username"], "dave");
+
+    // An address the provider did not verify is neither linked nor kept on the new account.
+    let started = start(&app, &provider, "", "unverified-erin").await;
+    let done = finish(&app, Some(&started.cookie), &started.callback).await;
+    let erin = me(&app, &session_of(&done).unwrap()).await;
+    assert_eq!(erin["user"]["email"], Value::Null);
 }
 
 #[tokio::test]
