@@ -25,6 +25,12 @@ if [ ! -d "$here/node_modules/playwright-core" ] || [ "$here/package-lock.json" 
   (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
+# The test OpenID provider the social-login tests run (npm oidc-provider, pinned by its lockfile).
+provider_dir="$root/crates/hallpass-server/tests/oidc-provider"
+if [ ! -d "$provider_dir/node_modules/oidc-provider" ] || [ "$provider_dir/package-lock.json" -nt "$provider_dir/node_modules/.package-lock.json" ]; then
+  (cd "$provider_dir" && npm ci --no-audit --no-fund)
+fi
+
 bin="${HALLPASS_BIN:-$root/target/debug/hallpass}"
 if [ ! -x "$bin" ]; then
   if [ -n "${HALLPASS_BIN:-}" ]; then

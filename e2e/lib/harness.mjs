@@ -134,14 +134,34 @@ function runCommand(bin, args, { env, input, timeout = 30000 }) {
  * `extraOrigins`: origins to list in HALLPASS_ALLOWED_ORIGINS besides the SPA origin, whose
  * port is `spaPort` (picked here when not given; start the SPA's static server on it).
  * `env`: more HALLPASS_* settings, which win over the defaults here.
+ * `port`: hallpass's port (picked here when not given).
+ * `provider`: `{ name = 'corp', displayName }` starts the test OpenID provider first (see
+ * `startOidcProvider`), with hallpass's callback as its client's one redirect URI, and configures
+ * hallpass to use it as `HALLPASS_PROVIDERS_<NAME>_*`; it is `hp.provider`, stopped with hallpass.
  */
-export async function startHallpass({ env: extraEnv = {}, spaPort, extraOrigins = [] } = {}) {
+export async function startHallpass({ env: extraEnv = {}, spaPort, extraOrigins = [], port, provider } = {}) {
   const bin = hallpassBinary();
   if (!existsSync(bin)) {
     throw new Error(`hallpass binary not found at ${bin}: run \`cargo build -p hallpass-server\` (or set HALLPASS_BIN)`);
   }
-  const port = await freePort();
+  // The port comes first: a provider's redirect URI names it.
+  port ??= await freePort();
   spaPort ??= await freePort();
+  let op = null;
+  let providerEnv = {};
+  if (provider) {
+    const name = provider.name ?? 'corp';
+    op = await startOidcProvider({ redirectUri: `http://localhost:${port}/v1/oauth/${name}/callback` });
+    op.name = name;
+    op.displayName = provider.displayName ?? null;
+    const prefix = `HALLPASS_PROVIDERS_${name.toUpperCase()}_`;
+    providerEnv = {
+      [`${prefix}ISSUER`]: op.issuer,
+      [`${prefix}CLIENT_ID`]: op.clientId,
+      [`${prefix}CLIENT_SECRET`]: op.clientSecret,
+      ...(op.displayName ? { [`${prefix}DISPLAY_NAME`]: op.displayName } : {}),
+    };
+  }
   const url = `http://localhost:${port}`;
   const spaOrigin = `http://localhost:${spaPort}`;
   const dir = mkdtempSync(join(tmpdir(), 'hallpass-e2e-'));
@@ -155,6 +175,7 @@ export async function startHallpass({ env: extraEnv = {}, spaPort, extraOrigins 
     HALLPASS_ARGON2_M_COST: '1024',
     HALLPASS_ARGON2_T_COST: '1',
     HALLPASS_ALLOWED_ORIGINS: [spaOrigin, ...extraOrigins].join(','),
+    ...providerEnv,
     ...extraEnv,
   };
 
@@ -182,6 +203,7 @@ export async function startHallpass({ env: extraEnv = {}, spaPort, extraOrigins 
       child.kill('SIGKILL');
       await exitPromise;
     }
+    await op?.stop();
     throw new Error(`hallpass did not start: ${why}\n--- server log (${logPath}) ---\n${log()}`);
   };
 
@@ -219,6 +241,8 @@ export async function startHallpass({ env: extraEnv = {}, spaPort, extraOrigins 
     logPath,
     adminUsername: 'root',
     adminPassword,
+    /** The test OpenID provider (`startOidcProvider`, plus `name`, `displayName`), if asked for. */
+    provider: op,
     /** The server's log so far. */
     log,
     /** The last `lines` lines of the server's log. */
@@ -238,7 +262,96 @@ export async function startHallpass({ env: extraEnv = {}, spaPort, extraOrigins 
         await exitPromise;
         clearTimeout(timer);
       }
+      await op?.stop();
       if (!keep && !process.env.E2E_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A test OpenID provider (hallpass as the relying party)
+
+/** The folder of the test provider (npm `oidc-provider`; `npm ci` there installs it). */
+export const OIDC_PROVIDER_DIR = join(REPO_ROOT, 'crates', 'hallpass-server', 'tests', 'oidc-provider');
+
+/**
+ * Starts `crates/hallpass-server/tests/oidc-provider/provider.mjs` (a real npm `oidc-provider`
+ * with its development login and consent pages: any login name, any password) on a free port of
+ * 127.0.0.1, with one confidential client (`client_secret_basic`) whose only redirect URI is
+ * `redirectUri`, and waits for its `READY <issuer>` line. The process watches its stdin, kept
+ * open here, so it dies with the test process whatever happens; `stop()` ends it sooner.
+ */
+export async function startOidcProvider({ redirectUri, clientId = 'hallpass-e2e', clientSecret = `secret-${randomBytes(16).toString('hex')}`, timeout = 30000 }) {
+  if (!redirectUri) throw new Error('startOidcProvider needs a redirectUri');
+  const script = join(OIDC_PROVIDER_DIR, 'provider.mjs');
+  if (!existsSync(join(OIDC_PROVIDER_DIR, 'node_modules', 'oidc-provider'))) {
+    throw new Error(`the test OpenID provider is not installed: run \`npm ci\` in ${OIDC_PROVIDER_DIR} (e2e/run.sh does)`);
+  }
+  const client = { client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], token_endpoint_auth_method: 'basic' };
+  const child = spawn(process.execPath, [script, '--port', '0', '--client', JSON.stringify(client)], {
+    cwd: OIDC_PROVIDER_DIR,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr.on('data', (d) => (output += d));
+  let exited = null;
+  const exitPromise = new Promise((r) =>
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      r(exited);
+    }),
+  );
+
+  let issuer;
+  try {
+    issuer = await new Promise((resolveReady, reject) => {
+      let buffered = '';
+      const timer = setTimeout(() => reject(new Error(`no READY line within ${timeout} ms`)), timeout);
+      const done = (fn, value) => {
+        clearTimeout(timer);
+        fn(value);
+      };
+      child.on('error', (e) => done(reject, e));
+      child.on('exit', (code, signal) => done(reject, new Error(`exited before READY (${code ?? signal})`)));
+      child.stdout.on('data', (d) => {
+        buffered += d;
+        let nl;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line.startsWith('READY ')) done(resolveReady, line.slice('READY '.length).trim());
+          else output += `${line}\n`;
+        }
+      });
+    });
+  } catch (error) {
+    if (!exited) {
+      child.kill('SIGKILL');
+      await exitPromise;
+    }
+    throw new Error(`the test OpenID provider did not start: ${error.message}\n--- its output ---\n${output}`);
+  }
+  // (The stdout listener above keeps draining it after READY, so a stray write never blocks node.)
+
+  let stopped = false;
+  return {
+    issuer,
+    origin: new URL(issuer).origin,
+    clientId,
+    clientSecret,
+    redirectUri,
+    /** What the provider printed besides READY (oidc-provider's warnings, `server_error`s). */
+    log: () => output,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (exited) return;
+      child.stdin.end();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exitPromise;
+      clearTimeout(timer);
     },
   };
 }
@@ -466,6 +579,75 @@ export async function screenshot(page, name) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Driving the test OpenID provider's pages
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Keeps `context` on this machine: every request to a host other than localhost/127.0.0.1 is
+ * aborted (the provider's pages `@import` Google's fonts, and a test must never depend on the
+ * network). Returns the list of the refused URLs, which a test may inspect (an open redirect
+ * to another host would show up there).
+ */
+export async function keepOnLoopback(context) {
+  const refused = [];
+  await context.route(
+    (url) => !LOOPBACK_HOSTS.has(url.hostname) && url.protocol !== 'data:' && url.protocol !== 'blob:',
+    (route) => {
+      refused.push(route.request().url());
+      return route.abort('blockedbyclient');
+    },
+  );
+  return refused;
+}
+
+/**
+ * Runs `trigger` (a click, a key press, a `goto`) and resolves with the URL of the next page the
+ * main frame commits to, once it has loaded. Redirects commit nothing, so a chain of them
+ * (hallpass → provider → hallpass) ends on the page the browser finally shows.
+ */
+export async function nextPage(page, trigger, { timeout = 15000 } = {}) {
+  const main = page.mainFrame();
+  const committed = page.waitForEvent('framenavigated', { predicate: (frame) => frame === main, timeout });
+  await trigger();
+  await committed;
+  await page.waitForLoadState('load');
+  return new URL(page.url());
+}
+
+/**
+ * A social login through the test provider, played like a person: `trigger` starts it (clicks
+ * "Continue with …" or a link, presses Enter, or `goto`s an authorize URL). On the provider's
+ * development login form, types `login` (which becomes `sub-<login>`, `<login>@example.test`,
+ * `preferred_username: <login>`) and any password and signs in; on its consent page, presses
+ * Continue. A provider that remembers the browser skips either page, or both. Resolves with
+ * `{ url, loginForm, consent }` once the browser has left the provider (the page hallpass sent
+ * it to has loaded): `url` is where it landed, the flags say which provider pages it went through.
+ */
+export async function providerLogIn(page, op, login, trigger, { password = 'any password at all' } = {}) {
+  let url = await nextPage(page, trigger);
+  const onProvider = () => url.origin === op.origin;
+  let loginForm = false;
+  let consent = false;
+  if (onProvider() && (await page.locator('input[name=login]').count()) > 0) {
+    loginForm = true;
+    await page.fill('input[name=login]', login);
+    await page.fill('input[name=password]', password);
+    url = await nextPage(page, () => page.getByRole('button', { name: 'Sign-in' }).click());
+  }
+  const proceed = page.getByRole('button', { name: 'Continue' });
+  if (onProvider() && (await proceed.count()) > 0) {
+    consent = true;
+    url = await nextPage(page, () => proceed.click());
+  }
+  if (onProvider()) {
+    const text = await page.locator('body').innerText().catch(() => '');
+    throw new Error(`still on the provider after its login and consent, at ${page.url()}:\n${text.slice(0, 800)}`);
+  }
+  return { url, loginForm, consent };
+}
+
+// ---------------------------------------------------------------------------------------------
 // A test file's fixture
 
 /**
@@ -525,5 +707,9 @@ async function diagnose(fx, name) {
   } catch {}
   if (fx.hp) {
     console.error(`# --- hallpass log tail (${fx.hp.logPath}) ---\n${fx.hp.logTail(60)}\n# --- end of log ---`);
+  }
+  if (fx.hp?.provider) {
+    const tail = fx.hp.provider.log().split('\n').filter((l) => !l.startsWith('oidc-provider WARNING')).slice(-30).join('\n');
+    console.error(`# --- test OpenID provider output ---\n${tail}\n# --- end of output ---`);
   }
 }
