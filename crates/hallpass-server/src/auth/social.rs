@@ -15,7 +15,7 @@ use crate::{
     auth,
     error::ApiError,
     http::client::Client,
-    social::{SocialError, flow::VerifiedIdentity, provider::OidcProvider},
+    social::{SocialError, flow::VerifiedIdentity, provider::Provider},
     state::AppState,
 };
 
@@ -26,7 +26,7 @@ const NAME_ATTEMPTS: u32 = 10;
 /// is the logged-in user who asked to link this provider.
 pub async fn account_for(
     state: &AppState,
-    provider: &OidcProvider,
+    provider: &Provider,
     identity: &VerifiedIdentity,
     link_to: Option<UserId>,
     client: &Client,
@@ -125,7 +125,7 @@ async fn user_with_email(state: &AppState, email: &Email) -> Result<Option<User>
 
 async fn create(
     state: &AppState,
-    provider: &OidcProvider,
+    provider: &Provider,
     identity: &VerifiedIdentity,
     email: Option<Email>,
     new_identity: impl Fn(UserId) -> NewIdentity,

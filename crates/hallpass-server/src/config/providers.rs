@@ -25,6 +25,13 @@ pub struct ProviderSettings {
     /// the address is verified. Off by default: an email match alone is not proof of ownership
     /// at every provider.
     pub link_verified_email: bool,
+    /// GitHub only (GitHub Enterprise Server): the authorization endpoint, default
+    /// `https://github.com/login/oauth/authorize`.
+    pub authorization_endpoint: Option<String>,
+    /// GitHub only: the token endpoint, default `https://github.com/login/oauth/access_token`.
+    pub token_endpoint: Option<String>,
+    /// GitHub only: the REST API, default `https://api.github.com`.
+    pub api_url: Option<String>,
 }
 
 impl std::fmt::Debug for ProviderSettings {
@@ -39,18 +46,24 @@ impl std::fmt::Debug for ProviderSettings {
             .field("scopes", &self.scopes)
             .field("display_name", &self.display_name)
             .field("link_verified_email", &self.link_verified_email)
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("api_url", &self.api_url)
             .finish()
     }
 }
 
 /// The fields a `HALLPASS_PROVIDERS_<NAME>_<FIELD>` variable may set.
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 9] = [
     "client_secret",
     "client_id",
     "issuer",
     "scopes",
     "display_name",
     "link_verified_email",
+    "authorization_endpoint",
+    "token_endpoint",
+    "api_url",
 ];
 
 /// Maps `providers_<name>_<field>` (an environment key without its prefix, lower-cased) to
@@ -94,6 +107,20 @@ pub(super) fn check(providers: &BTreeMap<String, ProviderSettings>) -> Result<()
             }
             Some(issuer) => check_issuer(name, issuer)?,
             None => {}
+        }
+        let endpoints = [
+            &provider.authorization_endpoint,
+            &provider.token_endpoint,
+            &provider.api_url,
+        ];
+        for endpoint in endpoints.into_iter().flatten() {
+            if name != "github" {
+                return Err(format!(
+                    "{name}: authorization_endpoint, token_endpoint and api_url are for github; \
+                     OpenID providers are found by their issuer"
+                ));
+            }
+            check_issuer(name, endpoint)?;
         }
     }
     Ok(())
@@ -174,5 +201,14 @@ mod tests {
         assert!(check(&with("github", issuer("https://github.com"))).is_err());
         assert!(check(&with("Corp", issuer("https://id.example.com"))).is_err());
         assert!(check(&with("google", ProviderSettings::default())).is_err());
+        let enterprise = ProviderSettings {
+            api_url: Some("https://github.example.com/api/v3".to_owned()),
+            ..client.clone()
+        };
+        assert!(check(&with("github", enterprise.clone())).is_ok());
+        assert!(
+            check(&with("corp", enterprise)).is_err(),
+            "endpoints are for github only"
+        );
     }
 }

@@ -12,7 +12,7 @@ use super::{
     http::ProviderHttp,
     next::SafeNext,
     pending::{PENDING_LIFETIME, PendingLogin},
-    provider::OidcProvider,
+    provider::{Provider, ProviderKind},
 };
 
 /// What a provider's callback carries (RFC 6749 §4.1.2, RFC 9207).
@@ -61,28 +61,43 @@ pub enum Destination {
 
 /// The provider's authorization URL for a new login, and the transaction to keep meanwhile.
 pub async fn start(
-    provider: &OidcProvider,
+    provider: &Provider,
     http: &ProviderHttp,
     destination: Destination,
     link_to: Option<uuid::Uuid>,
     now: OffsetDateTime,
 ) -> Result<(url::Url, PendingLogin), SocialError> {
-    let discovered = provider.discovered(http, false).await?;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = discovered.client.authorize_url(
-        CoreAuthenticationFlow::AuthorizationCode,
-        CsrfToken::new_random,
-        Nonce::new_random,
-    );
-    for scope in provider.scopes.iter().filter(|s| *s != "openid") {
-        request = request.add_scope(Scope::new(scope.clone()));
-    }
-    let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
+    let (url, state, nonce, verifier) = match &provider.kind {
+        ProviderKind::Oidc(oidc) => {
+            let discovered = oidc.discovered(http, false).await?;
+            let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+            let mut request = discovered.client.authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            );
+            for scope in provider.scopes.iter().filter(|s| *s != "openid") {
+                request = request.add_scope(Scope::new(scope.clone()));
+            }
+            let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
+            (
+                url,
+                state.secret().clone(),
+                nonce.secret().clone(),
+                verifier.secret().clone(),
+            )
+        }
+        ProviderKind::GitHub(github) => {
+            let (url, state, verifier) = github.authorize_url();
+            // No ID token, so no nonce.
+            (url, state, String::new(), verifier)
+        }
+    };
     let pending = PendingLogin {
         provider: provider.name.clone(),
-        state: state.secret().clone(),
-        nonce: nonce.secret().clone(),
-        verifier: verifier.secret().clone(),
+        state,
+        nonce,
+        verifier,
         next: match &destination {
             Destination::Pages(next) => next.as_str().to_owned(),
             Destination::App(url) => url.to_string(),
@@ -96,7 +111,7 @@ pub async fn start(
 
 /// Checks the callback against the transaction, exchanges the code, verifies the ID token.
 pub async fn finish(
-    provider: &OidcProvider,
+    provider: &Provider,
     http: &ProviderHttp,
     pending: &PendingLogin,
     callback: &Callback,
@@ -110,7 +125,18 @@ pub async fn finish(
         Some(state) if pending.state_matches(state) => {}
         _ => return Err(SocialError::Rejected("the login's state does not match")),
     }
-    let discovered = provider.discovered(http, false).await?;
+    let oidc = match &provider.kind {
+        ProviderKind::Oidc(oidc) => oidc,
+        ProviderKind::GitHub(github) => {
+            refused_at_provider(callback)?;
+            let code = callback
+                .code
+                .clone()
+                .ok_or(SocialError::Rejected("the response carries no code"))?;
+            return github.identity(http, code, pending.verifier.clone()).await;
+        }
+    };
+    let discovered = oidc.discovered(http, false).await?;
     // RFC 9207, before anything else in the response is believed: a present `iss` must be this
     // provider's (mix-up defence); an absent one is refused only if the provider promised it.
     match &callback.iss {
@@ -126,13 +152,7 @@ pub async fn finish(
         }
         _ => {}
     }
-    if let Some(error) = &callback.error {
-        return Err(if error == "access_denied" {
-            SocialError::Cancelled
-        } else {
-            SocialError::Provider(format!("the provider refused: {error}"))
-        });
-    }
+    refused_at_provider(callback)?;
     let code = callback
         .code
         .clone()
@@ -177,9 +197,20 @@ pub async fn finish(
         Err(openidconnect::ClaimsVerificationError::SignatureVerification(
             openidconnect::SignatureVerificationError::NoMatchingKey,
         )) => {
-            let again = provider.discovered(http, true).await?;
+            let again = oidc.discovered(http, true).await?;
             verify(&again).map_err(|e| SocialError::IdToken(format!("{e:?}")))
         }
         Err(e) => Err(SocialError::IdToken(format!("{e:?}"))),
+    }
+}
+
+/// The provider's own refusal, if the callback carries one (`access_denied`: the user cancelled).
+fn refused_at_provider(callback: &Callback) -> Result<(), SocialError> {
+    match &callback.error {
+        Some(error) if error == "access_denied" => Err(SocialError::Cancelled),
+        Some(error) => Err(SocialError::Provider(format!(
+            "the provider refused: {error}"
+        ))),
+        None => Ok(()),
     }
 }

@@ -25,6 +25,35 @@ impl ProviderHttp {
     }
 }
 
+impl ProviderHttp {
+    /// A GitHub REST API call with the user's access token.
+    pub async fn github_get<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        access_token: &str,
+    ) -> Result<T, super::SocialError> {
+        let failed =
+            |e: &dyn std::fmt::Display| super::SocialError::Provider(format!("GitHub API: {e}"));
+        let response = self
+            .0
+            .get(url)
+            .bearer_auth(access_token)
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", "2022-11-28")
+            .send()
+            .await
+            .map_err(|e| failed(&e))?;
+        if !response.status().is_success() {
+            return Err(failed(&response.status()));
+        }
+        let body = response.bytes().await.map_err(|e| failed(&e))?;
+        if body.len() > MAX_BODY {
+            return Err(failed(&"the answer is too large"));
+        }
+        serde_json::from_slice(&body).map_err(|e| failed(&e))
+    }
+}
+
 /// A provider call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderHttpError {
@@ -47,9 +76,8 @@ impl<'c> AsyncHttpClient<'c> for ProviderHttp {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request)?;
             let mut response = self.0.execute(request).await?;
-            let mut builder = http::Response::builder()
-                .status(response.status())
-                .version(response.version());
+            let mut status = response.status();
+            let mut builder = http::Response::builder().version(response.version());
             for (name, value) in response.headers() {
                 builder = builder.header(name, value);
             }
@@ -60,7 +88,15 @@ impl<'c> AsyncHttpClient<'c> for ProviderHttp {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(builder.body(body)?)
+            // GitHub answers a refused code exchange with 200 and an error body; make it the
+            // 400 RFC 6749 §5.2 says, so it is read as the error it is.
+            if status == http::StatusCode::OK
+                && serde_json::from_slice::<serde_json::Value>(&body)
+                    .is_ok_and(|v| v.get("error").is_some() && v.get("access_token").is_none())
+            {
+                status = http::StatusCode::BAD_REQUEST;
+            }
+            Ok(builder.status(status).body(body)?)
         })
     }
 }

@@ -3,6 +3,7 @@
 //! session on the same session model as a password login.
 
 pub mod flow;
+pub mod github;
 pub mod http;
 pub mod next;
 pub mod pending;

@@ -20,7 +20,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::{SocialError, http::ProviderHttp};
+use super::{SocialError, github::GitHub, http::ProviderHttp};
 use crate::config::ProviderSettings;
 
 /// Discovery keeps RFC 9207's flag, which the library's metadata type drops.
@@ -74,9 +74,9 @@ pub struct Discovered {
 /// Rediscovery (after an unknown signing key) happens at most this often.
 const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
 
-/// One configured OpenID provider.
+/// One configured provider.
 #[derive(Debug)]
-pub struct OidcProvider {
+pub struct Provider {
     /// The URL segment naming it.
     pub name: String,
     /// The name on the login button.
@@ -85,6 +85,23 @@ pub struct OidcProvider {
     pub scopes: Vec<String>,
     /// Whether a verified email may link a first login to an existing account.
     pub link_verified_email: bool,
+    /// How hallpass talks to it.
+    pub kind: ProviderKind,
+}
+
+/// OpenID Connect, or GitHub's OAuth 2 and API.
+#[derive(Debug)]
+pub enum ProviderKind {
+    /// An OpenID provider, found by its issuer's discovery document. (Both are boxed: the
+    /// clients are large, and a provider is built once.)
+    Oidc(Box<Oidc>),
+    /// GitHub.
+    GitHub(Box<GitHub>),
+}
+
+/// What an OpenID provider needs: who it is, who we are to it, and its discovered configuration.
+#[derive(Debug)]
+pub struct Oidc {
     issuer: IssuerUrl,
     client_id: ClientId,
     client_secret: Option<ClientSecret>,
@@ -93,7 +110,7 @@ pub struct OidcProvider {
     discovered: Mutex<Option<(Arc<Discovered>, Instant)>>,
 }
 
-impl OidcProvider {
+impl Provider {
     /// The provider a settings table describes, with the presets filled in.
     pub fn from_settings(
         name: &str,
@@ -114,16 +131,25 @@ impl OidcProvider {
                 "Google",
                 AuthType::BasicAuth,
             ),
-            "github" => {
-                return Err(SocialError::Config(
-                    "github: sign-in with GitHub (OAuth 2 and its user API) is not implemented yet"
-                        .to_owned(),
-                ));
-            }
+            "github" => ("", &[], "GitHub", AuthType::BasicAuth),
             _ => ("", &["email", "profile"], name, AuthType::BasicAuth),
         };
-        let issuer = settings.issuer.as_deref().unwrap_or(issuer);
         let config = |e: &dyn std::fmt::Display| SocialError::Config(format!("{name}: {e}"));
+        let redirect = RedirectUrl::new(format!("{public_url}/v1/oauth/{name}/callback"))
+            .map_err(|e| config(&e))?;
+        let kind = if name == "github" {
+            ProviderKind::GitHub(Box::new(GitHub::from_settings(settings, redirect)?))
+        } else {
+            let issuer = settings.issuer.as_deref().unwrap_or(issuer);
+            ProviderKind::Oidc(Box::new(Oidc {
+                issuer: IssuerUrl::new(issuer.to_owned()).map_err(|e| config(&e))?,
+                client_id: ClientId::new(settings.client_id.clone()),
+                client_secret: settings.client_secret.clone().map(ClientSecret::new),
+                auth_type,
+                redirect,
+                discovered: Mutex::new(None),
+            }))
+        };
         Ok(Self {
             name: name.to_owned(),
             display_name: settings
@@ -135,16 +161,12 @@ impl OidcProvider {
                 .clone()
                 .unwrap_or_else(|| scopes.iter().map(|s| (*s).to_owned()).collect()),
             link_verified_email: settings.link_verified_email,
-            issuer: IssuerUrl::new(issuer.to_owned()).map_err(|e| config(&e))?,
-            client_id: ClientId::new(settings.client_id.clone()),
-            client_secret: settings.client_secret.clone().map(ClientSecret::new),
-            auth_type,
-            redirect: RedirectUrl::new(format!("{public_url}/v1/oauth/{name}/callback"))
-                .map_err(|e| config(&e))?,
-            discovered: Mutex::new(None),
+            kind,
         })
     }
+}
 
+impl Oidc {
     /// The discovered configuration, fetched on first use. With `after_unknown_key`, it is
     /// fetched again (at most once a minute): the provider rotated its signing keys.
     pub async fn discovered(
@@ -161,7 +183,7 @@ impl OidcProvider {
         let metadata = Metadata::discover_async(self.issuer.clone(), http)
             .await
             .map_err(|e| {
-                tracing::warn!(provider = %self.name, issuer = %self.issuer.as_str(), error = ?e, "provider discovery failed");
+                tracing::warn!(issuer = %self.issuer.as_str(), error = ?e, "provider discovery failed");
                 SocialError::Provider(format!("discovery failed: {e}"))
             })?;
         let iss_required = metadata
@@ -187,7 +209,7 @@ impl OidcProvider {
 
 /// Every configured provider, by name.
 #[derive(Debug, Clone, Default)]
-pub struct Providers(Arc<BTreeMap<String, Arc<OidcProvider>>>);
+pub struct Providers(Arc<BTreeMap<String, Arc<Provider>>>);
 
 impl Providers {
     /// The providers the settings configure.
@@ -198,7 +220,7 @@ impl Providers {
         let built = providers
             .iter()
             .map(|(name, settings)| {
-                OidcProvider::from_settings(name, settings, public_url)
+                Provider::from_settings(name, settings, public_url)
                     .map(|p| (name.clone(), Arc::new(p)))
             })
             .collect::<Result<_, _>>()?;
@@ -206,12 +228,12 @@ impl Providers {
     }
 
     /// The provider named `name`, if configured.
-    pub fn get(&self, name: &str) -> Option<Arc<OidcProvider>> {
+    pub fn get(&self, name: &str) -> Option<Arc<Provider>> {
         self.0.get(name).cloned()
     }
 
     /// Every provider, for the login page's buttons.
-    pub fn all(&self) -> impl Iterator<Item = &Arc<OidcProvider>> {
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Provider>> {
         self.0.values()
     }
 }

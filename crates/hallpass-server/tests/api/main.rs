@@ -32,4 +32,5 @@ mod session_events;
 mod sessions;
 mod signup;
 mod social;
+mod social_github;
 mod tokens;
