@@ -467,47 +467,23 @@ async fn a_logged_in_user_links_and_unlinks_but_never_the_last_way_in() {
         .text()
         .await
         .unwrap();
-    let marker = "name=\"csrf_token\" value=\"";
-    let start_at = page.find(marker).unwrap() + marker.len();
-    let csrf = page[start_at..].split('"').next().unwrap().to_owned();
-    let refused = app
-        .client
-        .post(app.url("/account/identities/corp/unlink"))
-        .header(header::COOKIE, &session)
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let csrf = crate::pages::hidden_token(&page);
+    let unlink = [("csrf_token", csrf.as_str())];
+    let refused = post_page(&app, &session, "/account/identities/corp/unlink", &unlink).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     assert!(refused.text().await.unwrap().contains("only way to log in"));
     assert_eq!(me(&app, &session).await["user"]["username"], "carol");
 
     // Carol sets a first password (there is no current one to give), then may unlink.
     assert!(page.contains("Set a password") && !page.contains("id=\"current_password\""));
-    let set = app
-        .client
-        .post(app.url("/account/password"))
-        .header(header::COOKIE, &session)
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("new_password", PASSWORD), ("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let fields = [("new_password", PASSWORD), ("csrf_token", csrf.as_str())];
+    let set = post_page(&app, &session, "/account/password", &fields).await;
     assert_eq!(set.status(), StatusCode::OK);
     assert_eq!(
         app.try_login("carol", PASSWORD).await.status(),
         StatusCode::OK
     );
-    let unlinked = app
-        .client
-        .post(app.url("/account/identities/corp/unlink"))
-        .header(header::COOKIE, &session)
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let unlinked = post_page(&app, &session, "/account/identities/corp/unlink", &unlink).await;
     assert_eq!(unlinked.status(), StatusCode::OK);
 }
 
@@ -590,6 +566,23 @@ async fn a_single_page_app_signs_in_with_tokens_and_no_token_in_any_url() {
             "{query}"
         );
     }
+}
+
+/// A page form posted from our own origin with a session cookie.
+async fn post_page(
+    app: &TestApp,
+    session: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header(header::COOKIE, session)
+        .header("sec-fetch-site", "same-origin")
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn users(app: &TestApp) -> usize {
