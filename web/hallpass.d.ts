@@ -128,6 +128,9 @@ export interface HallpassClient {
    */
   loginWith(provider: string, options?: { returnTo?: string }): void;
 
+  /** The social login providers hallpass offers (`GET /v1/oauth/providers`), for login buttons. */
+  providers(): Promise<Array<{ name: string; display_name: string }>>;
+
   /**
    * Picks up the session after a page load, from the refresh cookie: the user, or null when
    * there is none. Emits `login` when a session is found.

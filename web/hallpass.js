@@ -352,6 +352,23 @@ export function createClient(options) {
     globalThis.location.assign(url.toString());
   }
 
+  /** The social login providers hallpass offers: `[{name, display_name}]`. */
+  async function providers() {
+    let response;
+    try {
+      response = await rawFetch(`${base}/v1/oauth/providers`, {
+        mode: "cors",
+        credentials: "omit",
+        headers: { accept: "application/json" },
+      });
+    } catch (error) {
+      throw asHallpassError(error);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    const answer = await readJson(response);
+    return Array.isArray(answer?.providers) ? answer.providers : [];
+  }
+
   // --- Refresh ------------------------------------------------------------------------------
   // One refresh at a time across tabs. hallpass already tolerates a replay of the previous
   // refresh token for `refresh_grace` (10 s): two tabs racing both get the same successor, so
@@ -826,6 +843,7 @@ export function createClient(options) {
   return Object.freeze({
     login,
     loginWith,
+    providers,
     restore,
     refresh: () => refresh().then(() => undefined),
     fetch: authFetch,

@@ -7,9 +7,11 @@
 // so hallpass's pending-login cookie has to survive a real cross-site round trip.
 
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe } from 'node:test';
 
 import {
+  REPO_ROOT,
   keepOnLoopback,
   logOutFromHeader,
   newContext,
@@ -17,6 +19,7 @@ import {
   nextPage,
   providerLogIn,
   screenshot,
+  startStatic,
   uniqueName,
   useHallpass,
   whoAmI,
@@ -210,6 +213,38 @@ describe('social login with an OpenID provider', () => {
     const left = (await hallpassCookies(context)).map((c) => c.name);
     assert.ok(!left.includes('hallpass_session'), `no session cookie (cookies: ${left.join(', ')})`);
     assert.ok(!left.includes('hallpass_oauth'), `the pending login is spent (cookies: ${left.join(', ')})`);
+    await context.close();
+  });
+
+  fx.test('A single-page app on another origin signs in through the provider (token mode): no token in any URL', async () => {
+    const { hp } = fx;
+    const op = hp.provider;
+    const spa = await startStatic(join(REPO_ROOT, 'web', 'demo-spa'), { port: hp.spaPort });
+    fx.onCleanup(() => spa.stop());
+    const { context, page } = await device();
+    const seen = [];
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) seen.push(frame.url());
+    });
+    await page.goto(`${spa.origin}/?hallpass=${encodeURIComponent(hp.url)}`);
+    const button = page.getByTestId('social-corp');
+    await button.waitFor();
+    assert.equal((await button.innerText()).trim(), `Continue with ${DISPLAY_NAME}`);
+    const login = uniqueName('spa-social');
+    const { url } = await providerLogIn(page, op, login, () => button.click());
+    assert.equal(url.origin, spa.origin, 'back on the app');
+    await page.getByTestId('signed-in').waitFor();
+    assert.equal((await page.getByTestId('whoami').innerText()).trim(), login, 'the app is signed in');
+    const [me] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${hp.url}/v1/me`),
+      page.getByTestId('call-me').click(),
+    ]);
+    assert.equal(me.status(), 200, 'the app calls hallpass with its access token');
+    for (const visited of seen) {
+      assert.doesNotMatch(visited, /eyJ|hp_rt_|hp_st_|access_token|refresh_token/, `no token in ${visited}`);
+    }
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    assert.doesNotMatch(stored, /eyJ|hp_rt_/, 'nothing in web storage');
     await context.close();
   });
 });

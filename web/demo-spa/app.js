@@ -312,6 +312,29 @@ async function main() {
     await client.logout({ scope: "global" });
   }, hallpass));
 
+  // Social login buttons: the providers hallpass offers. loginWith() leaves for the provider
+  // and comes back here, where restore() below finds the session.
+  client.providers().then((providers) => {
+    const list = document.getElementById("social-list");
+    for (const provider of providers) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn--secondary btn--block";
+      button.dataset.testid = `social-${provider.name}`;
+      button.textContent = `Continue with ${provider.display_name}`;
+      button.addEventListener("click", () => {
+        setStatus(`Going to ${provider.display_name}…`);
+        client.loginWith(provider.name, { returnTo: location.href });
+      });
+      item.append(button);
+      list.append(item);
+    }
+    document.getElementById("social").hidden = providers.length === 0;
+  }, () => {
+    // No list, no buttons: password sign-in still works.
+  });
+
   // Stay signed in across reloads: the refresh cookie brings the session back.
   try {
     const user = await client.restore();

@@ -37,4 +37,5 @@ pub fn router() -> Router<AppState> {
         .merge(revocations::router())
         .merge(session_events::router())
         .merge(well_known::router())
+        .merge(social::api_router())
 }

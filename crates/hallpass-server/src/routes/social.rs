@@ -29,6 +29,31 @@ use crate::{
 /// Where a login goes when `next` is absent or not a local path.
 const DEFAULT_NEXT: &str = "/account";
 
+/// `GET /v1/oauth/providers`: the configured providers, for an app's login buttons. Part of
+/// the JSON API (with its CORS), unlike the browser routes below.
+pub fn api_router() -> Router<AppState> {
+    Router::new().route("/v1/oauth/providers", get(providers))
+}
+
+#[derive(serde::Serialize)]
+struct ProviderJson {
+    name: String,
+    display_name: String,
+}
+
+async fn providers(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    let list: Vec<ProviderJson> = state
+        .social
+        .providers
+        .all()
+        .map(|p| ProviderJson {
+            name: p.name.clone(),
+            display_name: p.display_name.clone(),
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "providers": list }))
+}
+
 /// The social login routes.
 pub fn router() -> Router<AppState> {
     Router::new()

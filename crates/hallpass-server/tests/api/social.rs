@@ -373,6 +373,20 @@ async fn the_login_page_offers_the_configured_providers() {
         html.contains("/v1/oauth/corp/authorize") && html.contains("Corp SSO"),
         "{html}"
     );
+    // And to apps, as JSON an allowed origin may read.
+    let listed = app
+        .client
+        .get(app.url("/v1/oauth/providers"))
+        .header(header::ORIGIN, APP)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], APP);
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(
+        listed,
+        json!({ "providers": [{ "name": "corp", "display_name": "Corp SSO" }] })
+    );
 }
 
 #[tokio::test]
