@@ -61,13 +61,10 @@ where
     bool: Decode<'r, R::Database> + Type<R::Database>,
     i64: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let email: Option<String> = row.try_get("email")?;
     Ok(User {
         id: UserId(row.try_get("user_id")?),
         username: row.try_get("username")?,
-        email: email
-            .map(|e| Email::parse(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()?,
+        email: stored_email(row.try_get("email")?)?,
         roles: roles_from_text(&row.try_get::<String, _>("roles")?)?,
         disabled: row.try_get("disabled")?,
         password_hash: PasswordHash::from_phc(row.try_get("password_hash")?),
@@ -245,14 +242,17 @@ where
     i64: Decode<'r, R::Database> + Type<R::Database>,
 {
     let corrupt = |e: hallpass_core::ValidationError| StoreError::Corrupt(e.to_string());
-    let email: Option<String> = row.try_get("identity_email")?;
     Ok(Identity {
         user: UserId(row.try_get("identity_user_id")?),
         provider: ProviderName::parse(&row.try_get::<String, _>("provider")?).map_err(corrupt)?,
         subject: Subject::parse(&row.try_get::<String, _>("subject")?).map_err(corrupt)?,
-        email: email
-            .map(|e| Email::parse(&e).map_err(corrupt))
-            .transpose()?,
+        email: stored_email(row.try_get("identity_email")?)?,
         created_at: from_micros(row.try_get("identity_created_at")?),
     })
+}
+
+/// An email column: absent, or an address that was valid when it was written.
+fn stored_email(raw: Option<String>) -> Result<Option<Email>, StoreError> {
+    raw.map(|e| Email::parse(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
 }

@@ -31,17 +31,11 @@ pub async fn account_for(
     link_to: Option<UserId>,
     client: &Client,
 ) -> Result<User, ApiError> {
-    let provider_name = ProviderName::parse(&provider.name)?;
-    let subject = Subject::parse(&identity.subject)?;
-    let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
-    let now = state.clock.now();
-    let identity_email = email.clone();
-    let new_identity = move |user: UserId| NewIdentity {
-        user,
-        provider: provider_name.clone(),
-        subject: subject.clone(),
-        email: identity_email.clone(),
-        created_at: now,
+    let claim = Claim {
+        provider: ProviderName::parse(&provider.name)?,
+        subject: Subject::parse(&identity.subject)?,
+        email: identity.email.as_deref().and_then(|e| Email::parse(e).ok()),
+        at: state.clock.now(),
     };
     let identities = &state.stores.identities;
 
@@ -50,7 +44,7 @@ pub async fn account_for(
         if already.iter().any(|i| i.provider.as_str() == provider.name) {
             return Err(SocialError::AlreadyLinkedHere.into());
         }
-        return match identities.link_identity(&new_identity(user)).await {
+        return match identities.link_identity(&claim.for_user(user)).await {
             Ok(_) => {
                 audit_link(
                     state,
@@ -66,22 +60,18 @@ pub async fn account_for(
             Err(other) => Err(other.into()),
         };
     }
-    let (provider_name, subject) = (
-        ProviderName::parse(&provider.name)?,
-        Subject::parse(&identity.subject)?,
-    );
     if let Some((_, user)) = identities
-        .user_by_identity(&provider_name, &subject)
+        .user_by_identity(&claim.provider, &claim.subject)
         .await?
     {
         return Ok(user);
     }
     if provider.link_verified_email
         && identity.email_verified
-        && let Some(email) = &email
+        && let Some(email) = &claim.email
         && let Some(user) = user_with_email(state, email).await?
     {
-        identities.link_identity(&new_identity(user.id)).await?;
+        identities.link_identity(&claim.for_user(user.id)).await?;
         audit_link(
             state,
             client,
@@ -92,7 +82,28 @@ pub async fn account_for(
         .await?;
         return Ok(user);
     }
-    create(state, provider, identity, email, new_identity, client).await
+    create(state, provider, identity, &claim, client).await
+}
+
+/// Who the provider says this is, ready to be linked to an account.
+struct Claim {
+    provider: ProviderName,
+    subject: Subject,
+    /// The address as the provider reported it, verified or not (kept with the identity).
+    email: Option<Email>,
+    at: time::OffsetDateTime,
+}
+
+impl Claim {
+    fn for_user(&self, user: UserId) -> NewIdentity {
+        NewIdentity {
+            user,
+            provider: self.provider.clone(),
+            subject: self.subject.clone(),
+            email: self.email.clone(),
+            created_at: self.at,
+        }
+    }
 }
 
 /// The account a verified email may be linked to: exactly one with this email (compared
@@ -127,12 +138,11 @@ async fn create(
     state: &AppState,
     provider: &Provider,
     identity: &VerifiedIdentity,
-    email: Option<Email>,
-    new_identity: impl Fn(UserId) -> NewIdentity,
+    claim: &Claim,
     client: &Client,
 ) -> Result<User, ApiError> {
     // An address the provider did not verify is not the account's: keep it off the account.
-    let email = email.filter(|_| identity.email_verified);
+    let email = claim.email.clone().filter(|_| identity.email_verified);
     let base = username_base(identity, &provider.name);
     for attempt in 1..=NAME_ATTEMPTS {
         let candidate = match attempt {
@@ -155,7 +165,7 @@ async fn create(
         match state
             .stores
             .identities
-            .create_user_with_identity(&user, &new_identity(user.id))
+            .create_user_with_identity(&user, &claim.for_user(user.id))
             .await
         {
             Ok(created) => {
@@ -170,12 +180,10 @@ async fn create(
             Err(StoreError::UsernameTaken) => {}
             // Linked meanwhile by a concurrent first login: that account it is.
             Err(StoreError::IdentityTaken) => {
-                let provider_name = ProviderName::parse(&provider.name)?;
-                let subject = Subject::parse(&identity.subject)?;
                 if let Some((_, user)) = state
                     .stores
                     .identities
-                    .user_by_identity(&provider_name, &subject)
+                    .user_by_identity(&claim.provider, &claim.subject)
                     .await?
                 {
                     return Ok(user);

@@ -3,27 +3,50 @@
 
 use reqwest::{Method, StatusCode, header};
 
-use crate::helpers::{Backend, spawn_app_with};
+use crate::helpers::{Backend, TestApp, spawn_app_with};
 
 const SPA: &str = "http://app.hallpass.test";
 
-async fn app() -> crate::helpers::TestApp {
+async fn app() -> TestApp {
     spawn_app_with(Backend::Sqlite, |s| {
         s.allowed_origins = vec![SPA.to_owned()]
     })
     .await
 }
 
+/// A GET from a page on `origin`.
+async fn get_from(app: &TestApp, path: &str, origin: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header(header::ORIGIN, origin)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A preflight from a page on `origin` for a POST to `path`.
+async fn preflight(app: &TestApp, path: &str, origin: &str, headers: &str) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(Method::OPTIONS, app.url(path))
+        .header(header::ORIGIN, origin)
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST");
+    if !headers.is_empty() {
+        request = request.header(header::ACCESS_CONTROL_REQUEST_HEADERS, headers);
+    }
+    request.send().await.unwrap()
+}
+
+fn names_an_origin(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+}
+
 #[tokio::test]
 async fn a_listed_origin_is_answered_with_credentials_and_vary() {
     let app = app().await;
-    let response = app
-        .client
-        .get(app.url("/v1/me"))
-        .header(header::ORIGIN, SPA)
-        .send()
-        .await
-        .unwrap();
+    let response = get_from(&app, "/v1/me", SPA).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let headers = response.headers();
     assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], SPA);
@@ -43,18 +66,8 @@ async fn a_listed_origin_is_answered_with_credentials_and_vary() {
 #[tokio::test]
 async fn a_preflight_from_a_listed_origin_is_allowed_and_cached() {
     let app = app().await;
-    let response = app
-        .client
-        .request(Method::OPTIONS, app.url("/v1/token"))
-        .header(header::ORIGIN, SPA)
-        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
-        .header(
-            header::ACCESS_CONTROL_REQUEST_HEADERS,
-            "content-type,authorization,x-csrf-token",
-        )
-        .send()
-        .await
-        .unwrap();
+    let wanted = "content-type,authorization,x-csrf-token";
+    let response = preflight(&app, "/v1/token", SPA, wanted).await;
     assert!(response.status().is_success());
     let headers = response.headers();
     assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], SPA);
@@ -86,34 +99,14 @@ async fn other_origins_are_never_named_and_never_get_a_wildcard() {
             "/v1/session/events",
             "/.well-known/jwks.json",
         ] {
-            let response = app
-                .client
-                .request(Method::OPTIONS, app.url(path))
-                .header(header::ORIGIN, origin)
-                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
-                .send()
-                .await
-                .unwrap();
+            let response = preflight(&app, path, origin, "").await;
             assert!(
-                !response
-                    .headers()
-                    .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN),
+                !names_an_origin(&response),
                 "{origin} {path}: {:?}",
                 response.headers()
             );
-            let simple = app
-                .client
-                .get(app.url(path))
-                .header(header::ORIGIN, origin)
-                .send()
-                .await
-                .unwrap();
-            assert!(
-                !simple
-                    .headers()
-                    .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN),
-                "{origin} {path}"
-            );
+            let simple = get_from(&app, path, origin).await;
+            assert!(!names_an_origin(&simple), "{origin} {path}");
         }
     }
 }
@@ -121,30 +114,13 @@ async fn other_origins_are_never_named_and_never_get_a_wildcard() {
 #[tokio::test]
 async fn pages_send_no_cors_headers_even_to_listed_origins() {
     let app = app().await;
-    let response = app
-        .client
-        .get(app.url("/login"))
-        .header(header::ORIGIN, SPA)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        !response
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-    );
+    assert!(!names_an_origin(&get_from(&app, "/login", SPA).await));
 }
 
 #[tokio::test]
 async fn the_sdk_is_public_code_any_page_may_import() {
     let app = app().await;
-    let response = app
-        .client
-        .get(app.url("/sdk/hallpass.js"))
-        .header(header::ORIGIN, "https://anywhere.example")
-        .send()
-        .await
-        .unwrap();
+    let response = get_from(&app, "/sdk/hallpass.js", "https://anywhere.example").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()[header::CONTENT_TYPE],
@@ -157,11 +133,6 @@ async fn the_sdk_is_public_code_any_page_may_import() {
             .contains_key(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
     );
     assert!(response.text().await.unwrap().contains("createClient"));
-    let types = app
-        .client
-        .get(app.url("/sdk/hallpass.d.ts"))
-        .send()
-        .await
-        .unwrap();
+    let types = get_from(&app, "/sdk/hallpass.d.ts", "https://anywhere.example").await;
     assert_eq!(types.status(), StatusCode::OK);
 }
