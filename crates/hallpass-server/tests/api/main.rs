@@ -17,6 +17,7 @@ mod board;
 mod cli;
 mod cluster;
 mod cors;
+mod credentials;
 mod csrf;
 mod helpers;
 mod keys;

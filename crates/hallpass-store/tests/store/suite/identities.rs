@@ -1,7 +1,5 @@
 //! Social-login identities.
 
-use std::sync::Arc;
-
 use hallpass_core::{
     identity::{Identity, NewIdentity, ProviderName, Subject},
     password::PasswordHash,
@@ -13,11 +11,11 @@ use uuid::Uuid;
 
 use super::{T0, new_user, user};
 
-fn provider(name: &str) -> ProviderName {
+pub(super) fn provider(name: &str) -> ProviderName {
     ProviderName::parse(name).unwrap()
 }
 
-fn new_identity(
+pub(super) fn new_identity(
     user: UserId,
     provider_name: &str,
     subject: &str,
@@ -34,7 +32,7 @@ fn new_identity(
 }
 
 /// A user as a first social login makes them: no usable password.
-fn passwordless(name: &str) -> NewUser {
+pub(super) fn passwordless(name: &str) -> NewUser {
     NewUser {
         password_hash: PasswordHash::unusable(),
         ..new_user(name)
@@ -42,7 +40,12 @@ fn passwordless(name: &str) -> NewUser {
 }
 
 /// Creates a passwordless user through their first identity.
-async fn social_user(stores: &Stores, name: &str, provider_name: &str, subject: &str) -> UserId {
+pub(super) async fn social_user(
+    stores: &Stores,
+    name: &str,
+    provider_name: &str,
+    subject: &str,
+) -> UserId {
     let new = passwordless(name);
     let identity = new_identity(new.id, provider_name, subject, T0);
     let created = stores
@@ -53,12 +56,21 @@ async fn social_user(stores: &Stores, name: &str, provider_name: &str, subject: 
     created.id
 }
 
-async fn link(stores: &Stores, user: UserId, provider_name: &str, subject: &str) -> Identity {
+pub(super) async fn link(
+    stores: &Stores,
+    user: UserId,
+    provider_name: &str,
+    subject: &str,
+) -> Identity {
     let identity = new_identity(user, provider_name, subject, T0 + Duration::minutes(1));
     stores.identities.link_identity(&identity).await.unwrap()
 }
 
-async fn found(stores: &Stores, provider_name: &str, subject: &str) -> Option<(Identity, User)> {
+pub(super) async fn found(
+    stores: &Stores,
+    provider_name: &str,
+    subject: &str,
+) -> Option<(Identity, User)> {
     let subject = Subject::parse(subject).unwrap();
     stores
         .identities
@@ -68,7 +80,7 @@ async fn found(stores: &Stores, provider_name: &str, subject: &str) -> Option<(I
 }
 
 /// The user's identities as `(provider, subject)`, in the store's order.
-async fn linked(stores: &Stores, user: UserId) -> Vec<(String, String)> {
+pub(super) async fn linked(stores: &Stores, user: UserId) -> Vec<(String, String)> {
     let identities = stores.identities.identities_of_user(user).await.unwrap();
     identities
         .into_iter()
@@ -81,7 +93,7 @@ async fn linked(stores: &Stores, user: UserId) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn unlink(stores: &Stores, user: UserId, provider_name: &str) -> UnlinkOutcome {
+pub(super) async fn unlink(stores: &Stores, user: UserId, provider_name: &str) -> UnlinkOutcome {
     stores
         .identities
         .unlink_identity(user, &provider(provider_name))
@@ -89,7 +101,7 @@ async fn unlink(stores: &Stores, user: UserId, provider_name: &str) -> UnlinkOut
         .unwrap()
 }
 
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(super) fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected
         .iter()
         .map(|(p, s)| ((*p).to_owned(), (*s).to_owned()))
@@ -273,104 +285,6 @@ pub(crate) async fn identities_are_listed_per_user_by_provider(stores: &Stores) 
         "g-bob@google.example"
     );
     assert_eq!(listed[0].created_at, T0);
-}
-
-pub(crate) async fn unlinking_never_removes_the_last_way_to_log_in(stores: &Stores) {
-    // No password: one identity must stay.
-    let alice = social_user(stores, "alice", "google", "a-g").await;
-    link(stores, alice, "kakao", "a-k").await;
-    assert_eq!(
-        unlink(stores, alice, "google").await,
-        UnlinkOutcome::Unlinked
-    );
-    assert!(found(stores, "google", "a-g").await.is_none());
-    assert_eq!(
-        unlink(stores, alice, "kakao").await,
-        UnlinkOutcome::LastWayToLogIn
-    );
-    assert_eq!(linked(stores, alice).await, pairs(&[("kakao", "a-k")]));
-    assert_eq!(
-        unlink(stores, alice, "google").await,
-        UnlinkOutcome::NotLinked
-    );
-    assert_eq!(
-        unlink(stores, alice, "github").await,
-        UnlinkOutcome::NotLinked
-    );
-
-    // Two subjects at one provider are not another way in: another provider is.
-    link(stores, alice, "kakao", "a-k2").await;
-    assert_eq!(
-        unlink(stores, alice, "kakao").await,
-        UnlinkOutcome::LastWayToLogIn
-    );
-    assert_eq!(linked(stores, alice).await.len(), 2);
-
-    // Once she sets a password, the last identity may go.
-    let real = PasswordHash::from_phc("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$alice".to_owned());
-    assert!(stores.users.set_password_hash(alice, &real).await.unwrap());
-    assert_eq!(
-        unlink(stores, alice, "kakao").await,
-        UnlinkOutcome::Unlinked
-    );
-    assert!(linked(stores, alice).await.is_empty());
-    assert!(found(stores, "kakao", "a-k2").await.is_none());
-
-    // A user with a password may unlink their only identity.
-    let bob = user(stores, "bob").await;
-    link(stores, bob, "github", "b").await;
-    assert_eq!(unlink(stores, bob, "github").await, UnlinkOutcome::Unlinked);
-    assert_eq!(
-        unlink(stores, bob, "github").await,
-        UnlinkOutcome::NotLinked
-    );
-
-    // Not someone else's identity, and no one's when there is no such user.
-    let carol = social_user(stores, "carol", "github", "c").await;
-    let dave = user(stores, "dave").await;
-    assert_eq!(
-        unlink(stores, dave, "github").await,
-        UnlinkOutcome::NotLinked
-    );
-    assert_eq!(
-        unlink(stores, UserId(Uuid::new_v4()), "github").await,
-        UnlinkOutcome::NotLinked
-    );
-    assert_eq!(linked(stores, carol).await, pairs(&[("github", "c")]));
-}
-
-pub(crate) async fn concurrent_unlinks_keep_a_way_to_log_in(stores: &Stores) {
-    let providers = ["github", "google", "kakao", "corp"];
-    for round in 0..4 {
-        let subject = format!("racer{round}");
-        let id = social_user(stores, &subject, providers[0], &subject).await;
-        for provider_name in &providers[1..] {
-            link(stores, id, provider_name, &subject).await;
-        }
-        let stores = Arc::new(stores.clone());
-        let tasks: Vec<_> = providers
-            .iter()
-            .map(|provider_name| {
-                let stores = stores.clone();
-                let name = provider(provider_name);
-                tokio::spawn(async move { stores.identities.unlink_identity(id, &name).await })
-            })
-            .collect();
-        let mut outcomes = Vec::new();
-        for task in tasks {
-            outcomes.push(task.await.unwrap().unwrap());
-        }
-        let unlinked = outcomes
-            .iter()
-            .filter(|o| **o == UnlinkOutcome::Unlinked)
-            .count();
-        let refused = outcomes
-            .iter()
-            .filter(|o| **o == UnlinkOutcome::LastWayToLogIn)
-            .count();
-        assert_eq!((unlinked, refused), (3, 1), "{outcomes:?}");
-        assert_eq!(linked(&stores, id).await.len(), 1);
-    }
 }
 
 pub(crate) async fn deleting_a_user_deletes_their_identities(stores: &Stores) {

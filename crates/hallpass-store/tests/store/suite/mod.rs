@@ -6,6 +6,7 @@ mod limits;
 mod posts;
 mod sessions;
 mod tokens;
+mod unlinking;
 mod users;
 
 pub(crate) use audit::*;
@@ -14,6 +15,7 @@ pub(crate) use limits::*;
 pub(crate) use posts::*;
 pub(crate) use sessions::*;
 pub(crate) use tokens::*;
+pub(crate) use unlinking::*;
 pub(crate) use users::*;
 
 use hallpass_core::{

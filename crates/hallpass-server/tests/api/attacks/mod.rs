@@ -2,113 +2,15 @@
 //! every forged or bent token is refused with 401 `invalid_token` (or `invalid_grant`), on
 //! every backend.
 
-use aws_lc_rs::rand::SystemRandom;
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
-use hallpass_core::token::{KeyMaterial, SigningAlg, SigningKey};
+mod forge;
+
+use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey};
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, PUBLIC_URL, TestApp, postgres_available, spawn_app_with};
-
-fn seg(value: &str) -> String {
-    B64.encode(value)
-}
-
-fn sign(message: &str, key: &EncodingKey, alg: Algorithm) -> String {
-    jsonwebtoken::crypto::sign(message.as_bytes(), key, alg).unwrap()
-}
-
-/// Header and payload text, signed by a hallpass key (ours or the attacker's).
-fn forge_with(header: &str, payload: &str, key: &SigningKey) -> String {
-    let message = format!("{}.{}", seg(header), seg(payload));
-    let signature = key.sign_message(message.as_bytes()).unwrap();
-    format!("{message}.{signature}")
-}
-
-/// Header and payload text, signed with `key` as `alg`.
-fn forge(header: &str, payload: &str, key: &EncodingKey, alg: Algorithm) -> String {
-    let message = format!("{}.{}", seg(header), seg(payload));
-    let signature = sign(&message, key, alg);
-    format!("{message}.{signature}")
-}
-
-struct Fixture {
-    app: TestApp,
-    kid: String,
-    real: SigningKey,
-    attacker: SigningKey,
-    claims: Value,
-    good: String,
-}
-
-async fn fixture(backend: Backend) -> Fixture {
-    let app = spawn_app_with(backend, |_| {}).await;
-    app.signup("alice").await;
-    let tokens = app.tokens("alice").await;
-    let real = app.state.tokens.keyring.current().signer.clone();
-    let attacker = SigningKey::new(
-        &KeyMaterial::generate(SigningAlg::EdDSA, real.kid.clone(), &SystemRandom::new()).unwrap(),
-    )
-    .unwrap();
-    let claims: Value = serde_json::from_slice(
-        &B64.decode(tokens.access.split('.').nth(1).unwrap())
-            .unwrap(),
-    )
-    .unwrap();
-    Fixture {
-        kid: real.kid.clone(),
-        app,
-        real,
-        attacker,
-        claims,
-        good: tokens.access,
-    }
-}
-
-impl Fixture {
-    fn header(&self) -> String {
-        json!({ "alg": "EdDSA", "kid": self.kid, "typ": "at+jwt" }).to_string()
-    }
-
-    fn payload(&self, edit: impl FnOnce(&mut Value)) -> String {
-        let mut claims = self.claims.clone();
-        edit(&mut claims);
-        claims.to_string()
-    }
-
-    /// Signed by the real key: only the claims are wrong.
-    fn real_signed(&self, header: &str, payload: &str) -> String {
-        forge_with(header, payload, &self.real)
-    }
-
-    async fn refused(&self, name: &str, token: &str) {
-        let response = self
-            .app
-            .client
-            .get(self.app.url("/v1/me"))
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let www = response
-            .headers()
-            .get(header::WWW_AUTHENTICATE)
-            .map(|v| v.to_str().unwrap_or("").to_owned());
-        let body = response.text().await.unwrap();
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}: {body}");
-        let www = www.unwrap_or_default();
-        assert!(
-            www.starts_with("Bearer error=\"invalid_token\""),
-            "{name}: {www}"
-        );
-        assert!(
-            !body.contains("alice"),
-            "{name}: the body says who the token claimed to be"
-        );
-    }
-}
+use crate::helpers::{Backend, PUBLIC_URL, postgres_available};
+use forge::{B64, fixture, forge, forge_with, seg};
 
 async fn the_genuine_token_works_so_the_refusals_mean_something(backend: Backend) {
     let f = fixture(backend).await;
