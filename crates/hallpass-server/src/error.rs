@@ -77,6 +77,13 @@ pub enum ApiError {
     /// A social login or link failed; the message says why (never a secret).
     #[error("{0}")]
     Social(#[from] crate::social::SocialError),
+    /// The database is unreachable or cannot take writes right now. Logged with its cause,
+    /// answered 503 `store_unavailable` with `Retry-After`; a write may or may not have landed.
+    #[error("the server cannot reach its database right now; try again shortly")]
+    StoreUnavailable(#[source] StoreError),
+    /// The request took longer than `request_timeout`.
+    #[error("the request took too long; try again shortly")]
+    Timeout,
     /// The server's fault. Logged with its cause, answered generically.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -94,6 +101,7 @@ impl From<StoreError> for ApiError {
             StoreError::UsernameTaken => Self::UsernameTaken,
             StoreError::SessionLimitReached => Self::SessionLimitReached,
             StoreError::IdentityTaken => Self::Social(crate::social::SocialError::AlreadyLinked),
+            unavailable if unavailable.is_unavailable() => Self::StoreUnavailable(unavailable),
             other => Self::Internal(other.into()),
         }
     }
@@ -151,6 +159,8 @@ impl ApiError {
             Self::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::StoreUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
+            Self::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             Self::Social(crate::social::SocialError::Config(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
             }
@@ -168,11 +178,12 @@ impl ApiError {
     }
 
     /// Whether the client should be told when to come back.
-    fn retry_after(&self) -> Option<Duration> {
+    pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after } | Self::Overloaded { retry_after } => {
                 Some(*retry_after)
             }
+            Self::StoreUnavailable(_) | Self::Timeout => Some(STORE_RETRY_AFTER),
             _ => None,
         }
     }
@@ -181,9 +192,14 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let Self::Internal(cause) = &self {
-            tracing::error!(error = ?cause, "request failed");
+        match &self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            Self::StoreUnavailable(cause) => {
+                tracing::warn!(error = ?cause, "database unavailable");
+            }
+            _ => {}
         }
+        let failed_store = matches!(self, Self::StoreUnavailable(_));
         let problem = Problem {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
@@ -227,6 +243,17 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"hallpass\""),
             );
         }
+        if failed_store {
+            // Seen by readiness (routes/health.rs): recent store failures make the node unready.
+            response.extensions_mut().insert(StoreFailed);
+        }
         response
     }
 }
+
+/// How long a client should wait after the database failed or a request timed out.
+const STORE_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+/// Marks a response answered 503 because the store failed.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreFailed;

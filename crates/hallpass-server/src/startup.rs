@@ -6,7 +6,7 @@ use anyhow::Context;
 use hallpass_core::token::{RefreshKey, SigningAlg};
 use hallpass_core::{clock::Clock, password::PasswordHasher};
 use hallpass_store::{
-    RevokedSessions, SessionCache, Stores,
+    CachePolicy, RevokedSessions, SessionCache, Stores,
     bus::{InProcessBus, PostgresBus, RedisBus, RevocationBus},
 };
 use tokio::net::TcpListener;
@@ -40,7 +40,7 @@ const KEEP_ENDED_SESSIONS: time::Duration = time::Duration::days(1);
 /// The state a server runs with, built from settings: opens (and migrates) the store, loads
 /// or creates the secret key, starts the hashing pool.
 pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let stores = Stores::open(&settings.database_url)
+    let stores = Stores::open(&settings.database_url, &settings.store_options())
         .await
         .with_context(|| {
             format!(
@@ -61,8 +61,11 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
         Arc::clone(&revoked),
         revocation_bus(settings).await?,
         Arc::clone(&clock),
-        settings.session_cache_ttl.time(),
-        settings.session_cache_capacity,
+        CachePolicy {
+            max_age: settings.session_cache_ttl.time(),
+            capacity: settings.session_cache_capacity,
+            outage_grace: settings.store_outage_grace.time(),
+        },
     );
     // A restart forgets no revocation.
     node_cache
@@ -109,6 +112,7 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
         node: Node {
             cache: node_cache,
             reconcile_every: settings.reconcile_interval.std(),
+            store_health: Arc::default(),
         },
         shutdown: Shutdown::new(),
         social: Social {

@@ -102,6 +102,8 @@ pub struct Node {
     pub cache: Arc<hallpass_store::SessionCache>,
     /// The reconcile interval.
     pub reconcile_every: std::time::Duration,
+    /// Recent store failures, for readiness.
+    pub store_health: Arc<crate::http::resilience::StoreHealth>,
 }
 
 /// Keys derived from the server secret, one per purpose.
@@ -137,6 +139,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Tolerated clock difference.
     pub clock_skew: time::Duration,
+    /// The longest a request may take.
+    pub request_timeout: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -164,6 +168,7 @@ impl ServerConfig {
                 .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
                 .collect(),
             clock_skew: settings.clock_skew.time(),
+            request_timeout: settings.request_timeout.std(),
             trusted_proxies: settings
                 .trusted_proxies
                 .iter()

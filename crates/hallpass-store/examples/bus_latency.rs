@@ -55,6 +55,7 @@ async fn measure(name: &str, sender: &dyn RevocationBus, receiver: &dyn Revocati
             node: Uuid::new_v4(),
             sessions: vec![id],
             users: vec![],
+            refreshed: vec![],
             at: 0,
         };
         let start = Instant::now();

@@ -29,6 +29,9 @@ pub struct BusEvent {
     /// Users whose cached copy is stale (roles, disabled, password, deleted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<Uuid>,
+    /// Sessions whose refresh family rotated: a cached copy holds an old generation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refreshed: Vec<Uuid>,
     /// When the revocation happened, unix microseconds.
     pub at: i64,
 }

@@ -3,8 +3,15 @@
 //! user goes through the wrapper and drops the affected entries, so on one node a revocation,
 //! a disabled account or a new role takes effect at once. Entries also expire after `max_age`,
 //! which bounds how long a revocation made by *another* node can go unseen.
+//!
+//! While the database is unreachable, an entry past `max_age` is still served for up to
+//! `outage_grace` after it was loaded: revocations keep arriving over the bus and drop entries
+//! as usual, so what a node serves from memory is at most that old, never a session the bus
+//! said was revoked (docs/operations.md, "Database outages").
 
 mod index;
+mod outage;
+mod sessions;
 mod sync;
 mod users;
 
@@ -13,17 +20,28 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
-use async_trait::async_trait;
 use hallpass_core::{
     clock::Clock,
-    session::{Session, SessionId, SessionLimit, TokenHash},
+    session::{Session, SessionId},
     user::{User, UserId},
 };
 use index::{Entry, Index};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{RevokedSessions, SessionStore, StoreError, Stores, bus::RevocationBus};
+use crate::{RevokedSessions, StoreError, Stores, bus::RevocationBus};
+
+/// How long entries are trusted and how many are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct CachePolicy {
+    /// How long an entry is served before it is read again. Zero caches nothing (revocations
+    /// are still recorded).
+    pub max_age: Duration,
+    /// Entries held at most.
+    pub capacity: usize,
+    /// How long after loading an entry may still be served while the store is unreachable.
+    pub outage_grace: Duration,
+}
 
 /// The session cache: sizes and the clock it ages entries by.
 pub struct SessionCache {
@@ -39,21 +57,21 @@ pub struct SessionCache {
     clock: Arc<dyn Clock>,
     max_age: Duration,
     capacity: usize,
+    outage_grace: Duration,
+    outage: outage::Breaker,
     index: RwLock<Index>,
 }
 
 impl SessionCache {
     /// Wraps `inner`'s users and sessions; audit, keys, posts, identities and health pass straight
     /// through (linking or unlinking an identity changes no user row a cached session holds). Every
-    /// session revoked through the wrapper also lands in `revoked`. A `max_age` of zero caches
-    /// nothing (the revocations are still recorded).
+    /// session revoked through the wrapper also lands in `revoked`.
     pub fn wrap(
         inner: Stores,
         revoked: Arc<RevokedSessions>,
         bus: Arc<dyn RevocationBus>,
         clock: Arc<dyn Clock>,
-        max_age: Duration,
-        capacity: usize,
+        policy: CachePolicy,
     ) -> (Stores, Arc<Self>) {
         let cache = Arc::new(Self {
             inner: inner.clone(),
@@ -63,8 +81,10 @@ impl SessionCache {
             bus,
             node: Uuid::new_v4(),
             clock,
-            max_age,
-            capacity: capacity.max(1),
+            max_age: policy.max_age,
+            capacity: policy.capacity.max(1),
+            outage_grace: policy.outage_grace,
+            outage: outage::Breaker::default(),
             index: RwLock::new(Index::default()),
         });
         let stores = Stores {
@@ -199,185 +219,5 @@ impl SessionCache {
     /// Whether no session is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-#[async_trait]
-impl SessionStore for SessionCache {
-    async fn create_session(
-        &self,
-        session: &Session,
-        limit: Option<SessionLimit>,
-        idle_cutoff: OffsetDateTime,
-    ) -> Result<Vec<SessionId>, StoreError> {
-        let evicted = self
-            .store()
-            .sessions
-            .create_session(session, limit, idle_cutoff)
-            .await?;
-        // Evicted by the session limit: revoked like any other, here and on every node.
-        self.revoked_now(&evicted, session.created_at);
-        self.tell_others(&evicted, &[], session.created_at).await;
-        Ok(evicted)
-    }
-
-    async fn session_by_token_hash(
-        &self,
-        hash: &TokenHash,
-    ) -> Result<Option<(Session, User)>, StoreError> {
-        let now = self.clock.now();
-        let generation = {
-            let index = self.read();
-            if let Some(entry) = index
-                .by_hash
-                .get(&hash.0)
-                .filter(|e| now - e.loaded_at < self.max_age)
-            {
-                return Ok(Some((entry.session.clone(), entry.user.clone())));
-            }
-            index.generation
-        };
-        let found =
-            self.with_pending_touch(self.store().sessions.session_by_token_hash(hash).await?);
-        self.remember(generation, hash.0, found.as_ref(), now);
-        Ok(found)
-    }
-
-    async fn session_by_id(&self, id: SessionId) -> Result<Option<(Session, User)>, StoreError> {
-        let now = self.clock.now();
-        let (generation, cached_hash) = {
-            let index = self.read();
-            let hash = index.by_session.get(&id).copied();
-            if let Some(entry) = hash
-                .and_then(|h| index.by_hash.get(&h))
-                .filter(|e| now - e.loaded_at < self.max_age)
-            {
-                return Ok(Some((entry.session.clone(), entry.user.clone())));
-            }
-            (index.generation, hash)
-        };
-        let found = self.with_pending_touch(self.store().sessions.session_by_id(id).await?);
-        let hash = found.as_ref().map(|(s, _)| s.token_hash.0).or(cached_hash);
-        if let Some(hash) = hash {
-            self.remember(generation, hash, found.as_ref(), now);
-        }
-        Ok(found)
-    }
-
-    async fn rotate_refresh(
-        &self,
-        id: SessionId,
-        from: u64,
-        at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let rotated = self.store().sessions.rotate_refresh(id, from, at).await?;
-        let mut index = self.write();
-        if let Some(hash) = index.by_session.get(&id).copied() {
-            match index
-                .by_hash
-                .get_mut(&hash)
-                .and_then(|e| e.session.refresh.as_mut())
-            {
-                Some(family) if rotated && family.state.generation == from => {
-                    family.state.generation = from + 1;
-                    family.state.rotated_at = at;
-                }
-                // Someone else moved the family: forget our copy, the next read sees theirs.
-                _ => index.detach(&hash),
-            }
-        }
-        Ok(rotated)
-    }
-
-    async fn revoked_since(
-        &self,
-        since: OffsetDateTime,
-    ) -> Result<Vec<(SessionId, UserId, OffsetDateTime)>, StoreError> {
-        self.store().sessions.revoked_since(since).await
-    }
-
-    async fn touch_session(
-        &self,
-        id: SessionId,
-        seen_at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        // Batched: noted here, written by `flush_touches` with every other session's.
-        {
-            let mut pending = self
-                .pending_touches
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            let at = pending.entry(id).or_insert(seen_at);
-            *at = (*at).max(seen_at);
-        }
-        let mut index = self.write();
-        if let Some(hash) = index.by_session.get(&id).copied()
-            && let Some(entry) = index.by_hash.get_mut(&hash)
-        {
-            entry.session.last_seen_at = entry.session.last_seen_at.max(seen_at);
-        }
-        Ok(())
-    }
-
-    async fn sessions_of_user(
-        &self,
-        user: UserId,
-        now: OffsetDateTime,
-    ) -> Result<Vec<Session>, StoreError> {
-        self.store().sessions.sessions_of_user(user, now).await
-    }
-
-    async fn revoke_session(
-        &self,
-        owner: UserId,
-        id: SessionId,
-        at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let revoked = self.store().sessions.revoke_session(owner, id, at).await?;
-        if revoked {
-            self.revoked_now(&[id], at);
-            self.tell_others(&[id], &[], at).await;
-        } else {
-            self.write().remove_session(id);
-        }
-        Ok(revoked)
-    }
-
-    async fn revoke_user_sessions(
-        &self,
-        user: UserId,
-        keep: Option<SessionId>,
-        at: OffsetDateTime,
-    ) -> Result<Vec<SessionId>, StoreError> {
-        let revoked = self
-            .store()
-            .sessions
-            .revoke_user_sessions(user, keep, at)
-            .await?;
-        self.revoked_now(&revoked, at);
-        self.tell_others(&revoked, &[], at).await;
-        Ok(revoked)
-    }
-
-    async fn count_live_sessions(
-        &self,
-        now: OffsetDateTime,
-        idle_cutoff: OffsetDateTime,
-    ) -> Result<u64, StoreError> {
-        self.inner
-            .sessions
-            .count_live_sessions(now, idle_cutoff)
-            .await
-    }
-
-    async fn purge_sessions(
-        &self,
-        before: OffsetDateTime,
-        idle_cutoff: OffsetDateTime,
-    ) -> Result<u64, StoreError> {
-        self.inner
-            .sessions
-            .purge_sessions(before, idle_cutoff)
-            .await
     }
 }

@@ -19,7 +19,13 @@ pub enum StoreError {
     /// The database URL names no backend hallpass has.
     #[error("database_url must start with sqlite: or postgres:")]
     UnsupportedUrl,
-    /// The database failed or could not be reached.
+    /// The database could not be reached or could not take the write right now (connection
+    /// refused or lost, pool exhausted past its acquire timeout, server shutting down, disk full,
+    /// locked, statement timeout). Worth retrying later; answered 503 `store_unavailable`. A
+    /// write that failed this way may or may not have committed.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// The database failed in a way a retry will not fix (a bug or a schema mismatch).
     #[error("database error")]
     Database(#[source] sqlx::Error),
     /// The revocation bus could not publish.
@@ -45,7 +51,56 @@ impl From<sqlx::Error> for StoreError {
             {
                 Self::IdentityTaken
             }
+            _ if is_unavailable(&error) => Self::Unavailable(error),
             _ => Self::Database(error),
         }
     }
+}
+
+impl StoreError {
+    /// Whether the database was unreachable or out of capacity (a retry later may succeed).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// Transient failures of the database or the way to it, as opposed to bugs.
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                transient_postgres(pg.code())
+            } else if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                db.code()
+                    .and_then(|code| code.parse::<u32>().ok())
+                    .is_some_and(transient_sqlite)
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL SQLSTATEs that mean "not now" rather than "never": class 08 connection
+/// exception, 53 insufficient resources (53100 disk full), 57 operator intervention (57P01
+/// admin shutdown, 57014 statement timeout), 40001/40P01 serialization failure and deadlock,
+/// 25P02 a transaction aborted earlier.
+fn transient_postgres(code: &str) -> bool {
+    ["08", "53", "57"]
+        .iter()
+        .any(|class| code.starts_with(class))
+        || ["40001", "40P01", "25P02"].contains(&code)
+}
+
+/// SQLite (extended) result codes whose low byte is 5 BUSY, 6 LOCKED, 10 IOERR, 13 FULL or
+/// 14 CANTOPEN.
+fn transient_sqlite(code: u32) -> bool {
+    matches!(code & 0xff, 5 | 6 | 10 | 13 | 14)
 }

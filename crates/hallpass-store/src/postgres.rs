@@ -12,14 +12,27 @@ use hallpass_core::{
     session::{LimitPolicy, Session, SessionId, SessionLimit, TokenHash},
     user::{NewUser, User, UserId, Username},
 };
-use sqlx::{PgPool, Postgres, postgres::PgPoolOptions};
+use std::str::FromStr;
+
+use sqlx::{
+    Connection, PgPool, Postgres, Row,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    HealthCheck, SessionStore, StoreError, UserQuery, UserStore, UserUpdate,
+    HealthCheck, RefreshRead, SessionStore, StoreError, StoreOptions, UserQuery, UserStore,
+    UserUpdate,
     rows::{self, roles_to_text, session_columns, user_columns},
 };
+
+/// The database's own clock, in unix microseconds: the one clock every node shares.
+macro_rules! db_now_micros {
+    () => {
+        "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+    };
+}
 
 /// Users, sessions and the audit log in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -29,10 +42,21 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     /// Connects to `url`, e.g. `postgres://hallpass@db/hallpass`.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, store: &StoreOptions) -> Result<Self, StoreError> {
+        let millis = store.statement_timeout.as_millis().to_string();
+        // The server ends a statement, or a transaction left idle (its client gone mid-way),
+        // that outlives the bound, instead of holding locks and a connection.
+        let options = PgConnectOptions::from_str(url)?.options([
+            ("statement_timeout", millis.as_str()),
+            ("idle_in_transaction_session_timeout", millis.as_str()),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .connect(url)
+            .acquire_timeout(store.acquire_timeout)
+            // A connection returned inside a transaction (a failed COMMIT) is closed, never
+            // handed to the next request (docs/operations.md, "Store failures").
+            .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+            .connect_with(options)
             .await?;
         Ok(Self { pool })
     }
@@ -194,9 +218,13 @@ impl SessionStore for PostgresStore {
             }
         }
         sqlx::query(
+            concat!(
             "INSERT INTO sessions (id, user_id, kind, token_hash, created_at, last_seen_at, absolute_expires_at, user_agent, ip,
-                                   refresh_salt, refresh_generation, refresh_rotated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                   refresh_salt, refresh_generation, refresh_rotated_at, refresh_rotated_db_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ",
+            db_now_micros!(),
+            ")"
+        ),
         )
         .bind(session.id.0)
         .bind(session.user_id.0)
@@ -321,6 +349,32 @@ impl SessionStore for PostgresStore {
             .transpose()
     }
 
+    async fn session_for_refresh(&self, id: SessionId) -> Result<Option<RefreshRead>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            session_columns!(),
+            ", ",
+            user_columns!(),
+            ", ",
+            db_now_micros!(),
+            " - coalesce(s.refresh_rotated_db_at, ",
+            db_now_micros!(),
+            ") AS since_rotation FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1"
+        );
+        let row = sqlx::query(sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(RefreshRead {
+                session: rows::session(&row)?,
+                user: rows::user(&row)?,
+                since_rotation: time::Duration::microseconds(row.try_get("since_rotation")?),
+            })
+        })
+        .transpose()
+    }
+
     async fn rotate_refresh(
         &self,
         id: SessionId,
@@ -330,8 +384,8 @@ impl SessionStore for PostgresStore {
         let from = i64::try_from(from)
             .map_err(|_| StoreError::Corrupt("refresh generation overflow".to_owned()))?;
         let done = sqlx::query(
-            "UPDATE sessions SET refresh_generation = refresh_generation + 1, refresh_rotated_at = $1
-             WHERE id = $2 AND refresh_generation = $3 AND revoked_at IS NULL AND refresh_salt IS NOT NULL",
+            concat!("UPDATE sessions SET refresh_generation = refresh_generation + 1, refresh_rotated_at = $1, refresh_rotated_db_at = ", db_now_micros!(), "
+             WHERE id = $2 AND refresh_generation = $3 AND revoked_at IS NULL AND refresh_salt IS NOT NULL"),
         )
         .bind(to_micros(at))
         .bind(id.0)
@@ -396,5 +450,12 @@ impl HealthCheck for PostgresStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn database_time(&self) -> Result<OffsetDateTime, StoreError> {
+        let micros: i64 = sqlx::query_scalar(concat!("SELECT ", db_now_micros!()))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(from_micros(micros))
     }
 }

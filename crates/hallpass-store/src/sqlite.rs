@@ -1,6 +1,6 @@
 //! The embedded default: one SQLite file in WAL mode.
 
-use std::{str::FromStr, time::Duration};
+use std::str::FromStr;
 
 mod audit;
 mod identities;
@@ -15,16 +15,24 @@ use hallpass_core::{
     user::{NewUser, User, UserId, Username},
 };
 use sqlx::{
-    Sqlite, SqlitePool,
+    Connection, Row, Sqlite, SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    HealthCheck, SessionStore, StoreError, UserQuery, UserStore, UserUpdate,
+    HealthCheck, RefreshRead, SessionStore, SqliteDurability, StoreError, StoreOptions, UserQuery,
+    UserStore, UserUpdate,
     rows::{self, roles_to_text, session_columns, user_columns},
 };
+
+/// The database's own clock, in unix microseconds: the one clock every node shares.
+macro_rules! db_now_micros {
+    () => {
+        "CAST(unixepoch('subsec') * 1000000 AS INTEGER)"
+    };
+}
 
 /// Users, sessions and the audit log in a SQLite database.
 #[derive(Debug, Clone)]
@@ -34,15 +42,30 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url`, e.g. `sqlite://hallpass.db`.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, store: &StoreOptions) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .foreign_keys(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5));
+            .synchronous(match store.sqlite_durability {
+                SqliteDurability::Full => SqliteSynchronous::Full,
+                SqliteDurability::Normal => SqliteSynchronous::Normal,
+            })
+            .busy_timeout(store.statement_timeout);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(store.acquire_timeout)
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    // A transaction whose COMMIT failed (SQLITE_FULL: SQLite already rolled it
+                    // back, so the ROLLBACK on drop fails too) leaves sqlx's depth counter above
+                    // zero, and every later `begin` on the connection fails. The ping waits for
+                    // the queued rollback; a connection still "in" a transaction is closed, never
+                    // pooled (docs/operations.md, "Store failures").
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .connect_with(options)
             .await?;
         Ok(Self { pool })
@@ -192,9 +215,13 @@ impl SessionStore for SqliteStore {
             }
         }
         sqlx::query(
+            concat!(
             "INSERT INTO sessions (id, user_id, kind, token_hash, created_at, last_seen_at, absolute_expires_at, user_agent, ip,
-                                   refresh_salt, refresh_generation, refresh_rotated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   refresh_salt, refresh_generation, refresh_rotated_at, refresh_rotated_db_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ",
+            db_now_micros!(),
+            ")"
+        ),
         )
         .bind(session.id.0)
         .bind(session.user_id.0)
@@ -319,6 +346,32 @@ impl SessionStore for SqliteStore {
             .transpose()
     }
 
+    async fn session_for_refresh(&self, id: SessionId) -> Result<Option<RefreshRead>, StoreError> {
+        let sql = concat!(
+            "SELECT ",
+            session_columns!(),
+            ", ",
+            user_columns!(),
+            ", ",
+            db_now_micros!(),
+            " - coalesce(s.refresh_rotated_db_at, ",
+            db_now_micros!(),
+            ") AS since_rotation FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?"
+        );
+        let row = sqlx::query(sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(RefreshRead {
+                session: rows::session(&row)?,
+                user: rows::user(&row)?,
+                since_rotation: time::Duration::microseconds(row.try_get("since_rotation")?),
+            })
+        })
+        .transpose()
+    }
+
     async fn rotate_refresh(
         &self,
         id: SessionId,
@@ -328,8 +381,8 @@ impl SessionStore for SqliteStore {
         let from = i64::try_from(from)
             .map_err(|_| StoreError::Corrupt("refresh generation overflow".to_owned()))?;
         let done = sqlx::query(
-            "UPDATE sessions SET refresh_generation = refresh_generation + 1, refresh_rotated_at = ?
-             WHERE id = ? AND refresh_generation = ? AND revoked_at IS NULL AND refresh_salt IS NOT NULL",
+            concat!("UPDATE sessions SET refresh_generation = refresh_generation + 1, refresh_rotated_at = ?, refresh_rotated_db_at = ", db_now_micros!(), "
+             WHERE id = ? AND refresh_generation = ? AND revoked_at IS NULL AND refresh_salt IS NOT NULL"),
         )
         .bind(to_micros(at))
         .bind(id.0)
@@ -394,5 +447,12 @@ impl HealthCheck for SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn database_time(&self) -> Result<OffsetDateTime, StoreError> {
+        let micros: i64 = sqlx::query_scalar(concat!("SELECT ", db_now_micros!()))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(from_micros(micros))
     }
 }

@@ -99,6 +99,11 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<Vec<SessionId>, StoreError>;
     /// The session with this id, revoked or not, with its user.
     async fn session_by_id(&self, id: SessionId) -> Result<Option<(Session, User)>, StoreError>;
+    /// The session as the database holds it now (never a copy a node cached), with its user and
+    /// the time since its refresh family last rotated by the database's own clock: what the
+    /// refresh state machine decides on, so neither a stale cache nor a skewed node clock can
+    /// turn a good refresh into "theft" or stretch the grace window.
+    async fn session_for_refresh(&self, id: SessionId) -> Result<Option<RefreshRead>, StoreError>;
     /// Compare-and-set on a token session's refresh generation: `from → from + 1` with
     /// `rotated_at = at`, only if the generation is still `from` and the session is not revoked.
     /// One conditional update, no read-then-write, so concurrent refreshes cannot both win.
@@ -292,4 +297,18 @@ pub trait KeyStore: Send + Sync {
 pub trait HealthCheck: Send + Sync {
     /// One trivial round trip.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The database server's clock, to compare a node's with.
+    async fn database_time(&self) -> Result<OffsetDateTime, StoreError>;
+}
+
+/// A session read for a refresh: see [`SessionStore::session_for_refresh`].
+#[derive(Debug, Clone)]
+pub struct RefreshRead {
+    /// The session as stored.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+    /// Time since the family's last rotation (or creation) by the database's clock; zero for
+    /// rows written before that was recorded.
+    pub since_rotation: time::Duration,
 }

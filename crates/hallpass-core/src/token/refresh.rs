@@ -135,19 +135,19 @@ pub enum RefreshDecision {
     Theft,
 }
 
-/// Decides per DESIGN §1. The grace window is measured from the rotation, so it never slides.
+/// Decides per DESIGN §1. `since_rotation` is how long ago generation `current` became current;
+/// the grace window is measured from that rotation, so it never slides. The caller measures it
+/// on every clock it has and passes the longest, so no skewed clock can widen the window.
 pub fn decide(
     presented: u64,
-    state: RefreshState,
-    now: OffsetDateTime,
+    current: u64,
+    since_rotation: Duration,
     grace: Duration,
 ) -> RefreshDecision {
-    if presented == state.generation {
+    if presented == current {
         RefreshDecision::Rotate { from: presented }
-    } else if presented.checked_add(1) == Some(state.generation) && now - state.rotated_at < grace {
-        RefreshDecision::Replay {
-            current: state.generation,
-        }
+    } else if presented.checked_add(1) == Some(current) && since_rotation < grace {
+        RefreshDecision::Replay { current }
     } else {
         // Older generations, and (impossible without the key) future ones.
         RefreshDecision::Theft
@@ -204,26 +204,26 @@ mod tests {
 
     #[test]
     fn the_state_machine() {
-        let t0 = OffsetDateTime::UNIX_EPOCH + Duration::days(100);
-        let state = RefreshState {
-            generation: 5,
-            rotated_at: t0,
-        };
         let grace = Duration::seconds(10);
+        let zero = Duration::ZERO;
         assert_eq!(
-            decide(5, state, t0, grace),
+            decide(5, 5, zero, grace),
             RefreshDecision::Rotate { from: 5 }
         );
         assert_eq!(
-            decide(4, state, t0 + Duration::seconds(9), grace),
+            decide(5, 5, Duration::days(20), grace),
+            RefreshDecision::Rotate { from: 5 }
+        );
+        assert_eq!(
+            decide(4, 5, Duration::seconds(9), grace),
             RefreshDecision::Replay { current: 5 }
         );
         assert_eq!(
-            decide(4, state, t0 + Duration::seconds(10), grace),
+            decide(4, 5, Duration::seconds(10), grace),
             RefreshDecision::Theft
         );
-        assert_eq!(decide(3, state, t0, grace), RefreshDecision::Theft);
-        assert_eq!(decide(6, state, t0, grace), RefreshDecision::Theft);
-        assert_eq!(decide(u64::MAX, state, t0, grace), RefreshDecision::Theft);
+        assert_eq!(decide(3, 5, zero, grace), RefreshDecision::Theft);
+        assert_eq!(decide(6, 5, zero, grace), RefreshDecision::Theft);
+        assert_eq!(decide(u64::MAX, 5, zero, grace), RefreshDecision::Theft);
     }
 }

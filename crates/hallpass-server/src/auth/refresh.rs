@@ -33,7 +33,9 @@ pub struct Refreshed {
     pub user: User,
 }
 
-/// Runs the state machine for `presented`. A lost compare-and-set (another request rotated the
+/// Runs the state machine for `presented`, always against the row as the database holds it now:
+/// a node's cached copy may hold an older generation (another node rotated since), and deciding
+/// on it would call a good refresh theft. A lost compare-and-set (another request rotated the
 /// same generation first) is re-decided against the fresh row, where it is a replay inside the
 /// grace window, so concurrent refreshes all get the same successor.
 pub async fn exchange(
@@ -44,15 +46,16 @@ pub async fn exchange(
     let token = RefreshToken::parse(presented).ok_or(RefreshError::Invalid)?;
     for _ in 0..3 {
         let now = state.clock.now();
-        let Some((session, user)) = state
+        let Some(read) = state
             .stores
             .sessions
-            .session_by_id(token.session)
+            .session_for_refresh(token.session)
             .await
             .map_err(ApiError::from)?
         else {
             return Err(RefreshError::Invalid);
         };
+        let (session, user) = (read.session, read.user);
         let Some(family) = session.refresh.clone() else {
             return Err(RefreshError::Invalid);
         };
@@ -63,10 +66,14 @@ pub async fn exchange(
         if !usable || !token.is_authentic(&state.tokens.refresh_key, &family.salt) {
             return Err(RefreshError::Invalid);
         }
+        // Measured on this node's clock (which tests inject) and on the database's (which every
+        // node shares); the longer counts, so a node whose clock runs fast or slow can only
+        // narrow the grace window, never stretch it.
+        let since_rotation = (now - family.state.rotated_at).max(read.since_rotation);
         match decide(
             token.generation,
-            family.state,
-            now,
+            family.state.generation,
+            since_rotation,
             state.tokens.refresh_grace,
         ) {
             RefreshDecision::Rotate { from } => {

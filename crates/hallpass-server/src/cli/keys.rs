@@ -15,7 +15,7 @@ use crate::{config::Settings, secret_key, startup::key_policy, tokens::keyring::
 
 /// Prints every key not yet retired.
 pub(super) async fn list(settings: &Settings) -> anyhow::Result<()> {
-    let stores = Stores::open(&settings.database_url).await?;
+    let stores = Stores::open(&settings.database_url, &settings.store_options()).await?;
     let now = SystemClock.now();
     let keys = stores.keys.signing_keys(now).await?;
     let signing = keys
@@ -53,7 +53,7 @@ pub(super) async fn list(settings: &Settings) -> anyhow::Result<()> {
 /// Makes a new key (published now, signing an hour from now) and schedules the retirement of
 /// the older ones. Running nodes pick it up within a minute.
 pub(super) async fn rotate(settings: &Settings) -> anyhow::Result<()> {
-    let stores = Stores::open(&settings.database_url).await?;
+    let stores = Stores::open(&settings.database_url, &settings.store_options()).await?;
     let secret = secret_key::load_or_generate(&settings.secret_key_path())?;
     let now = SystemClock.now();
     let ring = KeyRing::start(
@@ -86,7 +86,7 @@ pub(super) async fn inspect(
             set["keys"].as_array().cloned().unwrap_or_default()
         }
         None => {
-            let stores = Stores::open(&settings.database_url).await?;
+            let stores = Stores::open(&settings.database_url, &settings.store_options()).await?;
             let stored = stores.keys.signing_keys(now).await?;
             stored
                 .iter()

@@ -121,7 +121,7 @@ impl Cli {
         match self.command {
             Command::Serve => serve(&settings).await,
             Command::Migrate => {
-                Stores::open(&settings.database_url).await?;
+                Stores::open(&settings.database_url, &settings.store_options()).await?;
                 println!(
                     "migrations applied to {}",
                     redact_url(&settings.database_url)

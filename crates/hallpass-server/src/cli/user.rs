@@ -44,7 +44,7 @@ pub(super) async fn create(
         hasher.hash(password.expose(), salt, &mut HashMemory::default())
     })
     .await??;
-    let stores = Stores::open(&settings.database_url).await?;
+    let stores = Stores::open(&settings.database_url, &settings.store_options()).await?;
     let now = SystemClock.now();
     let user = stores
         .users

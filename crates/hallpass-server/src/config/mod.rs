@@ -78,6 +78,21 @@ pub struct Settings {
     pub password_hash_threads: Option<usize>,
     /// Hashes that may wait for a thread before new ones are refused with 503.
     pub password_hash_queue: usize,
+    /// The longest a request may take before it is answered 503 `timeout`; well below a
+    /// proxy's own timeout (nginx waits 60 s), so clients get an answer rather than a reset.
+    pub request_timeout: ConfigDuration,
+    /// The longest a request waits for a database connection (opening one included) before it
+    /// is answered 503 `store_unavailable`.
+    pub store_timeout: ConfigDuration,
+    /// The longest one database statement may run (PostgreSQL `statement_timeout`, SQLite's
+    /// busy timeout).
+    pub store_statement_timeout: ConfigDuration,
+    /// While the database is unreachable, how old a session this node has in memory may be and
+    /// still be served (revocations from the bus still apply). `0s` serves nothing stale.
+    pub store_outage_grace: ConfigDuration,
+    /// SQLite durability: `full` (an acknowledged write is on disk) or `normal` (faster; a power
+    /// loss may undo the last acknowledged writes).
+    pub sqlite_synchronous: SqliteSynchronous,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// Social login providers by the URL segment that names them (`[providers.kakao]`).
@@ -92,6 +107,16 @@ pub enum SessionLimitPolicy {
     EvictOldest,
     /// Refuse the login with 409 `session_limit_reached`.
     RejectNew,
+}
+
+/// SQLite's `synchronous` setting (WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSynchronous {
+    /// fsync before a write is acknowledged.
+    Full,
+    /// fsync at checkpoints only: an opt-in trade of durability for write speed.
+    Normal,
 }
 
 /// Log line format.
@@ -179,6 +204,11 @@ impl Default for Settings {
             verified_token_cache_capacity: 100_000,
             password_hash_threads: None,
             password_hash_queue: 64,
+            request_timeout: ConfigDuration::seconds(10),
+            store_timeout: ConfigDuration::seconds(2),
+            store_statement_timeout: ConfigDuration::seconds(5),
+            store_outage_grace: ConfigDuration::minutes(5),
+            sqlite_synchronous: SqliteSynchronous::Full,
             log_format: LogFormat::Text,
             providers: BTreeMap::new(),
         }
@@ -186,6 +216,18 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// How the store waits and how durable SQLite's writes are.
+    pub fn store_options(&self) -> hallpass_store::StoreOptions {
+        hallpass_store::StoreOptions {
+            acquire_timeout: self.store_timeout.std(),
+            statement_timeout: self.store_statement_timeout.std(),
+            sqlite_durability: match self.sqlite_synchronous {
+                SqliteSynchronous::Full => hallpass_store::SqliteDurability::Full,
+                SqliteSynchronous::Normal => hallpass_store::SqliteDurability::Normal,
+            },
+        }
+    }
+
     /// Where the secret key lives: the configured file, else `hallpass.key` beside a SQLite
     /// database file, else in the working directory.
     pub fn secret_key_path(&self) -> PathBuf {

@@ -4,13 +4,12 @@ pub mod client;
 pub mod cookies;
 pub mod cors;
 pub mod extract;
-
-use std::time::Duration;
+pub mod resilience;
 
 use axum::{
     Router,
     extract::DefaultBodyLimit,
-    http::{HeaderName, HeaderValue, Request, StatusCode, header},
+    http::{HeaderName, HeaderValue, Request, header},
     middleware,
     response::{IntoResponse, Response},
 };
@@ -19,7 +18,6 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -49,7 +47,6 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         // Responses carry sessions, tokens and personal data: no cache may keep them. The
         // stylesheet sets its own policy.
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -76,6 +73,10 @@ pub fn app(state: AppState) -> Router {
             telemetry::track_requests,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            resilience::bound_and_watch,
+        ))
         .layer(layers)
         .layer(tower::util::option_layer(hsts))
         .with_state(state)

@@ -1,5 +1,7 @@
 //! Liveness, readiness and metrics.
 
+use std::time::Duration;
+
 use axum::{
     Json, Router,
     extract::State,
@@ -23,15 +25,33 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// The longest readiness waits for the database: a probe must answer quickly either way.
+const READY_PING_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Ready when the database answers a ping within a second and no request failed on the store in
+/// the last few seconds (a full disk fails writes while reads still work).
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.stores.health.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(error) => {
+    let unready = |status: &str| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "2")],
+            Json(json!({ "status": status })),
+        )
+    };
+    match tokio::time::timeout(READY_PING_TIMEOUT, state.stores.health.ping()).await {
+        Ok(Ok(())) if state.node.store_health.failed_recently() => unready("store failing"),
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            [(header::RETRY_AFTER, "0")],
+            Json(json!({ "status": "ready" })),
+        ),
+        Ok(Err(error)) => {
             tracing::warn!(error = ?error, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "store unreachable" })),
-            )
+            unready("store unreachable")
+        }
+        Err(_) => {
+            tracing::warn!("readiness check: the database did not answer within a second");
+            unready("store unreachable")
         }
     }
 }

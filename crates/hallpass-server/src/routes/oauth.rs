@@ -22,6 +22,8 @@ pub struct OAuthError {
     error: &'static str,
     description: String,
     retry_after: Option<Duration>,
+    /// Answered 503 because the store failed (readiness counts it).
+    store_failed: bool,
 }
 
 impl OAuthError {
@@ -50,6 +52,7 @@ impl OAuthError {
             error,
             description: description.into(),
             retry_after: None,
+            store_failed: false,
         }
     }
 }
@@ -72,6 +75,21 @@ impl From<ApiError> for OAuthError {
                     description,
                 )
             },
+            ApiError::StoreUnavailable(_) | ApiError::Timeout => {
+                let retry_after = error.retry_after();
+                if let ApiError::StoreUnavailable(cause) = &error {
+                    tracing::warn!(error = ?cause, "token endpoint: database unavailable");
+                }
+                Self {
+                    retry_after,
+                    store_failed: matches!(error, ApiError::StoreUnavailable(_)),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "temporarily_unavailable",
+                        description,
+                    )
+                }
+            }
             ApiError::PayloadTooLarge => Self::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
@@ -106,6 +124,9 @@ impl IntoResponse for OAuthError {
             }),
         )
             .into_response();
+        if self.store_failed {
+            response.extensions_mut().insert(crate::error::StoreFailed);
+        }
         let headers = response.headers_mut();
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if let Some(after) = self.retry_after {

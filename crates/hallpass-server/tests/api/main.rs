@@ -16,6 +16,7 @@ mod bearer;
 mod board;
 mod cli;
 mod cluster;
+mod cluster_refresh;
 mod cors;
 mod credentials;
 mod csrf;

@@ -43,24 +43,45 @@ impl SessionCache {
         Ok(missed)
     }
 
-    /// Tells the other nodes, after the store write. A lost message is repaired by reconcile.
-    pub(super) async fn tell_others(
-        &self,
-        sessions: &[SessionId],
-        users: &[UserId],
-        at: OffsetDateTime,
-    ) {
-        if sessions.is_empty() && users.is_empty() {
+    /// Tells the other nodes, after the store write. A lost message is repaired by reconcile
+    /// (a lost `refreshed` needs no repair: refreshes read the store, never a cached copy).
+    pub(super) async fn tell_others(&self, change: &Change<'_>) {
+        if change.revoked.is_empty() && change.users.is_empty() && change.refreshed.is_empty() {
             return;
         }
         let event = BusEvent {
             node: self.node,
-            sessions: sessions.iter().map(|s| s.0).collect(),
-            users: users.iter().map(|u| u.0).collect(),
-            at: to_micros(at),
+            sessions: change.revoked.iter().map(|s| s.0).collect(),
+            users: change.users.iter().map(|u| u.0).collect(),
+            refreshed: change.refreshed.iter().map(|s| s.0).collect(),
+            at: to_micros(change.at),
         };
         if let Err(error) = self.bus.publish(&event).await {
             tracing::warn!(error = %error, bus = self.bus.name(), "publishing a revocation failed; the reconcile will carry it");
+        }
+    }
+}
+
+/// What a write changed, for the other nodes.
+pub(super) struct Change<'a> {
+    /// Sessions revoked.
+    pub(super) revoked: &'a [SessionId],
+    /// Users whose cached copies are stale.
+    pub(super) users: &'a [UserId],
+    /// Sessions whose refresh family rotated.
+    pub(super) refreshed: &'a [SessionId],
+    /// When.
+    pub(super) at: OffsetDateTime,
+}
+
+impl Change<'_> {
+    /// Nothing changed yet, at `at`.
+    pub(super) fn at(at: OffsetDateTime) -> Self {
+        Change {
+            revoked: &[],
+            users: &[],
+            refreshed: &[],
+            at,
         }
     }
 }
@@ -82,6 +103,9 @@ impl BusHandler for Receiver {
         }
         for user in event.users {
             index.remove_user(UserId(user));
+        }
+        for id in event.refreshed {
+            index.remove_session(SessionId(id));
         }
     }
 

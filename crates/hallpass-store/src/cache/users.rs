@@ -8,7 +8,7 @@ use hallpass_core::{
     user::{NewUser, User, UserId, Username},
 };
 
-use super::SessionCache;
+use super::{SessionCache, sync::Change};
 use crate::{StoreError, UserQuery, UserStore, UserUpdate};
 
 #[async_trait]
@@ -32,7 +32,11 @@ impl UserStore for SessionCache {
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError> {
         let done = self.store().users.set_password_hash(id, hash).await?;
         self.forget_user(id);
-        self.tell_others(&[], &[id], self.clock.now()).await;
+        self.tell_others(&Change {
+            users: &[id],
+            ..Change::at(self.clock.now())
+        })
+        .await;
         Ok(done)
     }
 
@@ -43,7 +47,11 @@ impl UserStore for SessionCache {
     ) -> Result<Option<User>, StoreError> {
         let user = self.store().users.update_user(id, update).await?;
         self.forget_user(id);
-        self.tell_others(&[], &[id], self.clock.now()).await;
+        self.tell_others(&Change {
+            users: &[id],
+            ..Change::at(self.clock.now())
+        })
+        .await;
         Ok(user)
     }
 
@@ -58,7 +66,12 @@ impl UserStore for SessionCache {
         }
         self.forget_user(id);
         if deleted {
-            self.tell_others(&ids, &[id], now).await;
+            self.tell_others(&Change {
+                revoked: &ids,
+                users: &[id],
+                ..Change::at(now)
+            })
+            .await;
         }
         Ok(deleted)
     }

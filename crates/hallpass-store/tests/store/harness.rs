@@ -1,6 +1,6 @@
 //! Fresh stores for each test.
 
-use hallpass_store::{Stores, postgres::PostgresStore};
+use hallpass_store::{StoreOptions, Stores, postgres::PostgresStore};
 use sqlx::{Executor, postgres::PgPoolOptions};
 use tempfile::TempDir;
 
@@ -15,7 +15,7 @@ pub(crate) async fn sqlite() -> Backend {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     Backend {
-        stores: Stores::open(&url).await.unwrap(),
+        stores: Stores::open(&url, &StoreOptions::default()).await.unwrap(),
         _dir: Some(dir),
     }
 }
@@ -31,8 +31,11 @@ pub(crate) async fn sqlite_cached() -> Backend {
         )),
         std::sync::Arc::new(hallpass_store::bus::InProcessBus),
         clock,
-        time::Duration::minutes(1),
-        4,
+        hallpass_store::CachePolicy {
+            max_age: time::Duration::minutes(1),
+            capacity: 4,
+            outage_grace: time::Duration::minutes(5),
+        },
     );
     Backend { stores, _dir }
 }

@@ -62,6 +62,8 @@ store_suite!(
     live_sessions_are_counted_and_dead_ones_purged,
     audit_log_filters_and_pages,
     ping_answers,
+    the_database_clock_is_readable,
+    the_refresh_read_is_fresh_and_timed_by_the_database,
     lookups_see_every_earlier_write,
     token_sessions_keep_their_refresh_family,
     rotation_is_a_compare_and_set,

@@ -67,3 +67,13 @@ pub(crate) async fn audit_log_filters_and_pages(stores: &Stores) {
 pub(crate) async fn ping_answers(stores: &Stores) {
     stores.health.ping().await.unwrap();
 }
+
+pub(crate) async fn the_database_clock_is_readable(stores: &Stores) {
+    let db = stores.health.database_time().await.unwrap();
+    let here = time::OffsetDateTime::now_utc();
+    // Same machine in the tests: the clocks agree closely.
+    assert!(
+        (db - here).abs() < time::Duration::seconds(5),
+        "{db} vs {here}"
+    );
+}
