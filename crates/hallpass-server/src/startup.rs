@@ -211,6 +211,7 @@ impl Application {
             stopping.trigger();
         });
         self.state.node.cache.listen();
+        check_clock(&self.state).await;
         let node = self.state.node.clone();
         let result = tokio::select! {
             result = server => result,
@@ -256,6 +257,7 @@ async fn reconcile(state: AppState) {
         tokio::time::interval(state.node.reconcile_every.max(Duration::from_millis(100)));
     loop {
         ticks.tick().await;
+        check_clock(&state).await;
         match state.node.cache.reconcile().await {
             Ok(0) => {}
             Ok(missed) => tracing::info!(
@@ -264,6 +266,32 @@ async fn reconcile(state: AppState) {
             ),
             Err(error) => tracing::warn!(error = ?error, "reconciling revocations failed"),
         }
+    }
+}
+
+/// Compares this node's clock with the database's, which every node shares: token expiry and
+/// the refresh grace window assume they agree within `clock_skew`. Exported as a metric, and
+/// warned about past half the tolerance (docs/operations.md, "Clocks").
+async fn check_clock(state: &AppState) {
+    let before = state.clock.now();
+    let database = match state.stores.health.database_time().await {
+        Ok(database) => database,
+        Err(error) => {
+            tracing::debug!(error = %error, "could not read the database's clock");
+            return;
+        }
+    };
+    let after = state.clock.now();
+    let midpoint = before + (after - before) / 2;
+    let offset: time::Duration = midpoint - database;
+    state.metrics.set_clock_offset(offset.as_seconds_f64());
+    if offset.abs() > state.config.clock_skew / 2 {
+        tracing::warn!(
+            offset_seconds = offset.as_seconds_f64(),
+            clock_skew = %state.config.clock_skew,
+            "this node's clock disagrees with the database's by more than half of clock_skew; \
+             tokens may be refused or live too long, refresh grace windows narrow"
+        );
     }
 }
 

@@ -71,6 +71,7 @@ pub struct Metrics {
     verified_misses: Gauge,
     revoked_sessions: Gauge,
     store_calls: Gauge,
+    clock_offset: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -138,7 +139,14 @@ impl Metrics {
             "Round trips to the store for requests' sessions and users (steady state: none)",
             store_calls.clone(),
         );
+        let clock_offset = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "clock_offset_seconds",
+            "This node's clock minus the database's, measured at start and on every reconcile",
+            clock_offset.clone(),
+        );
         Self {
+            clock_offset,
             store_calls,
             verified_tokens,
             verified_hits,
@@ -177,6 +185,11 @@ impl Metrics {
     pub fn set_store_calls(&self, calls: u64) {
         self.store_calls
             .set(i64::try_from(calls).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the measured clock offset from the database.
+    pub fn set_clock_offset(&self, seconds: f64) {
+        self.clock_offset.set(seconds);
     }
 
     /// The Prometheus text exposition.

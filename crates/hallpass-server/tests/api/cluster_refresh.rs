@@ -96,6 +96,16 @@ async fn a_fast_clock_cannot_stretch_the_grace_window(b: TestApp) {
         OffsetDateTime::now_utc() + time::Duration::seconds(120),
     ));
     let a = node_with_clock(&b, fast).await;
+    // The fast node knows it: it compared its clock with the database's at start.
+    let metrics = a.client.get(a.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    let offset: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("hallpass_clock_offset_seconds "))
+        .expect("clock offset metric")
+        .parse()
+        .unwrap();
+    assert!((offset - 120.0).abs() < 5.0, "offset {offset}");
     b.signup("alice").await;
     let first = b.tokens("alice").await;
     let rotated = a.refresh(&first.refresh).await;
