@@ -25,6 +25,9 @@ pub enum StoreError {
     /// write that failed this way may or may not have committed.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
+    /// A store call took longer than the caller would wait.
+    #[error("the database did not answer in time")]
+    TimedOut,
     /// The database failed in a way a retry will not fix (a bug or a schema mismatch).
     #[error("database error")]
     Database(#[source] sqlx::Error),
@@ -60,7 +63,19 @@ impl From<sqlx::Error> for StoreError {
 impl StoreError {
     /// Whether the database was unreachable or out of capacity (a retry later may succeed).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        matches!(self, Self::Unavailable(_) | Self::TimedOut)
+    }
+
+    /// Whether a connection broke under the call (as when the database restarts): an
+    /// idempotent read may be retried at once on a fresh one. Not a pool timeout: waiting again
+    /// would only double the wait.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            Self::Unavailable(error) => {
+                !matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed)
+            }
+            _ => false,
+        }
     }
 }
 

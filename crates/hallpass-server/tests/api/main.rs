@@ -20,6 +20,7 @@ mod cluster_refresh;
 mod cors;
 mod credentials;
 mod csrf;
+mod faults;
 mod helpers;
 mod keys;
 mod login;

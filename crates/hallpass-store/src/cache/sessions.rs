@@ -13,6 +13,9 @@ use time::OffsetDateTime;
 use super::{SessionCache, sync::Change};
 use crate::{RefreshRead, SessionStore, StoreError, Stores};
 
+/// How long a read may take while a stale copy could answer instead.
+const STALE_PROBE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What the index holds for a lookup.
 enum Lookup {
     /// An entry younger than `max_age`: serve it.
@@ -49,15 +52,18 @@ impl SessionCache {
         }
     }
 
-    /// Reads the store, unless it is known to be down and a stale copy can answer; a read that
-    /// fails for unavailability falls back on the stale copy too.
+    /// Reads the store, unless it is known to be down and a stale copy can answer. A read that
+    /// fails for unavailability falls back on the stale copy; so does one that takes longer than
+    /// [`STALE_PROBE`] while a stale copy waits (a database that is down often fails only after
+    /// the pool's acquire timeout). A read that lost its connection (a database restart) is
+    /// retried once on a fresh one: it is idempotent.
     async fn read_or_stale<'a, F, Fut>(
         &'a self,
         stale: Option<(Session, User)>,
         read: F,
     ) -> Result<Read, StoreError>
     where
-        F: FnOnce(&'a Stores) -> Fut,
+        F: Fn(&'a Stores) -> Fut,
         Fut: Future<Output = Result<Option<(Session, User)>, StoreError>>,
     {
         if let Some(stale) = &stale
@@ -65,8 +71,25 @@ impl SessionCache {
         {
             return Ok(Read::Stale(stale.clone()));
         }
-        self.store_calls.fetch_add(1, Ordering::Relaxed);
-        match read(&self.inner).await {
+        let attempt = async {
+            self.store_calls.fetch_add(1, Ordering::Relaxed);
+            match read(&self.inner).await {
+                Err(error) if error.is_connection_lost() => {
+                    tracing::debug!(error = %error, "read lost its connection; retrying once");
+                    self.store_calls.fetch_add(1, Ordering::Relaxed);
+                    read(&self.inner).await
+                }
+                result => result,
+            }
+        };
+        let result = if stale.is_some() {
+            tokio::time::timeout(STALE_PROBE, attempt)
+                .await
+                .unwrap_or_else(|_| Err(StoreError::TimedOut))
+        } else {
+            attempt.await
+        };
+        match result {
             Ok(found) => {
                 self.outage.reset();
                 Ok(Read::Fresh(found))

@@ -1,0 +1,216 @@
+//! The database stopped under load, alone and together with Redis: sessions a node holds keep
+//! working from memory, everything that needs the database is answered 503 at once, and all
+//! recovers within seconds of its return.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+
+use super::{PrivatePostgres, PrivateRedis, faults_enabled};
+use crate::helpers::{Backend, PASSWORD, TestApp, oauth_error, problem, spawn_app_with, start};
+
+/// How long the database stays down (the scenario: 30 s).
+const OUTAGE: Duration = Duration::from_secs(30);
+/// The slowest a warm request may be answered during the outage.
+const WARM_BOUND: Duration = Duration::from_secs(1);
+
+async fn node_on(database: &str, redis: Option<String>) -> TestApp {
+    let channel = format!("hallpass_test_{}", uuid::Uuid::new_v4().simple());
+    spawn_app_with(Backend::Sqlite, |s| {
+        s.database_url = database.to_owned();
+        s.redis_url = redis;
+        s.bus_channel = channel;
+        s.reconcile_interval = "1s".parse().unwrap();
+    })
+    .await
+}
+
+async fn timed<F: Future>(future: F) -> (F::Output, Duration) {
+    let started = Instant::now();
+    let output = future.await;
+    (output, started.elapsed())
+}
+
+/// Waits (up to `limit`) until `check` holds.
+async fn within<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn login_status(app: &TestApp) -> StatusCode {
+    app.try_login("alice", PASSWORD).await.status()
+}
+
+async fn ready(app: &TestApp) -> StatusCode {
+    app.client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Warm cookie and Bearer requests answered 200, each within [`WARM_BOUND`], for `how_long`,
+/// with the node's clock moving along so its cached copies age past `session_cache_ttl`.
+async fn warm_requests_hold(
+    nodes: &[&TestApp],
+    login: &crate::helpers::Login,
+    access: &str,
+    how_long: Duration,
+) -> Duration {
+    let started = Instant::now();
+    let mut slowest = Duration::ZERO;
+    while started.elapsed() < how_long {
+        for node in nodes {
+            node.clock.advance(time::Duration::milliseconds(250));
+            let (cookie, took) = timed(node.me(login)).await;
+            assert_eq!(
+                cookie,
+                StatusCode::OK,
+                "cookie /v1/me at {:?}",
+                started.elapsed()
+            );
+            slowest = slowest.max(took);
+            let (bearer, took) = timed(node.bearer_me(access)).await;
+            assert_eq!(
+                bearer,
+                StatusCode::OK,
+                "Bearer /v1/me at {:?}",
+                started.elapsed()
+            );
+            slowest = slowest.max(took);
+            let check = node
+                .client
+                .get(node.url("/v1/auth/check"))
+                .header("cookie", &login.cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(check.status(), StatusCode::OK, "forward auth");
+        }
+        assert!(slowest < WARM_BOUND, "a warm request took {slowest:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    slowest
+}
+
+/// Everything that needs the database fails fast and clearly.
+async fn store_needs_fail_fast(app: &TestApp, refresh: &str) {
+    let (response, took) = timed(app.try_login("alice", PASSWORD)).await;
+    assert!(took < Duration::from_secs(3), "login took {took:?}");
+    let body = problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store_unavailable",
+    )
+    .await;
+    assert!(body["detail"].as_str().is_some());
+    let (response, took) = timed(app.refresh(refresh)).await;
+    assert!(took < Duration::from_secs(3), "refresh took {took:?}");
+    assert!(response.headers().contains_key("retry-after"));
+    oauth_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+    )
+    .await;
+    let (status, took) = timed(ready(app)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(took < Duration::from_millis(1500), "readyz took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_sessions_survive_a_postgres_outage() {
+    if !faults_enabled() {
+        return;
+    }
+    let postgres = PrivatePostgres::start();
+    let app = node_on(&postgres.url(), None).await;
+    app.signup("alice").await;
+    let login = app.login("alice").await;
+    let tokens = app.tokens("alice").await;
+    assert_eq!(app.me(&login).await, StatusCode::OK);
+    assert_eq!(app.bearer_me(&tokens.access).await, StatusCode::OK);
+
+    tokio::task::block_in_place(|| postgres.down());
+    store_needs_fail_fast(&app, &tokens.refresh).await;
+    let slowest = warm_requests_hold(&[&app], &login, &tokens.access, OUTAGE).await;
+    eprintln!("slowest warm request during the outage: {slowest:?}");
+    store_needs_fail_fast(&app, &tokens.refresh).await;
+
+    tokio::task::block_in_place(|| postgres.up());
+    let back = Instant::now();
+    within("logins work again", Duration::from_secs(5), || async {
+        login_status(&app).await == StatusCode::OK
+    })
+    .await;
+    eprintln!("logins back {:?} after the database", back.elapsed());
+    let refreshed = app.refresh(&tokens.refresh).await;
+    assert_eq!(
+        refreshed.status(),
+        StatusCode::OK,
+        "refresh after the outage"
+    );
+    within("ready again", Duration::from_secs(10), || async {
+        ready(&app).await == StatusCode::OK
+    })
+    .await;
+    assert_eq!(app.me(&login).await, StatusCode::OK);
+}
+
+/// PostgreSQL and Redis down together: warm sessions still answer from memory on every node
+/// (no revocation can be made meanwhile: revocations are written to the database first);
+/// afterwards the bus is back and a revocation on one node reaches the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_and_redis_down_together() {
+    if !faults_enabled() {
+        return;
+    }
+    let postgres = PrivatePostgres::start();
+    let mut redis = PrivateRedis::start();
+    let a = node_on(&postgres.url(), Some(redis.url())).await;
+    let b = start(
+        a.settings.clone(),
+        a.clock.clone(),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    a.signup("alice").await;
+    let login = a.login("alice").await;
+    let tokens = a.tokens("alice").await;
+    for node in [&a, &b] {
+        assert_eq!(node.me(&login).await, StatusCode::OK);
+        assert_eq!(node.bearer_me(&tokens.access).await, StatusCode::OK);
+    }
+
+    tokio::task::block_in_place(|| {
+        postgres.down();
+        redis.down();
+    });
+    store_needs_fail_fast(&b, &tokens.refresh).await;
+    warm_requests_hold(&[&a, &b], &login, &tokens.access, Duration::from_secs(10)).await;
+
+    tokio::task::block_in_place(|| {
+        postgres.up();
+        redis.up();
+    });
+    within("logins work again", Duration::from_secs(5), || async {
+        login_status(&a).await == StatusCode::OK
+    })
+    .await;
+    let logout = b.write(Method::POST, "/v1/logout", &login, None).await;
+    assert_eq!(logout.status(), StatusCode::OK);
+    within(
+        "the revocation reaches the other node",
+        Duration::from_secs(3),
+        || async { a.me(&login).await == StatusCode::UNAUTHORIZED },
+    )
+    .await;
+}
