@@ -63,7 +63,7 @@ impl SqliteStore {
                     // the queued rollback; a connection still "in" a transaction is closed, never
                     // pooled (docs/operations.md, "Store failures").
                     conn.ping().await?;
-                    Ok(true || !conn.is_in_transaction())
+                    Ok(!conn.is_in_transaction())
                 })
             })
             .connect_with(options)

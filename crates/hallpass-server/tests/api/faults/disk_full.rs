@@ -17,11 +17,7 @@ async fn logins_recover_after_a_full_disk() {
     }
     let disk = SmallDisk::mount("8m");
     let database = format!("sqlite://{}", disk.path().join("hallpass.db").display());
-    let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.database_url = database;
-        s.sqlite_synchronous = hallpass_server::config::SqliteSynchronous::Normal;
-    })
-    .await;
+    let app = spawn_app_with(Backend::Sqlite, |s| s.database_url = database).await;
     app.signup("alice").await;
     app.login("alice").await;
 
