@@ -56,6 +56,11 @@ struct LoginLabels {
     result: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusedLabels {
+    reason: &'static str,
+}
+
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 /// The server's metrics.
@@ -71,6 +76,8 @@ pub struct Metrics {
     verified_misses: Gauge,
     revoked_sessions: Gauge,
     store_calls: Gauge,
+    open_connections: Gauge,
+    refused_connections: Family<RefusedLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -138,7 +145,21 @@ impl Metrics {
             "Round trips to the store for requests' sessions and users (steady state: none)",
             store_calls.clone(),
         );
+        let open_connections = Gauge::default();
+        registry.register(
+            "open_connections",
+            "Client connections open now",
+            open_connections.clone(),
+        );
+        let refused_connections = Family::<RefusedLabels, Counter>::default();
+        registry.register(
+            "refused_connections",
+            "Connections closed on accept by a cap (reason: max_connections, max_connections_per_ip)",
+            refused_connections.clone(),
+        );
         Self {
+            open_connections,
+            refused_connections,
             store_calls,
             verified_tokens,
             verified_hits,
@@ -177,6 +198,23 @@ impl Metrics {
     pub fn set_store_calls(&self, calls: u64) {
         self.store_calls
             .set(i64::try_from(calls).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a connection admitted.
+    pub fn connection_opened(&self) {
+        self.open_connections.inc();
+    }
+
+    /// Counts an admitted connection gone.
+    pub fn connection_closed(&self) {
+        self.open_connections.dec();
+    }
+
+    /// Counts a connection closed on accept because `cap` (the setting's name) was reached.
+    pub fn connection_refused(&self, cap: &'static str) {
+        self.refused_connections
+            .get_or_create(&RefusedLabels { reason: cap })
+            .inc();
     }
 
     /// The Prometheus text exposition.

@@ -4,6 +4,7 @@ pub mod client;
 pub mod cookies;
 pub mod cors;
 pub mod extract;
+pub mod serve;
 
 use std::time::Duration;
 

@@ -24,6 +24,14 @@ async fn healthz() -> Json<serde_json::Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    // A node about to stop says so first, so the load balancer sends its traffic elsewhere
+    // while it still answers what is already on the way.
+    if state.shutdown.is_draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "shutting down" })),
+        );
+    }
     match state.stores.health.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(error) => {

@@ -16,6 +16,7 @@ mod bearer;
 mod board;
 mod cli;
 mod cluster;
+mod connections;
 mod cors;
 mod credentials;
 mod csrf;
