@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Settings,
-    http,
+    http::{self, serve::ConnectionLimits},
     pages::Pages,
     passwords::Passwords,
     rate_limit::RateLimits,
@@ -172,16 +172,25 @@ pub fn key_policy(settings: &Settings) -> anyhow::Result<KeyPolicy> {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    limits: ConnectionLimits,
+    shutdown_delay: Duration,
 }
 
 impl Application {
     /// Builds the state and binds the listen address (port 0 picks a free port).
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        // First: raising the open-file limit must come before the database opens its pool.
+        let limits = ConnectionLimits::from_settings(settings);
         let state = build_state(settings, clock).await?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("listening on {}", settings.listen))?;
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            limits,
+            shutdown_delay: settings.shutdown_delay.std(),
+        })
     }
 
     /// The address actually bound.
@@ -194,27 +203,40 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, finishing requests in flight.
+    /// Serves until `shutdown` completes, then for `shutdown_delay` more with `/readyz` failing,
+    /// then stops accepting and finishes the requests in flight.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = http::app(self.state.clone());
         let stopping = self.state.shutdown.clone();
-        let server = axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let delay = self.shutdown_delay;
+        let stop = async move {
             shutdown.await;
+            stopping.drain();
+            if !delay.is_zero() {
+                tracing::info!(
+                    delay = %humantime::format_duration(delay),
+                    "draining: /readyz answers 503; still serving until the delay is over"
+                );
+                tokio::time::sleep(delay).await;
+            }
             // Open event streams would otherwise hold the graceful shutdown forever.
             stopping.trigger();
-        });
+        };
+        let server = http::serve::serve(
+            self.listener,
+            app,
+            self.limits,
+            self.state.metrics.clone(),
+            stop,
+        );
         self.state.node.cache.listen();
         check_clock(&self.state).await;
         let node = self.state.node.clone();
         let result = tokio::select! {
-            result = server => result,
+            () = server => Ok(()),
             () = maintenance(self.state.clone()) => Ok(()),
             () = reconcile(self.state.clone()) => Ok(()),
             () = flush_touches(self.state) => Ok(()),

@@ -64,23 +64,45 @@ pub struct Social {
 
 /// A server-wide "stopping" flag. Graceful shutdown waits for open connections, so every
 /// response that would stay open (server-sent events) ends when this fires.
+///
+/// Before it fires, a server told to stop first *drains*: it keeps serving for `shutdown_delay`
+/// while `/readyz` answers 503, so a load balancer takes it out of rotation before it stops
+/// accepting connections.
 #[derive(Clone, Debug)]
-pub struct Shutdown(Arc<tokio::sync::watch::Sender<bool>>);
+pub struct Shutdown {
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    draining: Arc<std::sync::atomic::AtomicBool>,
+}
 
 impl Shutdown {
     /// Not stopping yet.
     pub fn new() -> Self {
-        Self(Arc::new(tokio::sync::watch::channel(false).0))
+        Self {
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
+            draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        }
     }
 
-    /// Marks the server as stopping.
+    /// Marks the server as about to stop: readiness fails from now on, serving goes on.
+    pub fn drain(&self) {
+        self.draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the server is about to stop (or stopping).
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Marks the server as stopping (and draining, if it was not yet).
     pub fn trigger(&self) {
-        self.0.send_replace(true);
+        self.drain();
+        self.stopping.send_replace(true);
     }
 
     /// Resolves once the server is stopping (at once if it already is).
     pub fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut stopping = self.0.subscribe();
+        let mut stopping = self.stopping.subscribe();
         async move {
             // An error means the sender is gone, which only happens when the server is.
             let _ = stopping.wait_for(|stopping| *stopping).await;

@@ -56,6 +56,11 @@ struct LoginLabels {
     result: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusedLabels {
+    reason: &'static str,
+}
+
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 /// The server's metrics.
@@ -72,6 +77,8 @@ pub struct Metrics {
     revoked_sessions: Gauge,
     store_calls: Gauge,
     clock_offset: Gauge<f64, std::sync::atomic::AtomicU64>,
+    open_connections: Gauge,
+    refused_connections: Family<RefusedLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -145,8 +152,22 @@ impl Metrics {
             "This node's clock minus the database's, measured at start and on every reconcile",
             clock_offset.clone(),
         );
+        let open_connections = Gauge::default();
+        registry.register(
+            "open_connections",
+            "Client connections open now",
+            open_connections.clone(),
+        );
+        let refused_connections = Family::<RefusedLabels, Counter>::default();
+        registry.register(
+            "refused_connections",
+            "Connections closed on accept by a cap (reason: max_connections, max_connections_per_ip)",
+            refused_connections.clone(),
+        );
         Self {
             clock_offset,
+            open_connections,
+            refused_connections,
             store_calls,
             verified_tokens,
             verified_hits,
@@ -190,6 +211,23 @@ impl Metrics {
     /// Sets the measured clock offset from the database.
     pub fn set_clock_offset(&self, seconds: f64) {
         self.clock_offset.set(seconds);
+    }
+
+    /// Counts a connection admitted.
+    pub fn connection_opened(&self) {
+        self.open_connections.inc();
+    }
+
+    /// Counts an admitted connection gone.
+    pub fn connection_closed(&self) {
+        self.open_connections.dec();
+    }
+
+    /// Counts a connection closed on accept because `cap` (the setting's name) was reached.
+    pub fn connection_refused(&self, cap: &'static str) {
+        self.refused_connections
+            .get_or_create(&RefusedLabels { reason: cap })
+            .inc();
     }
 
     /// The Prometheus text exposition.

@@ -84,6 +84,7 @@ fn known_keys() -> BTreeSet<String> {
         [
             "secret_key_file",
             "redis_url",
+            "max_connections",
             "max_sessions_per_user",
             "audience",
             "password_hash_threads",
@@ -198,6 +199,12 @@ fn check(settings: &Settings) -> Result<(), ConfigError> {
         return Err(inconsistent(
             "max_sessions_per_user",
             "must be at least 1 (leave it out for no limit)",
+        ));
+    }
+    if settings.max_connections == Some(0) {
+        return Err(inconsistent(
+            "max_connections",
+            "must be at least 1 (leave it out for the default)",
         ));
     }
     if settings.password_hash_queue == 0 || settings.password_hash_threads == Some(0) {

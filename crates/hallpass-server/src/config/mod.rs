@@ -19,6 +19,21 @@ pub use providers::ProviderSettings;
 pub struct Settings {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// How long a client may take to send a request's headers. HTTP/1 starts this clock again
+    /// when a kept-alive connection goes idle, so it also bounds the wait for the next request.
+    /// `0` turns it off.
+    pub header_read_timeout: ConfigDuration,
+    /// The longest a connection may stay open with no request being handled; `0` turns it off.
+    pub keep_alive_timeout: ConfigDuration,
+    /// Open client connections at most; beyond it new ones are closed at once. Default: the
+    /// open-file limit less room for the database, Redis and files (see `http::serve`).
+    pub max_connections: Option<usize>,
+    /// Open connections from one client address at most (never more than half of
+    /// `max_connections`; trusted proxies are exempt); `0` turns it off.
+    pub max_connections_per_ip: usize,
+    /// On SIGTERM, how long to keep serving, with `/readyz` answering 503, before refusing new
+    /// connections and draining (so a load balancer stops sending first).
+    pub shutdown_delay: ConfigDuration,
     /// The URL users reach hallpass at: the issuer, and `https` turns on `Secure` cookies.
     pub public_url: String,
     /// `sqlite://FILE` or `postgres://…`.
@@ -177,6 +192,11 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            header_read_timeout: ConfigDuration::seconds(10),
+            keep_alive_timeout: ConfigDuration::seconds(60),
+            max_connections: None,
+            max_connections_per_ip: 256,
+            shutdown_delay: ConfigDuration::seconds(0),
             public_url: "http://localhost:8080".to_owned(),
             database_url: "sqlite://hallpass.db".to_owned(),
             secret_key_file: None,

@@ -5,6 +5,7 @@ pub mod cookies;
 pub mod cors;
 pub mod extract;
 pub mod resilience;
+pub mod serve;
 
 use axum::{
     Router,

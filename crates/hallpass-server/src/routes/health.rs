@@ -38,6 +38,11 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             Json(json!({ "status": status })),
         )
     };
+    // A node about to stop says so first, so the load balancer sends its traffic elsewhere
+    // while it still answers what is already on the way.
+    if state.shutdown.is_draining() {
+        return unready("shutting down");
+    }
     match tokio::time::timeout(READY_PING_TIMEOUT, state.stores.health.ping()).await {
         Ok(Ok(())) if state.node.store_health.failed_recently() => unready("store failing"),
         Ok(Ok(())) => (

@@ -17,6 +17,7 @@ mod board;
 mod cli;
 mod cluster;
 mod cluster_refresh;
+mod connections;
 mod cors;
 mod credentials;
 mod csrf;
