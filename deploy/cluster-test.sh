@@ -2,7 +2,7 @@
 # shellcheck disable=SC2016 # bash -c '...' ARGS: the inner shell expands them, on purpose
 # End-to-end checks of a hallpass cluster started by deploy/cluster.sh: sessions and tokens on
 # every node, revocation across nodes, nginx forward auth, failover when a node dies, concurrent
-# refreshes on two nodes, Redis down and back, PostgreSQL restart (private PostgreSQL only).
+# refreshes on two nodes, a refresh chain alternating nodes, Redis down and back, PostgreSQL restart (private PostgreSQL only).
 #
 #   deploy/cluster-test.sh [--system-redis] [--private-postgres]
 #
@@ -352,6 +352,27 @@ a=$(jq -r '.access_token // empty' "$TMP/refresh_next.json" 2>/dev/null)
 c2=$(code "$NGINX/v1/me" -H "$(bearer "$a")")
 check "e. the session lives on: the new refresh token refreshes again ($c), its access token works ($c2)" \
 	test "$c:$c2" = 200:200
+
+# e2. A refresh chain through the balancer: a single-page app reloading behind round robin
+# refreshes on node 1, 2, 3, 1, … within seconds; every refresh is answered, the session lives,
+# and no node mistakes a newer generation than its cached copy for theft.
+c=$(token_grant "${NODE_URL[1]}" "$TMP/token_e2.json")
+chain=$(jq -r '.refresh_token // empty' "$TMP/token_e2.json" 2>/dev/null)
+access=$(jq -r '.access_token // empty' "$TMP/token_e2.json" 2>/dev/null)
+for n in 1 2 3; do code "${NODE_URL[n]}/v1/me" -H "$(bearer "$access")" >/dev/null; done
+codes=""
+for i in $(seq 0 11); do
+	n=$((i % 3 + 1))
+	c=$(fetch "$TMP/chain.json" "${NODE_URL[n]}/v1/token" -d grant_type=refresh_token --data-urlencode "refresh_token=$chain")
+	codes="$codes $c"
+	next=$(jq -r '.refresh_token // empty' "$TMP/chain.json" 2>/dev/null)
+	access=$(jq -r '.access_token // empty' "$TMP/chain.json" 2>/dev/null)
+	[[ -n $next ]] && chain=$next
+done
+c2=$(code "$NGINX/v1/me" -H "$(bearer "$access")")
+bad=$(tr ' ' '\n' <<<"$codes" | grep -v '^$' | grep -vc '^200$' || true)
+check "e2. 12 refreshes alternating nodes 1, 2, 3:${codes}; the last access token works ($c2)" \
+	test "$bad:$c2" = "0:200"
 
 # ---------------------------------------------------------------------------------------------
 # f. Redis down, then back

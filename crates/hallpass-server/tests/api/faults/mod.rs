@@ -192,7 +192,6 @@ impl SmallDisk {
 
     /// Fills the disk with one file; returns its path (remove it to free the space).
     pub(crate) fn fill(&self) -> PathBuf {
-        use std::io::Write;
         let path = self.dir.path().join("ballast");
         std::fs::File::create(&path).unwrap();
         self.fill_more(&path);
