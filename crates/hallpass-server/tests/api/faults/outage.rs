@@ -214,3 +214,56 @@ async fn postgres_and_redis_down_together() {
     )
     .await;
 }
+
+/// A PostgreSQL restart under load: logins, refreshes and warm requests race the restart; none
+/// is answered 500 (a write cut off by it is 503 `store_unavailable`, which a client may retry),
+/// warm requests stay 200, and everything works once the database is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_restart_under_load_gives_no_500() {
+    if !faults_enabled() {
+        return;
+    }
+    let postgres = std::sync::Arc::new(PrivatePostgres::start());
+    let app = node_on(&postgres.url(), None).await;
+    app.signup("alice").await;
+    let login = app.login("alice").await;
+    let mut refresh = app.tokens("alice").await.refresh;
+    let restart = {
+        let postgres = std::sync::Arc::clone(&postgres);
+        tokio::task::spawn_blocking(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            postgres.down();
+            postgres.up();
+        })
+    };
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    while !restart.is_finished() {
+        app.clock.advance(time::Duration::milliseconds(200));
+        assert_eq!(app.me(&login).await, StatusCode::OK, "warm cookie request");
+        let status = login_status(&app).await;
+        *statuses.entry(status.as_u16()).or_default() += 1;
+        let response = app.refresh(&refresh).await;
+        let status = response.status();
+        *statuses.entry(status.as_u16()).or_default() += 1;
+        if status == StatusCode::OK {
+            refresh = crate::helpers::tokens_from(response).await.refresh;
+        }
+    }
+    restart.await.unwrap();
+    eprintln!("answers during the restart: {statuses:?}");
+    assert!(!statuses.contains_key(&500), "{statuses:?}");
+    assert!(
+        statuses.keys().all(|s| [200, 503].contains(s)),
+        "{statuses:?}"
+    );
+    within("logins work again", Duration::from_secs(5), || async {
+        login_status(&app).await == StatusCode::OK
+    })
+    .await;
+    let again = app.refresh(&refresh).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "the refresh chain survived the restart"
+    );
+}
