@@ -76,7 +76,7 @@ export interface LogoutResult {
  * - `"logout"`: another tab of this app logged out;
  * - `"refresh_failed"`: the refresh token was refused (expired, revoked, no cookie).
  */
-export type SessionEndReason = "revoked" | "logout" | "refresh_failed" | (string & {});
+export type SessionEndReason = "revoked" | "expired" | "logout" | "refresh_failed" | (string & {});
 
 /**
  * Where a new access token came from: `"network"`, this tab refreshed it; `"tab"`, this tab's

@@ -58,6 +58,8 @@ const END_GRACE_MS = 150;
 const MIN_TIMER_MS = 1_000;
 /** The session stream reconnects after 1 s, 2 s, 4 s … up to this. */
 const MAX_BACKOFF_MS = 30_000;
+/** The longest a session stream's Retry-After is obeyed (a wrong header must not stop it for good). */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
 /** A failed background refresh is retried after 2 s, 4 s … up to this. */
 const MAX_REFRESH_RETRY_MS = 60_000;
 /** setTimeout's largest delay. */
@@ -703,6 +705,7 @@ export function createClient(options) {
     let failures = 0;
     let refreshedAfter401 = false;
     while (!stop.aborted && token !== null) {
+      let retryAfterMs = 0; // a 429 or 503 says when to come back: never sooner
       const conn = new AbortController();
       connAbort = conn;
       const onStop = () => conn.abort();
@@ -750,6 +753,9 @@ export function createClient(options) {
           }
           // Otherwise the stream just closed (server restart, proxy timeout): reconnect.
         } else {
+          // 429: this session or user holds as many streams as allowed; 503: the server does.
+          const seconds = parseRetryAfter(response.headers.get("retry-after"));
+          if (seconds) retryAfterMs = Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
           response.body?.cancel().catch(() => {});
         }
       } catch {
@@ -765,13 +771,14 @@ export function createClient(options) {
         continue;
       }
       failures += 1;
-      await backoff(failures, stop);
+      await backoff(failures, stop, retryAfterMs);
     }
   }
 
-  function backoff(failures, stop) {
+  function backoff(failures, stop, atLeastMs = 0) {
     const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (failures - 1));
-    const ms = base * (0.8 + Math.random() * 0.4); // jitter: clients do not all return at once
+    // Jitter, so clients do not all return at once; never sooner than the server asked.
+    const ms = Math.max(base * (0.8 + Math.random() * 0.4), atLeastMs * (1 + Math.random() * 0.2));
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -45,6 +45,7 @@ const ui = {
 /** Why a session ended, in words ("Your session ended: …"). */
 const END_REASONS = {
   revoked: "it was ended from another device, by an administrator, or by the limit on devices.",
+  expired: "it reached its time limit; log in again.",
   logout: "you logged out in another tab.",
   refresh_failed: "it expired or was revoked, and could not be renewed.",
 };

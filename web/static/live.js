@@ -26,20 +26,44 @@ const leaving = new Promise((resolve) => {
   window.addEventListener("pagehide", resolve);
 });
 
+// A refused stream (429: this session or user holds as many as allowed; 503: the server is
+// full) is not retried by EventSource itself: it closes for good. Try again after 30 s, 60 s …
+// up to 5 minutes, with jitter, never in a loop.
+const RETRY_FIRST_MS = 30_000;
+const RETRY_MAX_MS = 5 * 60_000;
+
 /** Watches the session until it ends (true) or the page leaves (false). */
 function watch() {
   return new Promise((resolve) => {
-    // Same origin: the HttpOnly session cookie goes along; script never sees it.
-    const events = new EventSource("/v1/session/events");
-    events.addEventListener("ended", () => {
+    let refusals = 0;
+    let events = null;
+    let retry = null;
+    let done = false;
+    const finish = (ended) => {
+      done = true;
+      clearTimeout(retry);
+      events?.close();
+      resolve(ended);
+    };
+    const open = () => {
+      if (done) return;
+      // Same origin: the HttpOnly session cookie goes along; script never sees it.
+      events = new EventSource("/v1/session/events");
+      events.addEventListener("session", () => {
+        refusals = 0;
+      });
       // Without close() the browser would reconnect (and be refused) over and over.
-      events.close();
-      resolve(true);
-    });
-    leaving.then(() => {
-      events.close();
-      resolve(false);
-    });
+      events.addEventListener("ended", () => finish(true));
+      events.addEventListener("error", () => {
+        // CONNECTING: a dropped connection the browser retries by itself. CLOSED: refused.
+        if (done || events.readyState !== EventSource.CLOSED) return;
+        const ms = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** refusals) * (1 + Math.random() * 0.2);
+        refusals += 1;
+        retry = setTimeout(open, ms);
+      });
+    };
+    open();
+    leaving.then(() => finish(false));
   });
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod event_streams;
 pub mod http;
 pub mod pages;
 pub mod passwords;

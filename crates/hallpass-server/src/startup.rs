@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Settings,
+    event_streams::EventStreams,
     http::{self, serve::ConnectionLimits},
     pages::Pages,
     passwords::Passwords,
@@ -32,6 +33,9 @@ use crate::{
 const MAINTENANCE_TICK: Duration = Duration::from_secs(60);
 /// How often noted session activity is written to the store.
 const TOUCH_FLUSH: Duration = Duration::from_secs(5);
+/// How often open session event streams whose session may have expired are woken. Expiry is
+/// judged by the server's clock, not wall time, so this bounds how late a stream ends.
+const EXPIRY_TICK: Duration = Duration::from_secs(1);
 /// Ended sessions are purged (and idle rate-limit state dropped) every this many ticks.
 const PURGE_EVERY_TICKS: u64 = 10;
 /// Ended sessions stay this long (for the audit trail of "who was logged in") before purging.
@@ -115,6 +119,7 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
             store_health: Arc::default(),
         },
         shutdown: Shutdown::new(),
+        event_streams: EventStreams::from_settings(settings),
         social: Social {
             providers: Providers::from_settings(&settings.providers, &config_public_url)
                 .context("social login providers")?,
@@ -239,6 +244,7 @@ impl Application {
             () = server => Ok(()),
             () = maintenance(self.state.clone()) => Ok(()),
             () = reconcile(self.state.clone()) => Ok(()),
+            () = expire_streams(self.state.clone()) => Ok(()),
             () = flush_touches(self.state) => Ok(()),
         };
         // Activity noted since the last flush is written before the node goes away.
@@ -246,6 +252,16 @@ impl Application {
             tracing::warn!(error = ?error, "writing session activity at shutdown failed");
         }
         result
+    }
+}
+
+/// Wakes the event streams whose deadline the clock has passed; the others are not touched.
+async fn expire_streams(state: AppState) {
+    let mut ticks = tokio::time::interval(EXPIRY_TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        state.event_streams.deadlines.fire_due(state.clock.now());
     }
 }
 

@@ -46,6 +46,8 @@ pub struct AppState {
     pub node: Node,
     /// Tells long-lived responses (session event streams) that the server is stopping.
     pub shutdown: Shutdown,
+    /// Caps on open session event streams, and their expiry deadlines.
+    pub event_streams: crate::event_streams::EventStreams,
     /// Social login: the configured providers and how to reach them.
     pub social: Social,
 }

@@ -81,6 +81,16 @@ pub struct Settings {
     pub session_cache_ttl: ConfigDuration,
     /// Sessions held in memory at most.
     pub session_cache_capacity: usize,
+    /// Session event streams (`GET /v1/session/events`) one session may hold open at once;
+    /// more are refused with 429 `rate_limited`. Pages share one stream per browser, so a few
+    /// is plenty. `0` turns this cap off.
+    pub max_event_streams_per_session: u32,
+    /// Session event streams one user may hold open at once, over all their sessions; more are
+    /// refused with 429 `rate_limited`. `0` turns this cap off.
+    pub max_event_streams_per_user: u32,
+    /// Session event streams this node holds open at once; more are refused with 503
+    /// `overloaded`. `0` turns this cap off.
+    pub max_event_streams: u32,
     /// How often a node re-reads recent revocations, bounding how late a lost bus message makes one.
     pub reconcile_interval: ConfigDuration,
     /// The LISTEN/NOTIFY or Redis channel revocations travel on.
@@ -218,6 +228,9 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             session_cache_ttl: ConfigDuration::seconds(5),
             session_cache_capacity: 100_000,
+            max_event_streams_per_session: 4,
+            max_event_streams_per_user: 16,
+            max_event_streams: 10_000,
             reconcile_interval: ConfigDuration::seconds(5),
             bus_channel: "hallpass_revocations".to_owned(),
             redis_key_prefix: "hallpass:".to_owned(),

@@ -1,4 +1,9 @@
 //! `GET /v1/session/events`: a page learns at once that its session ended elsewhere.
+//! `caps`: how many streams a session, a user and the node may hold; `expiry`: streams end
+//! when their session expires.
+
+mod caps;
+mod expiry;
 
 use std::time::Duration;
 
@@ -10,13 +15,13 @@ use crate::helpers::{
 };
 
 /// An open event stream, read as text.
-struct Stream {
+pub(super) struct Stream {
     response: reqwest::Response,
     seen: String,
 }
 
 impl Stream {
-    async fn open(request: reqwest::RequestBuilder) -> Self {
+    pub(super) async fn open(request: reqwest::RequestBuilder) -> Self {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
@@ -33,7 +38,7 @@ impl Stream {
     }
 
     /// Reads until `text` has arrived (bounded: a stream that never says it fails the test).
-    async fn expect(&mut self, text: &str) {
+    pub(super) async fn expect(&mut self, text: &str) {
         let deadline = Duration::from_secs(5);
         let read = async {
             while !self.seen.contains(text) {
@@ -52,14 +57,24 @@ impl Stream {
         );
     }
 
+    /// Asserts the stream says nothing for `wait` (the next keep-alive is 15 s away).
+    pub(super) async fn quiet(&mut self, wait: Duration) {
+        let next = tokio::time::timeout(wait, self.response.chunk()).await;
+        assert!(
+            next.is_err(),
+            "the stream said something: {next:?} after {:?}",
+            self.seen
+        );
+    }
+
     /// Whether the server closed the stream (after `ended`).
-    async fn closed(&mut self) -> bool {
+    pub(super) async fn closed(&mut self) -> bool {
         let next = tokio::time::timeout(Duration::from_secs(5), self.response.chunk()).await;
         matches!(next, Ok(Ok(None)))
     }
 }
 
-fn by_cookie(app: &TestApp, login: &Login) -> reqwest::RequestBuilder {
+pub(super) fn by_cookie(app: &TestApp, login: &Login) -> reqwest::RequestBuilder {
     app.client
         .get(app.url("/v1/session/events"))
         .header(header::COOKIE, &login.cookie)
