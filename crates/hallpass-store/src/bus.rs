@@ -95,6 +95,8 @@ impl PostgresBus {
     pub async fn connect(url: &str, channel: String) -> Result<Self, StoreError> {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(2)
+            // Publishing happens after the store write a request waits on: bounded like the store.
+            .acquire_timeout(Duration::from_secs(2))
             .connect(url)
             .await?;
         Ok(Self {

@@ -104,7 +104,11 @@ impl SessionCache {
                     None => Err(error),
                 }
             }
-            Err(error) => Err(error),
+            Err(error) => {
+                // The store answered, if with an error: it is up.
+                self.outage.reset();
+                Err(error)
+            }
         }
     }
 }
