@@ -65,7 +65,7 @@ pub fn load(
         .merge(Serialized::defaults(overrides))
         .extract()
         .map_err(Box::new)?;
-    check(&settings)?;
+    super::check::check(&settings)?;
     Ok((settings, warnings))
 }
 
@@ -164,63 +164,6 @@ fn environment(env: impl IntoIterator<Item = (String, String)>) -> (Dict, Vec<St
         }
     }
     (values, warnings)
-}
-
-fn check(settings: &Settings) -> Result<(), ConfigError> {
-    let inconsistent = |setting, message: &str| ConfigError::Inconsistent {
-        setting,
-        message: message.to_owned(),
-    };
-    let url = url::Url::parse(&settings.public_url)
-        .map_err(|e| inconsistent("public_url", &e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(inconsistent(
-            "public_url",
-            "must be an http:// or https:// URL",
-        ));
-    }
-    for origin in &settings.allowed_origins {
-        let parsed = url::Url::parse(origin)
-            .map_err(|e| inconsistent("allowed_origins", &format!("{origin}: {e}")))?;
-        if parsed.origin().ascii_serialization() != origin.trim_end_matches('/') {
-            return Err(inconsistent(
-                "allowed_origins",
-                &format!("{origin} is not an origin (scheme://host[:port], no path)"),
-            ));
-        }
-    }
-    if settings.session_idle_timeout.std().is_zero() || settings.session_lifetime.std().is_zero() {
-        return Err(inconsistent(
-            "session_idle_timeout",
-            "session timeouts must be longer than 0",
-        ));
-    }
-    if settings.max_sessions_per_user == Some(0) {
-        return Err(inconsistent(
-            "max_sessions_per_user",
-            "must be at least 1 (leave it out for no limit)",
-        ));
-    }
-    if settings.max_connections == Some(0) {
-        return Err(inconsistent(
-            "max_connections",
-            "must be at least 1 (leave it out for the default)",
-        ));
-    }
-    if settings.password_hash_queue == 0 || settings.password_hash_threads == Some(0) {
-        return Err(inconsistent(
-            "password_hash_threads",
-            "the hashing pool needs a thread and a queue",
-        ));
-    }
-    super::providers::check(&settings.providers)
-        .map_err(|message| inconsistent("providers", &message))?;
-    for proxy in &settings.trusted_proxies {
-        proxy.parse::<std::net::IpAddr>().map_err(|_| {
-            inconsistent("trusted_proxies", &format!("{proxy} is not an IP address"))
-        })?;
-    }
-    Ok(())
 }
 
 /// Lists may be written as TOML arrays or, in the environment, comma-separated.
@@ -377,6 +320,34 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("allowed_origins"), "{err}");
+    }
+
+    #[test]
+    fn zero_timeouts_are_refused_and_durability_is_read() {
+        for name in [
+            "REQUEST_TIMEOUT",
+            "STORE_TIMEOUT",
+            "STORE_STATEMENT_TIMEOUT",
+        ] {
+            let variable = format!("HALLPASS_{name}");
+            let err = load(None, env(&[(&variable, "0s")]), &Overrides::default()).unwrap_err();
+            assert!(
+                err.to_string().starts_with(&name.to_ascii_lowercase()),
+                "{err}"
+            );
+        }
+        let (s, _) = load(
+            None,
+            env(&[("HALLPASS_SQLITE_SYNCHRONOUS", "normal")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.sqlite_synchronous,
+            crate::config::SqliteSynchronous::Normal
+        );
+        let (s, _) = load(None, env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(s.sqlite_synchronous, crate::config::SqliteSynchronous::Full);
     }
 
     #[test]

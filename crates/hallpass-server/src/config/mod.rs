@@ -1,6 +1,7 @@
 //! Settings: defaults, overridden by a TOML file, by `HALLPASS_*` environment variables, and by
 //! flags, in that order (DESIGN §3). Loaded once into typed values; nothing reads the environment later.
 
+mod check;
 mod duration;
 mod load;
 mod providers;
