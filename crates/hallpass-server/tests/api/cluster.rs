@@ -5,22 +5,12 @@
 use reqwest::{Method, StatusCode};
 
 use crate::helpers::{
-    Backend, ClockReading, TestApp, eventually, postgres_available, redis_url, spawn_app_with,
-    start,
+    Backend, ClockReading, TestApp, bus_channel, eventually, postgres_available, redis_url,
+    spawn_app_with,
 };
 
-/// Two nodes sharing `first`'s settings (same database, same secret).
-async fn second_node(first: &TestApp) -> TestApp {
-    start(
-        first.settings.clone(),
-        first.clock.clone(),
-        tempfile::tempdir().unwrap(),
-    )
-    .await
-}
-
 async fn revocation_reaches_the_other_node_at_once(a: TestApp) {
-    let b = second_node(&a).await;
+    let b = a.another_node().await;
     a.signup("alice").await;
     let cookie = a.login("alice").await;
     let tokens = a.tokens("alice").await;
@@ -78,16 +68,12 @@ async fn revocation_reaches_the_other_node_at_once(a: TestApp) {
     .await;
 }
 
-fn channel() -> String {
-    format!("hallpass_test_{}", uuid::Uuid::new_v4().simple())
-}
-
 #[tokio::test]
 async fn over_postgres_listen_notify() {
     if !postgres_available() {
         return;
     }
-    let a = spawn_app_with(Backend::Postgres, |s| s.bus_channel = channel()).await;
+    let a = spawn_app_with(Backend::Postgres, |s| s.bus_channel = bus_channel()).await;
     revocation_reaches_the_other_node_at_once(a).await;
 }
 
@@ -98,7 +84,7 @@ async fn over_redis_pub_sub() {
     };
     let a = spawn_app_with(Backend::Postgres, |s| {
         s.redis_url = Some(redis);
-        s.bus_channel = channel();
+        s.bus_channel = bus_channel();
     })
     .await;
     revocation_reaches_the_other_node_at_once(a).await;
@@ -112,7 +98,7 @@ async fn without_a_bus_the_reconcile_interval_bounds_the_delay() {
         s.reconcile_interval = "1s".parse().unwrap()
     })
     .await;
-    let b = second_node(&a).await;
+    let b = a.another_node().await;
     a.signup("alice").await;
     let tokens = a.tokens("alice").await;
     assert_eq!(a.bearer_me(&tokens.access).await, StatusCode::OK);
@@ -183,7 +169,7 @@ async fn rate_limits_are_shared_through_redis() {
         s.rate_limit.per_ip_per_minute = 6;
     })
     .await;
-    let b = second_node(&a).await;
+    let b = a.another_node().await;
     a.signup("alice").await;
     for node in [&a, &b, &a, &b, &a] {
         assert_eq!(
@@ -234,7 +220,7 @@ async fn without_redis_each_node_still_limits() {
 #[tokio::test]
 async fn a_key_made_on_another_node_is_picked_up_on_first_sight() {
     let a = spawn_app_with(Backend::Sqlite, |_| {}).await;
-    let b = second_node(&a).await;
+    let b = a.another_node().await;
     a.signup("alice").await;
     a.state
         .tokens
@@ -265,12 +251,12 @@ async fn bulk_revocations_reach_the_other_node_over_the_bus() {
         return;
     }
     let a = spawn_app_with(Backend::Postgres, |s| {
-        s.bus_channel = channel();
+        s.bus_channel = bus_channel();
         s.reconcile_interval = hallpass_server::config::ConfigDuration::hours(1);
         s.max_sessions_per_user = Some(2);
     })
     .await;
-    let b = second_node(&a).await;
+    let b = a.another_node().await;
     a.signup("alice").await;
     let admin = a.admin("root").await;
 

@@ -9,18 +9,9 @@ use reqwest::StatusCode;
 use time::OffsetDateTime;
 
 use crate::helpers::{
-    Backend, TestApp, oauth_error, postgres_available, redis_url, spawn_app_with, start,
+    Backend, TestApp, bus_channel, oauth_error, postgres_available, redis_url, spawn_app_with,
     tokens_from,
 };
-
-fn channel() -> String {
-    format!("hallpass_test_{}", uuid::Uuid::new_v4().simple())
-}
-
-/// A node sharing `first`'s settings (database, secret, bus) with a clock of its own.
-async fn node_with_clock(first: &TestApp, clock: Arc<ManualClock>) -> TestApp {
-    start(first.settings.clone(), clock, tempfile::tempdir().unwrap()).await
-}
 
 async fn reuse_events(app: &TestApp) -> usize {
     let query = AuditQuery {
@@ -41,7 +32,7 @@ async fn reuse_events(app: &TestApp) -> usize {
 /// holds an older generation than the store): each succeeds, the session stays alive, and no
 /// reuse is recorded.
 async fn alternating_refreshes_never_log_out(a: TestApp) {
-    let b = node_with_clock(&a, a.clock.clone()).await;
+    let b = a.another_node().await;
     a.signup("alice").await;
     let mut tokens = a.tokens("alice").await;
     // Both nodes cache the session at generation 0.
@@ -65,7 +56,7 @@ async fn alternating_nodes_over_postgres_listen_notify() {
     if !postgres_available() {
         return;
     }
-    let a = spawn_app_with(Backend::Postgres, |s| s.bus_channel = channel()).await;
+    let a = spawn_app_with(Backend::Postgres, |s| s.bus_channel = bus_channel()).await;
     alternating_refreshes_never_log_out(a).await;
 }
 
@@ -76,7 +67,7 @@ async fn alternating_nodes_over_redis() {
     };
     let a = spawn_app_with(Backend::Postgres, |s| {
         s.redis_url = Some(redis);
-        s.bus_channel = channel();
+        s.bus_channel = bus_channel();
     })
     .await;
     alternating_refreshes_never_log_out(a).await;
@@ -95,7 +86,7 @@ async fn a_fast_clock_cannot_stretch_the_grace_window(b: TestApp) {
     let fast = Arc::new(ManualClock::new(
         OffsetDateTime::now_utc() + time::Duration::seconds(120),
     ));
-    let a = node_with_clock(&b, fast).await;
+    let a = b.node_with_clock(fast).await;
     // The fast node knows it: it compared its clock with the database's at start.
     let metrics = a.client.get(a.url("/metrics")).send().await.unwrap();
     let metrics = metrics.text().await.unwrap();
@@ -137,7 +128,7 @@ async fn skewed_writer_on_postgres() {
     }
     let b = spawn_app_with(Backend::Postgres, |s| {
         s.refresh_grace = "1s".parse().unwrap();
-        s.bus_channel = channel();
+        s.bus_channel = bus_channel();
     })
     .await;
     a_fast_clock_cannot_stretch_the_grace_window(b).await;

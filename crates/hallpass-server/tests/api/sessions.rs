@@ -276,12 +276,7 @@ async fn session_limit_can_reject_new_logins_instead() {
 #[tokio::test]
 async fn another_nodes_revocation_is_seen_within_the_cache_ttl() {
     let node_a = spawn_app().await;
-    let node_b = crate::helpers::start(
-        node_a.settings.clone(),
-        node_a.clock.clone(),
-        tempfile::tempdir().unwrap(),
-    )
-    .await;
+    let node_b = node_a.another_node().await;
     node_a.signup("alice").await;
     let login = node_a.login("alice").await;
     assert_eq!(

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 
 use super::{PrivatePostgres, PrivateRedis, faults_enabled};
-use crate::helpers::{Backend, PASSWORD, TestApp, oauth_error, problem, spawn_app_with, start};
+use crate::helpers::{
+    Backend, PASSWORD, TestApp, bus_channel, eventually_within, oauth_error, problem,
+    spawn_app_with,
+};
 
 /// How long the database stays down (the scenario: 30 s).
 const OUTAGE: Duration = Duration::from_secs(30);
@@ -15,7 +18,7 @@ const OUTAGE: Duration = Duration::from_secs(30);
 const WARM_BOUND: Duration = Duration::from_secs(1);
 
 async fn node_on(database: &str, redis: Option<String>) -> TestApp {
-    let channel = format!("hallpass_test_{}", uuid::Uuid::new_v4().simple());
+    let channel = bus_channel();
     spawn_app_with(Backend::Sqlite, |s| {
         s.database_url = database.to_owned();
         s.redis_url = redis;
@@ -29,19 +32,6 @@ async fn timed<F: Future>(future: F) -> (F::Output, Duration) {
     let started = Instant::now();
     let output = future.await;
     (output, started.elapsed())
-}
-
-/// Waits (up to `limit`) until `check` holds.
-async fn within<F, Fut>(what: &str, limit: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn login_status(app: &TestApp) -> StatusCode {
@@ -157,7 +147,7 @@ async fn warm_sessions_survive_a_postgres_outage() {
 
     tokio::task::block_in_place(|| postgres.up());
     let back = Instant::now();
-    within("logins work again", Duration::from_secs(5), || async {
+    eventually_within("logins work again", Duration::from_secs(5), || async {
         login_status(&app).await == StatusCode::OK
     })
     .await;
@@ -168,7 +158,7 @@ async fn warm_sessions_survive_a_postgres_outage() {
         StatusCode::OK,
         "refresh after the outage"
     );
-    within("ready again", Duration::from_secs(10), || async {
+    eventually_within("ready again", Duration::from_secs(10), || async {
         ready(&app).await == StatusCode::OK
     })
     .await;
@@ -186,12 +176,7 @@ async fn postgres_and_redis_down_together() {
     let postgres = PrivatePostgres::start();
     let mut redis = PrivateRedis::start();
     let a = node_on(&postgres.url(), Some(redis.url())).await;
-    let b = start(
-        a.settings.clone(),
-        a.clock.clone(),
-        tempfile::tempdir().unwrap(),
-    )
-    .await;
+    let b = a.another_node().await;
     a.signup("alice").await;
     let login = a.login("alice").await;
     let tokens = a.tokens("alice").await;
@@ -211,13 +196,13 @@ async fn postgres_and_redis_down_together() {
         postgres.up();
         redis.up();
     });
-    within("logins work again", Duration::from_secs(5), || async {
+    eventually_within("logins work again", Duration::from_secs(5), || async {
         login_status(&a).await == StatusCode::OK
     })
     .await;
     let logout = b.write(Method::POST, "/v1/logout", &login, None).await;
     assert_eq!(logout.status(), StatusCode::OK);
-    within(
+    eventually_within(
         "the revocation reaches the other node",
         Duration::from_secs(3),
         || async { a.me(&login).await == StatusCode::UNAUTHORIZED },
@@ -266,7 +251,7 @@ async fn a_postgres_restart_under_load_gives_no_500() {
         statuses.keys().all(|s| [200, 503].contains(s)),
         "{statuses:?}"
     );
-    within("logins work again", Duration::from_secs(5), || async {
+    eventually_within("logins work again", Duration::from_secs(5), || async {
         login_status(&app).await == StatusCode::OK
     })
     .await;

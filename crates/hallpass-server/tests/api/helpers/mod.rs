@@ -139,6 +139,16 @@ async fn postgres_schema_url() -> String {
 }
 
 impl TestApp {
+    /// Another node of the same cluster: the same settings (database, secret, bus) and clock.
+    pub(crate) async fn another_node(&self) -> TestApp {
+        self.node_with_clock(self.clock.clone()).await
+    }
+
+    /// Another node of the same cluster with a clock of its own (a skewed node).
+    pub(crate) async fn node_with_clock(&self, clock: Arc<ManualClock>) -> TestApp {
+        start(self.settings.clone(), clock, tempfile::tempdir().unwrap()).await
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -327,16 +337,32 @@ pub(crate) fn redis_url() -> Option<String> {
 
 /// Waits (bounded) for something another node or a background task makes true: bus delivery
 /// is real I/O, not time the test could inject.
-pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
+    eventually_within(what, std::time::Duration::from_secs(3), check).await;
+}
+
+/// Polls `check` every 10 ms until it holds; fails the test after `limit`.
+pub(crate) async fn eventually_within<F, Fut>(what: &str, limit: std::time::Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + limit;
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("{what}: not within 3 s");
+}
+
+/// A revocation bus channel of the test's own, so parallel tests on one PostgreSQL or Redis do
+/// not hear each other.
+pub(crate) fn bus_channel() -> String {
+    format!("hallpass_test_{}", uuid::Uuid::new_v4().simple())
 }

@@ -11,15 +11,21 @@ use crate::helpers::{Backend, ClockReading, eventually, spawn_app_with};
 
 const EXPIRED: &str = r#"{"reason":"expired"}"#;
 
-#[tokio::test]
-async fn a_stream_ends_when_its_session_reaches_its_absolute_lifetime() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.session_lifetime = ConfigDuration::hours(1);
-    })
-    .await;
+/// A server with `tweak`ed settings and Alice logged in by cookie, her event stream open.
+async fn alice_streaming(
+    tweak: impl FnOnce(&mut hallpass_server::config::Settings),
+) -> (crate::helpers::TestApp, crate::helpers::Login, Stream) {
+    let app = spawn_app_with(Backend::Sqlite, tweak).await;
     app.signup("alice").await;
     let login = app.login("alice").await;
-    let mut stream = Stream::open(by_cookie(&app, &login)).await;
+    let stream = Stream::open(by_cookie(&app, &login)).await;
+    (app, login, stream)
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_session_reaches_its_absolute_lifetime() {
+    let (app, _login, mut stream) =
+        alice_streaming(|s| s.session_lifetime = ConfigDuration::hours(1)).await;
     app.advance(time::Duration::minutes(61));
     stream.expect("event: ended").await;
     assert!(stream.seen.contains(EXPIRED), "{}", stream.seen);
@@ -32,13 +38,8 @@ async fn a_stream_ends_when_its_session_reaches_its_absolute_lifetime() {
 
 #[tokio::test]
 async fn a_stream_ends_after_the_idle_timeout_without_activity() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.session_idle_timeout = ConfigDuration::minutes(10);
-    })
-    .await;
-    app.signup("alice").await;
-    let login = app.login("alice").await;
-    let mut stream = Stream::open(by_cookie(&app, &login)).await;
+    let (app, login, mut stream) =
+        alice_streaming(|s| s.session_idle_timeout = ConfigDuration::minutes(10)).await;
     app.advance(time::Duration::minutes(10));
     stream.expect("event: ended").await;
     assert!(stream.seen.contains(EXPIRED), "{}", stream.seen);
@@ -51,13 +52,8 @@ async fn a_stream_ends_after_the_idle_timeout_without_activity() {
 
 #[tokio::test]
 async fn activity_elsewhere_in_the_session_carries_its_stream_past_the_idle_deadline() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.session_idle_timeout = ConfigDuration::minutes(10);
-    })
-    .await;
-    app.signup("alice").await;
-    let login = app.login("alice").await;
-    let mut stream = Stream::open(by_cookie(&app, &login)).await;
+    let (app, login, mut stream) =
+        alice_streaming(|s| s.session_idle_timeout = ConfigDuration::minutes(10)).await;
     let opened = app.clock.now_for_tests();
 
     // Another request of the session, six minutes in: the idle deadline moves to 16 minutes.

@@ -11,7 +11,7 @@ use hallpass_server::config::ConfigDuration;
 use reqwest::{Method, StatusCode, header};
 
 use crate::helpers::{
-    Backend, Login, PUBLIC_URL, TestApp, eventually, problem, spawn_app, spawn_app_with, start,
+    Backend, Login, PUBLIC_URL, TestApp, eventually, problem, spawn_app, spawn_app_with,
 };
 
 /// An open event stream, read as text.
@@ -209,18 +209,13 @@ async fn another_nodes_revocation_reaches_a_stream_on_this_node() {
     if !crate::helpers::postgres_available() {
         return;
     }
-    let channel = format!("hallpass_test_{}", uuid::Uuid::new_v4().simple());
+    let channel = crate::helpers::bus_channel();
     let a = spawn_app_with(Backend::Postgres, |s| {
         s.bus_channel = channel;
         s.reconcile_interval = ConfigDuration::hours(1);
     })
     .await;
-    let b = start(
-        a.settings.clone(),
-        a.clock.clone(),
-        tempfile::tempdir().unwrap(),
-    )
-    .await;
+    let b = a.another_node().await;
     a.signup("alice").await;
     let on_a = a.login("alice").await;
     let on_b = b.login("alice").await;
