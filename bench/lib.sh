@@ -133,3 +133,14 @@ run_wrk() {
 		die "wrk exited with $rc: wrk $*"
 	fi
 }
+
+# print_parsed_wrk FILE: what the parser reads from a saved wrk output (the scripts' --parse-wrk);
+# a relative FILE is taken from CALLER_DIR, the directory the script was started in.
+print_parsed_wrk() {
+	local f=$1
+	[[ $f == /* ]] || f=$CALLER_DIR/$f
+	[[ -r $f ]] || die "cannot read $1"
+	echo "rps p50_ms p99_ms non2xx socket_errors timeouts requests elapsed_ms"
+	parse_wrk "$f"
+	parse_status_counts "$f" | sed 's/^/status /'
+}

@@ -25,11 +25,7 @@ cd "$REPO_ROOT"
 
 if [[ ${1:-} == --parse-wrk ]]; then
 	[[ $# -eq 2 ]] || die "usage: $0 --parse-wrk WRK_OUTPUT_FILE"
-	f=$2
-	[[ $f == /* ]] || f=$CALLER_DIR/$f
-	[[ -r $f ]] || die "cannot read $2"
-	echo "rps p50_ms p99_ms non2xx socket_errors timeouts requests elapsed_ms"
-	parse_wrk "$f"
+	print_parsed_wrk "$2"
 	exit 0
 fi
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then

@@ -30,12 +30,9 @@ parse_chain_counts() {
 
 if [[ ${1:-} == --parse-wrk ]]; then
 	[[ $# -eq 2 ]] || die "usage: $0 --parse-wrk WRK_OUTPUT_FILE"
+	print_parsed_wrk "$2"
 	f=$2
 	[[ $f == /* ]] || f=$CALLER_DIR/$f
-	[[ -r $f ]] || die "cannot read $2"
-	echo "rps p50_ms p99_ms non2xx socket_errors timeouts requests elapsed_ms"
-	parse_wrk "$f"
-	parse_status_counts "$f" | sed 's/^/status /'
 	if grep -q '^CHAINS ' "$f"; then
 		read -r nt rp ch < <(parse_chain_counts "$f")
 		echo "chains $ch, 200 without a refresh_token $nt, repeated tokens $rp"
