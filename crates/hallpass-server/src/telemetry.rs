@@ -5,6 +5,7 @@ use std::{sync::Arc, time::Instant};
 
 use axum::{
     extract::{MatchedPath, Request, State},
+    http::Method,
     middleware::Next,
     response::Response,
 };
@@ -42,7 +43,7 @@ pub fn init_logging(format: LogFormat) {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: String,
-    method: String,
+    method: &'static str,
     status: u16,
 }
 
@@ -240,18 +241,44 @@ impl Metrics {
     }
 }
 
-/// Middleware: counts and times every request by its route template (never the raw path, which
-/// would let clients create unbounded label values).
+/// The `method` label: the methods HTTP defines, every other token as `other`. A client may send any
+/// token as a method; labelling by it would let anyone grow the registry without bound.
+fn method_label(method: &Method) -> &'static str {
+    static KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
+}
+
+/// The `route` label: the matched route's template, `unmatched` for anything else (never the raw
+/// path, which clients choose).
+fn route_label(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned())
+}
+
+/// Middleware: counts and times every request. Every label comes from a fixed set (route
+/// templates, [`method_label`], the statuses hallpass answers), so clients cannot create series.
 pub async fn track_requests(
     State(metrics): State<Metrics>,
     request: Request,
     next: Next,
 ) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let route = route_label(&request);
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     metrics

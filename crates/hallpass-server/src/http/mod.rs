@@ -4,13 +4,15 @@ pub mod client;
 pub mod cookies;
 pub mod cors;
 pub mod extract;
+pub mod request_id;
 pub mod resilience;
 pub mod serve;
+pub mod unread_body;
 
 use axum::{
     Router,
     extract::DefaultBodyLimit,
-    http::{HeaderName, HeaderValue, Request, header},
+    http::{HeaderValue, Request, header},
     middleware,
     response::{IntoResponse, Response},
 };
@@ -22,15 +24,16 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+use self::request_id::REQUEST_ID;
 use crate::{error::ApiError, pages, routes, state::AppState, telemetry};
 
 /// The largest request body accepted (DESIGN §8).
 pub const MAX_BODY_BYTES: usize = 65_536;
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application: every feature's router, merged, behind the common layers.
 pub fn app(state: AppState) -> Router {
     let layers = ServiceBuilder::new()
+        .map_request(request_id::drop_unacceptable)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             // The span names the route and request id, never the query string or headers, which
@@ -79,6 +82,7 @@ pub fn app(state: AppState) -> Router {
             resilience::bound_and_watch,
         ))
         .layer(layers)
+        .layer(middleware::from_fn(unread_body::close_if_unread))
         .layer(tower::util::option_layer(hsts))
         .with_state(state)
 }

@@ -29,6 +29,7 @@ mod oidc_provider;
 mod ops;
 mod pages;
 mod password;
+mod raw_http;
 mod refresh;
 mod refresh_cookie;
 mod revocation;
