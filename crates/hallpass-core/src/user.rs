@@ -167,6 +167,12 @@ impl User {
     pub fn is_admin(&self) -> bool {
         self.has_role(&Role::admin())
     }
+
+    /// Whether the user can administer now: an administrator whose account is not disabled.
+    /// Hallpass never lets the last of these go (`last_admin`).
+    pub fn is_enabled_admin(&self) -> bool {
+        !self.disabled && self.is_admin()
+    }
 }
 
 /// A user about to be created.

@@ -13,6 +13,9 @@ pub enum StoreError {
     /// `max_sessions_per_user` is reached and the policy is to reject new sessions.
     #[error("the user has the most sessions allowed")]
     SessionLimitReached,
+    /// Refused and nothing changed: the update or deletion would leave no enabled administrator.
+    #[error("this would leave no enabled administrator")]
+    LastAdministrator,
     /// A row holds a value this version cannot read.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

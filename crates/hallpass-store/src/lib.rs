@@ -22,8 +22,8 @@ pub use error::StoreError;
 pub use revoked::{RevokedSessions, SessionWatch};
 pub use traits::{
     AuditQuery, AuditRecord, AuditStore, HealthCheck, IdentityStore, KeyStore, PostQuery,
-    PostStore, RefreshRead, SessionStore, StoredKey, UnlinkOutcome, UserQuery, UserStore,
-    UserUpdate,
+    PostStore, RefreshRead, SessionStore, StoredKey, UnlinkOutcome, UserQuery, UserRevocation,
+    UserStore, UserUpdate, falsifies_tokens,
 };
 
 /// The stores the server holds, each behind its narrow trait. Cheap to clone.

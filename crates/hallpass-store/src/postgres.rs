@@ -7,6 +7,7 @@ macro_rules! db_now_micros {
     };
 }
 
+mod account_changes;
 mod audit;
 mod identities;
 mod keys;
@@ -28,7 +29,7 @@ use sqlx::{
 use time::OffsetDateTime;
 
 use crate::{
-    HealthCheck, StoreError, StoreOptions, UserQuery, UserStore, UserUpdate,
+    HealthCheck, StoreError, StoreOptions, UserQuery, UserRevocation, UserStore, UserUpdate,
     rows::{self, roles_to_text, user_columns},
 };
 
@@ -153,24 +154,20 @@ impl UserStore for PostgresStore {
         &self,
         id: UserId,
         update: &UserUpdate,
+        at: OffsetDateTime,
     ) -> Result<Option<User>, StoreError> {
-        sqlx::query(
-            "UPDATE users SET roles = coalesce($1, roles), disabled = coalesce($2, disabled) WHERE id = $3",
-        )
-        .bind(update.roles.as_deref().map(roles_to_text))
-        .bind(update.disabled)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
-        self.user_by_id(id).await
+        self.update_user_guarded(id, update, at).await
     }
 
-    async fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+    async fn delete_user(&self, id: UserId, at: OffsetDateTime) -> Result<bool, StoreError> {
+        self.delete_user_guarded(id, at).await
+    }
+
+    async fn user_revocations_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<UserRevocation>, StoreError> {
+        self.user_marks_since(since).await
     }
 }
 

@@ -33,6 +33,44 @@ pub struct UserUpdate {
     pub disabled: Option<bool>,
 }
 
+impl UserUpdate {
+    /// `user` as it would be after this update.
+    pub fn applied_to(&self, user: &User) -> User {
+        let mut after = user.clone();
+        if let Some(roles) = &self.roles {
+            after.roles.clone_from(roles);
+            after.roles.sort();
+            after.roles.dedup();
+        }
+        if let Some(disabled) = self.disabled {
+            after.disabled = disabled;
+        }
+        after
+    }
+}
+
+/// Whether changing a user from `before` to `after` makes the access tokens already issued to
+/// them say something false (other roles) or belong to an account that may no longer use them
+/// (disabled): then verifiers that trust the tokens' claims must refuse them.
+pub fn falsifies_tokens(before: &User, after: &User) -> bool {
+    let mut old = before.roles.clone();
+    old.sort();
+    old.dedup();
+    old != after.roles || (after.disabled && !before.disabled)
+}
+
+/// A user's mark in the revocation feed: their access tokens with `iat < issued_before` must be
+/// refused (the account was deleted, disabled or had its roles changed at `at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserRevocation {
+    /// Whose tokens.
+    pub user: UserId,
+    /// Unix seconds: tokens issued (`iat`) before this are refused.
+    pub issued_before: i64,
+    /// When the mark was last raised (the feed's cursor).
+    pub at: OffsetDateTime,
+}
+
 /// Accounts.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -46,14 +84,26 @@ pub trait UserStore: Send + Sync {
     async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError>;
     /// Replaces the password hash; false if there is no such user.
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError>;
-    /// Applies an update; `None` if there is no such user.
+    /// Applies an update at `at`; `None` if there is no such user. In the same transaction:
+    /// refuses with [`StoreError::LastAdministrator`] (changing nothing) if the update would
+    /// leave no [enabled administrator](User::is_enabled_admin), decided under a lock so
+    /// concurrent updates on any node cannot each remove the other; and, if the update
+    /// [falsifies](falsifies_tokens) the user's tokens, raises their [`UserRevocation`] mark.
     async fn update_user(
         &self,
         id: UserId,
         update: &UserUpdate,
+        at: OffsetDateTime,
     ) -> Result<Option<User>, StoreError>;
-    /// Deletes the user and, with them, their sessions; false if there was no such user.
-    async fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
+    /// Deletes the user and, with them, their sessions, at `at`; false if there was no such
+    /// user. Refuses like [`UserStore::update_user`] if they are the last enabled
+    /// administrator, and raises their [`UserRevocation`] mark in the same transaction.
+    async fn delete_user(&self, id: UserId, at: OffsetDateTime) -> Result<bool, StoreError>;
+    /// User marks raised after `since` (the revocation feed).
+    async fn user_revocations_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<UserRevocation>, StoreError>;
 }
 
 /// Sessions. Rows are found by the hash of their token, never by the token.
@@ -125,7 +175,8 @@ pub trait SessionStore: Send + Sync {
         now: OffsetDateTime,
         idle_cutoff: OffsetDateTime,
     ) -> Result<u64, StoreError>;
-    /// Deletes sessions that ended (revoked, or past absolute or idle expiry) before `before`.
+    /// Deletes sessions that ended (revoked, or past absolute or idle expiry) before `before`,
+    /// and user revocation marks raised before `before`.
     async fn purge_sessions(
         &self,
         before: OffsetDateTime,

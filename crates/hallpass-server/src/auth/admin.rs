@@ -80,8 +80,10 @@ pub async fn revoke_session(
     auth::record(state, event).await
 }
 
-/// Changes roles and/or the disabled flag. Disabling also ends every session, so that the
-/// account stays logged out if it is enabled again.
+/// Changes roles and/or the disabled flag; [`ApiError::LastAdmin`] (nothing changed) if that
+/// would leave no enabled administrator, the caller included. Disabling also ends every session,
+/// so that the account stays logged out if it is enabled again. Either puts the user in the
+/// revocation feed in the same store transaction (their tokens issued so far are refused).
 pub async fn update_user(
     state: &AppState,
     admin: &Authenticated,
@@ -92,7 +94,7 @@ pub async fn update_user(
     let user = state
         .stores
         .users
-        .update_user(target.id, update)
+        .update_user(target.id, update, state.clock.now())
         .await?
         .ok_or(ApiError::NotFound)?;
     let mut detail = Vec::new();
@@ -117,14 +119,20 @@ pub async fn update_user(
     Ok(user)
 }
 
-/// Deletes the account, its sessions (revoked at once on every node) and its posts.
+/// Deletes the account, its sessions (revoked at once on every node, and in the revocation
+/// feed) and its posts; [`ApiError::LastAdmin`] if it is the last enabled administrator.
 pub async fn delete_user(
     state: &AppState,
     admin: &Authenticated,
     user: &User,
     client: &Client,
 ) -> Result<(), ApiError> {
-    if !state.stores.users.delete_user(user.id).await? {
+    if !state
+        .stores
+        .users
+        .delete_user(user.id, state.clock.now())
+        .await?
+    {
         return Err(ApiError::NotFound);
     }
     let mut event = admin_event(state, AuditKind::AdminUserDeleted, admin, user.id, client);

@@ -197,7 +197,7 @@ async fn a_disabled_user_cannot_log_in_and_gets_the_usual_answer() {
     app.state
         .stores
         .users
-        .update_user(id, &update)
+        .update_user(id, &update, hallpass_core::clock::Clock::now(&*app.clock))
         .await
         .unwrap();
     let response = app.try_login("alice", PASSWORD).await;

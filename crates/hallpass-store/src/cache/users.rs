@@ -9,7 +9,9 @@ use hallpass_core::{
 };
 
 use super::{SessionCache, sync::Change};
-use crate::{StoreError, UserQuery, UserStore, UserUpdate};
+use time::OffsetDateTime;
+
+use crate::{StoreError, UserQuery, UserRevocation, UserStore, UserUpdate};
 
 #[async_trait]
 impl UserStore for SessionCache {
@@ -44,22 +46,22 @@ impl UserStore for SessionCache {
         &self,
         id: UserId,
         update: &UserUpdate,
+        at: OffsetDateTime,
     ) -> Result<Option<User>, StoreError> {
-        let user = self.store().users.update_user(id, update).await?;
+        let user = self.store().users.update_user(id, update, at).await?;
         self.forget_user(id);
         self.tell_others(&Change {
             users: &[id],
-            ..Change::at(self.clock.now())
+            ..Change::at(at)
         })
         .await;
         Ok(user)
     }
 
-    async fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+    async fn delete_user(&self, id: UserId, now: OffsetDateTime) -> Result<bool, StoreError> {
         // The rows go with the user; their access tokens must still die.
-        let now = self.clock.now();
         let live = self.store().sessions.sessions_of_user(id, now).await?;
-        let deleted = self.store().users.delete_user(id).await?;
+        let deleted = self.store().users.delete_user(id, now).await?;
         let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
         if deleted {
             self.revoked_now(&ids, now);
@@ -74,5 +76,12 @@ impl UserStore for SessionCache {
             .await;
         }
         Ok(deleted)
+    }
+
+    async fn user_revocations_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<UserRevocation>, StoreError> {
+        self.store().users.user_revocations_since(since).await
     }
 }

@@ -277,6 +277,11 @@ impl SessionStore for SqliteStore {
         .bind(to_micros(idle_cutoff))
         .execute(&self.pool)
         .await?;
+        // A mark outlives every token it refuses long before `before`.
+        sqlx::query("DELETE FROM user_token_watermarks WHERE revoked_at < ?")
+            .bind(to_micros(before))
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected())
     }
 }

@@ -87,4 +87,7 @@ store_suite!(
     concurrent_unlinks_keep_a_way_to_log_in,
     deleting_a_user_deletes_their_identities,
     identity_text_round_trips_exactly,
+    the_last_enabled_admin_is_never_removed,
+    concurrent_demotions_keep_an_admin,
+    account_changes_raise_revocation_marks,
 );

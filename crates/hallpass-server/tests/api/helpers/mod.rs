@@ -262,7 +262,7 @@ impl TestApp {
         self.state
             .stores
             .users
-            .update_user(id, &update)
+            .update_user(id, &update, self.clock.now_for_tests())
             .await
             .unwrap();
         self.login(username).await

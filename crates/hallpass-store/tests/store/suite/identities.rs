@@ -292,7 +292,7 @@ pub(crate) async fn deleting_a_user_deletes_their_identities(stores: &Stores) {
     link(stores, alice, "kakao", "a").await;
     let bob = social_user(stores, "bob", "google", "b").await;
 
-    assert!(stores.users.delete_user(alice).await.unwrap());
+    assert!(stores.users.delete_user(alice, T0).await.unwrap());
     assert!(found(stores, "google", "a").await.is_none());
     assert!(found(stores, "kakao", "a").await.is_none());
     assert!(linked(stores, alice).await.is_empty());

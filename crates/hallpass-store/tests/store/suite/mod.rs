@@ -1,5 +1,6 @@
 //! The behaviours every backend must have. Each function gets a fresh, migrated store.
 
+mod admins;
 mod audit;
 mod identities;
 mod limits;
@@ -9,6 +10,7 @@ mod tokens;
 mod unlinking;
 mod users;
 
+pub(crate) use admins::*;
 pub(crate) use audit::*;
 pub(crate) use identities::*;
 pub(crate) use limits::*;

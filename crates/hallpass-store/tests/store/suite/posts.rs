@@ -169,7 +169,7 @@ pub(crate) async fn deleting_a_user_deletes_their_posts(stores: &Stores) {
     let also_mine = post(stores, alice, "Alice's too", T0 + Duration::seconds(1)).await;
     let theirs = post(stores, bob, "Bob's", T0 + Duration::seconds(2)).await;
 
-    assert!(stores.users.delete_user(alice).await.unwrap());
+    assert!(stores.users.delete_user(alice, T0).await.unwrap());
     assert!(stores.posts.post_by_id(mine.id).await.unwrap().is_none());
     assert!(
         stores

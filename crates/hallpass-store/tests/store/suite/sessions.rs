@@ -197,7 +197,10 @@ pub(crate) async fn lookups_see_every_earlier_write(stores: &Stores) {
         roles: Some(vec![Role::admin()]),
         disabled: None,
     };
-    stores.users.update_user(id, &update).await.unwrap();
+    stores.users.update_user(id, &update, T0).await.unwrap();
+    // Another administrator, so that disabling this one below leaves one.
+    let peer = user(stores, "ivan-peer").await;
+    stores.users.update_user(peer, &update, T0).await.unwrap();
     assert_eq!(
         lookup(token_a.clone()).await.unwrap().1.roles,
         vec![Role::admin()]
@@ -229,9 +232,9 @@ pub(crate) async fn lookups_see_every_earlier_write(stores: &Stores) {
         roles: None,
         disabled: Some(true),
     };
-    stores.users.update_user(id, &update).await.unwrap();
+    stores.users.update_user(id, &update, T0).await.unwrap();
     assert!(lookup(token_c.clone()).await.unwrap().1.disabled);
-    stores.users.delete_user(id).await.unwrap();
+    stores.users.delete_user(id, T0).await.unwrap();
     assert!(lookup(token_c).await.is_none());
 
     let limited = user(stores, "victor").await;

@@ -111,13 +111,20 @@ pub(crate) async fn users_are_listed_searched_and_paged(stores: &Stores) {
 
 pub(crate) async fn users_are_updated(stores: &Stores) {
     let id = user(stores, "frank").await;
+    // Another administrator, so that disabling frank below leaves one (`LastAdministrator`).
+    let peer = user(stores, "frank-peer").await;
+    let admin = UserUpdate {
+        roles: Some(vec![Role::admin()]),
+        disabled: None,
+    };
+    stores.users.update_user(peer, &admin, T0).await.unwrap();
     let update = UserUpdate {
         roles: Some(vec![Role::admin()]),
         disabled: None,
     };
     let updated = stores
         .users
-        .update_user(id, &update)
+        .update_user(id, &update, T0)
         .await
         .unwrap()
         .unwrap();
@@ -129,7 +136,7 @@ pub(crate) async fn users_are_updated(stores: &Stores) {
     };
     let updated = stores
         .users
-        .update_user(id, &update)
+        .update_user(id, &update, T0)
         .await
         .unwrap()
         .unwrap();
@@ -145,7 +152,7 @@ pub(crate) async fn users_are_updated(stores: &Stores) {
     };
     let updated = stores
         .users
-        .update_user(id, &update)
+        .update_user(id, &update, T0)
         .await
         .unwrap()
         .unwrap();
@@ -153,7 +160,7 @@ pub(crate) async fn users_are_updated(stores: &Stores) {
     assert!(
         stores
             .users
-            .update_user(UserId(Uuid::new_v4()), &update)
+            .update_user(UserId(Uuid::new_v4()), &update, T0)
             .await
             .unwrap()
             .is_none()
@@ -191,7 +198,7 @@ pub(crate) async fn deleting_a_user_deletes_their_sessions(stores: &Stores) {
         .create_session(&session, None, T0)
         .await
         .unwrap();
-    assert!(stores.users.delete_user(id).await.unwrap());
+    assert!(stores.users.delete_user(id, T0).await.unwrap());
     assert!(stores.users.user_by_id(id).await.unwrap().is_none());
     assert!(
         stores
@@ -201,5 +208,5 @@ pub(crate) async fn deleting_a_user_deletes_their_sessions(stores: &Stores) {
             .unwrap()
             .is_none()
     );
-    assert!(!stores.users.delete_user(id).await.unwrap());
+    assert!(!stores.users.delete_user(id, T0).await.unwrap());
 }
