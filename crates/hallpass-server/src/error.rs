@@ -53,6 +53,11 @@ pub enum ApiError {
     /// `max_sessions_per_user` reached under `reject_new`.
     #[error("you are logged in on as many devices as allowed; log out on one first")]
     SessionLimitReached,
+    /// The change would leave no enabled administrator; nothing changed.
+    #[error(
+        "this would leave no enabled administrator; make another account an administrator first"
+    )]
+    LastAdmin,
     /// Body over 64 KiB.
     #[error("the request body is larger than 65536 bytes")]
     PayloadTooLarge,
@@ -100,6 +105,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::UsernameTaken => Self::UsernameTaken,
             StoreError::SessionLimitReached => Self::SessionLimitReached,
+            StoreError::LastAdministrator => Self::LastAdmin,
             StoreError::IdentityTaken => Self::Social(crate::social::SocialError::AlreadyLinked),
             unavailable if unavailable.is_unavailable() => Self::StoreUnavailable(unavailable),
             other => Self::Internal(other.into()),
@@ -152,6 +158,7 @@ impl ApiError {
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
             Self::SessionLimitReached => (StatusCode::CONFLICT, "session_limit_reached"),
+            Self::LastAdmin => (StatusCode::CONFLICT, "last_admin"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")

@@ -24,6 +24,7 @@ mod csrf;
 mod faults;
 mod helpers;
 mod keys;
+mod last_admin;
 mod login;
 mod oidc_provider;
 mod ops;

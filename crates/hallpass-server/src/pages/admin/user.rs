@@ -5,10 +5,7 @@ use axum::{
     extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
 };
-use hallpass_core::{
-    session::SessionId,
-    user::{Role, User},
-};
+use hallpass_core::{session::SessionId, user::Role};
 use hallpass_store::{AuditQuery, UserUpdate};
 use serde::{Deserialize, Serialize};
 
@@ -110,19 +107,6 @@ async fn done(
     page.unwrap_or_else(|e| state.pages.error(&e))
 }
 
-/// Administrators cannot lock themselves out from the console: another administrator must.
-fn not_self(caller: &Authenticated, target: &User) -> Result<(), ApiError> {
-    if caller.user.id == target.id {
-        return Err(ApiError::Validation(vec![
-            hallpass_core::ValidationError::new(
-                "user",
-                "you cannot disable, demote or delete your own account; ask another administrator",
-            ),
-        ]));
-    }
-    Ok(())
-}
-
 #[derive(Deserialize)]
 pub(super) struct RolesForm {
     /// A checkbox: present ("on") when the user should be an administrator.
@@ -161,9 +145,8 @@ pub(super) async fn set_roles(
         let SessionForm { form, .. } = form?;
         let target = existing_user(&state, &id).await?;
         let make_admin = form.admin.is_some();
-        if !make_admin {
-            not_self(&caller, &target)?;
-        }
+        // Whether this may demote the caller or the last administrator is the store's call
+        // (`last_admin`), the same rule as the JSON API's.
         let mut roles: Vec<Role> = target
             .roles
             .iter()
@@ -198,7 +181,6 @@ pub(super) async fn set_disabled(
     let result = async {
         let SessionForm { form, .. } = form?;
         let target = existing_user(&state, &id).await?;
-        not_self(&caller, &target)?;
         let update = UserUpdate {
             roles: None,
             disabled: Some(form.disabled),
@@ -259,7 +241,6 @@ pub(super) async fn delete(
     let result = async {
         form?;
         let target = existing_user(&state, &id).await?;
-        not_self(&caller, &target)?;
         admin::delete_user(&state, &caller, &target, &client).await
     };
     match result.await {
