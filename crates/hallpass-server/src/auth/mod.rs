@@ -9,7 +9,7 @@ mod signup;
 pub mod social;
 
 pub use login::{LoginOutcome, login, open_session};
-pub use sessions::{LogoutScope, change_password, logout, revoke_one};
+pub use sessions::{LogoutScope, change_password, logout, replace_password, revoke_one};
 pub use signup::{SignupInput, signup};
 
 use hallpass_core::audit::{AuditEvent, AuditKind};

@@ -1,7 +1,10 @@
 //! Ending sessions and changing passwords.
 
 use hallpass_core::{
-    audit::AuditKind, password::Password, password::Verification, session::SessionId,
+    audit::AuditKind,
+    password::{Password, PasswordHash, Verification},
+    session::SessionId,
+    user::UserId,
 };
 use serde::Deserialize;
 
@@ -86,6 +89,25 @@ pub async fn revoke_one(
     auth::record(state, event).await
 }
 
+/// Sets `user`'s password hash and ends every session of theirs but `keep`, returning the ids
+/// ended: whoever knew the old password loses access at once, on every node (the revoked set)
+/// and at every resource server that reads the revocation feed (each ended session is an entry
+/// there, so every access token of it is refused). The one way a password is replaced: a change
+/// keeps the caller's session, a reset (no session to keep) passes `None`.
+pub async fn replace_password(
+    state: &AppState,
+    user: UserId,
+    hash: &PasswordHash,
+    keep: Option<SessionId>,
+) -> Result<Vec<SessionId>, ApiError> {
+    state.stores.users.set_password_hash(user, hash).await?;
+    Ok(state
+        .stores
+        .sessions
+        .revoke_user_sessions(user, keep, state.clock.now())
+        .await?)
+}
+
 /// Replaces the password after checking the current one (an account made by social login,
 /// which has none, sets its first one), and ends every other session: whoever knew the old
 /// password is logged out.
@@ -122,12 +144,7 @@ pub async fn change_password(
         return Err(ApiError::WrongCurrentPassword);
     }
     let hash = state.passwords.hash(new).await?;
-    state.stores.users.set_password_hash(user.id, &hash).await?;
-    let revoked = state
-        .stores
-        .sessions
-        .revoke_user_sessions(user.id, Some(caller.session.id), state.clock.now())
-        .await?;
+    let revoked = replace_password(state, user.id, &hash, Some(caller.session.id)).await?;
     let mut event = auth::event(state, AuditKind::PasswordChanged, client);
     event.actor = Some(user.id);
     event.subject = Some(user.id);

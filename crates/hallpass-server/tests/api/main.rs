@@ -34,6 +34,7 @@ mod raw_http;
 mod refresh;
 mod refresh_cookie;
 mod revocation;
+mod revocation_feed;
 mod session_events;
 mod sessions;
 mod signup;
