@@ -10,9 +10,9 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use duration::ConfigDuration;
-
 use crate::http::client_key::Ipv6Prefix;
+
+pub use duration::ConfigDuration;
 pub use load::{ConfigError, Overrides, load};
 pub use providers::ProviderSettings;
 

@@ -97,3 +97,26 @@ async fn ipv4_clients_keep_a_budget_each_and_mapped_ipv4_counts_as_ipv4() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// A client connecting over IPv6 itself (no proxy) is counted by its network too, and an
+/// `X-Forwarded-For` it sends is not believed. (Loopback has a single IPv6 address, so this
+/// cannot rotate the interface id; the unit tests of `ClientKey` and the connection cap do.)
+#[tokio::test]
+async fn a_direct_ipv6_peer_is_limited_and_cannot_claim_another_address() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.listen = "[::1]:0".parse().unwrap();
+        s.rate_limit.per_ip_per_minute = 2;
+    })
+    .await;
+    assert!(app.addr.is_ipv6());
+    for (n, claimed) in ["2001:db8:9::1", "2001:db8:9::2"].into_iter().enumerate() {
+        assert_eq!(
+            attempt(&app, claimed, n).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attempt(&app, "2001:db8:a::1", 2).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
