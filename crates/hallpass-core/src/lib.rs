@@ -8,6 +8,7 @@ pub mod audit;
 pub mod authz;
 pub mod clock;
 pub mod csrf;
+pub mod device;
 pub mod error;
 pub mod identity;
 pub mod password;

@@ -1,39 +1,44 @@
-//! Abuse limits on login, token and signup (DESIGN §4 "Rate limits"):
-//! a per-address budget, and a per-account lockout after consecutive failures that grows
-//! exponentially and holds even against the right password until it passes.
+//! Abuse limits (DESIGN §4 "Rate limits"): a per-client budget on login, token and signup
+//! (IPv6 clients counted by prefix), a lockout after consecutive failures that grows
+//! exponentially and holds even against the right password until it passes (per account, or per
+//! known device: see [`Lockee`]), and a budget of board posts per account.
 
-use std::{
-    collections::HashMap,
-    net::IpAddr,
-    num::NonZeroU32,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
     clock::{Clock as _, DefaultClock},
 };
-use hallpass_core::clock::Clock;
-use time::OffsetDateTime;
+use hallpass_core::{clock::Clock, user::UserId};
 
-use crate::{config::RateLimitSettings, error::ApiError};
+use crate::{
+    config::RateLimitSettings,
+    error::ApiError,
+    http::client_key::{ClientKey, Ipv6Prefix},
+};
 
-/// The first lockout; each further failure doubles it up to the configured maximum.
-const FIRST_LOCKOUT: Duration = Duration::from_secs(30);
-/// Accounts tracked at once; past this, entries that are not locked are forgotten first.
-const MAX_TRACKED_ACCOUNTS: usize = 100_000;
-
+mod lockout;
+mod posts;
 mod shared;
 
-/// Both limits; clones share state. With Redis configured the counts are shared by every node
+pub use lockout::Lockee;
+use lockout::Lockout;
+
+/// Every limit; clones share state. With Redis configured the counts are shared by every node
 /// (and each node falls back to its own counts while Redis is unreachable).
 #[derive(Clone)]
 pub struct RateLimits {
-    per_ip: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
-    accounts: Arc<AccountLockout>,
+    per_ip: Option<Arc<DefaultKeyedRateLimiter<ClientKey>>>,
+    ipv6_prefix: Ipv6Prefix,
+    lockout: Arc<Lockout>,
+    posts: Arc<posts::PostCounts>,
     shared: Option<Arc<shared::SharedLimits>>,
     per_ip_per_minute: u32,
+    posts_per_minute: u32,
+}
+
+fn unix_ms(clock: &dyn Clock) -> i64 {
+    i64::try_from(clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 impl RateLimits {
@@ -44,12 +49,14 @@ impl RateLimits {
             per_ip_per_minute: settings.per_ip_per_minute,
             per_ip: NonZeroU32::new(settings.per_ip_per_minute)
                 .map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
-            accounts: Arc::new(AccountLockout {
+            ipv6_prefix: settings.ipv6_prefix,
+            lockout: Arc::new(Lockout::new(
                 clock,
-                threshold: settings.account_failures_before_lockout,
-                max_lockout: settings.max_lockout.std(),
-                entries: Mutex::new(HashMap::new()),
-            }),
+                settings.account_failures_before_lockout,
+                settings.max_lockout.std(),
+            )),
+            posts: Arc::default(),
+            posts_per_minute: settings.posts_per_minute,
         }
     }
 
@@ -59,10 +66,18 @@ impl RateLimits {
         Ok(self)
     }
 
-    /// Spends one attempt of `ip`'s budget, or says when the next one is allowed.
+    /// Spends one attempt of the budget of the client at `ip` (its /64 for IPv6, by default),
+    /// or says when the next one is allowed.
     pub async fn check_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
-        if let (Some(shared), Some(_)) = (&self.shared, &self.per_ip) {
-            match shared.hit_ip(&ip.to_string(), self.per_ip_per_minute).await {
+        let Some(limiter) = &self.per_ip else {
+            return Ok(());
+        };
+        let client = ClientKey::new(ip, self.ipv6_prefix);
+        if let Some(shared) = &self.shared {
+            match shared
+                .hit_ip(&client.to_string(), self.per_ip_per_minute)
+                .await
+            {
                 Ok(None) => return Ok(()),
                 Ok(Some(retry_after)) => return Err(ApiError::RateLimited { retry_after }),
                 Err(error) => {
@@ -70,17 +85,23 @@ impl RateLimits {
                 }
             }
         }
-        self.check_ip_locally(ip)
+        limiter
+            .check_key(&client)
+            .map_err(|not_until| ApiError::RateLimited {
+                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+            })
     }
 
-    /// Refuses while `account` is locked.
-    pub async fn check_account(&self, account: &str) -> Result<(), ApiError> {
-        if let Some(shared) = self.shared.as_ref().filter(|_| self.accounts.threshold > 0) {
-            match shared.locked_until(account).await {
+    fn lockout_on(&self) -> bool {
+        self.lockout.threshold > 0
+    }
+
+    /// Refuses while `lockee` is locked.
+    pub async fn check_lockout(&self, lockee: Lockee<'_>) -> Result<(), ApiError> {
+        if let Some(shared) = self.shared.as_ref().filter(|_| self.lockout_on()) {
+            match shared.locked_until(&lockee.key()).await {
                 Ok(locked) => {
-                    let now_ms =
-                        i64::try_from(self.accounts.clock.now().unix_timestamp_nanos() / 1_000_000)
-                            .unwrap_or(i64::MAX);
+                    let now_ms = unix_ms(self.lockout.clock.as_ref());
                     return match locked.filter(|until| *until > now_ms) {
                         Some(until) => Err(ApiError::RateLimited {
                             retry_after: Duration::from_millis(
@@ -96,22 +117,19 @@ impl RateLimits {
                 }
             }
         }
-        self.accounts.check(account)
+        self.lockout.check(&lockee)
     }
 
-    /// Counts a failed attempt on `account`.
-    pub async fn record_failure(&self, account: &str) {
-        if let Some(shared) = self.shared.as_ref().filter(|_| self.accounts.threshold > 0) {
-            let now_ms =
-                i64::try_from(self.accounts.clock.now().unix_timestamp_nanos() / 1_000_000)
-                    .unwrap_or(i64::MAX);
+    /// Counts a failed attempt against `lockee`.
+    pub async fn record_failure(&self, lockee: Lockee<'_>) {
+        if let Some(shared) = self.shared.as_ref().filter(|_| self.lockout_on()) {
             let counted = shared
                 .failure(
-                    account,
-                    now_ms,
-                    self.accounts.threshold,
-                    FIRST_LOCKOUT,
-                    self.accounts.max_lockout,
+                    &lockee.key(),
+                    unix_ms(self.lockout.clock.as_ref()),
+                    self.lockout.threshold,
+                    lockout::FIRST_LOCKOUT,
+                    self.lockout.max_lockout,
                 )
                 .await;
             match counted {
@@ -121,33 +139,42 @@ impl RateLimits {
                 }
             }
         }
-        self.accounts.record_failure(account);
+        self.lockout.record_failure(&lockee);
     }
 
-    /// A success clears the account's failures.
-    pub async fn record_success(&self, account: &str) {
-        if let Some(shared) = self.shared.as_ref().filter(|_| self.accounts.threshold > 0)
-            && let Err(error) = shared.success(account).await
+    /// A success clears `lockee`'s failures.
+    pub async fn record_success(&self, lockee: Lockee<'_>) {
+        if let Some(shared) = self.shared.as_ref().filter(|_| self.lockout_on())
+            && let Err(error) = shared.success(&lockee.key()).await
         {
             tracing::warn!(error = %error, "shared lockout unreachable");
         }
-        self.accounts.record_success(account);
+        self.lockout.record_success(&lockee);
     }
 
-    fn check_ip_locally(&self, ip: IpAddr) -> Result<(), ApiError> {
-        let Some(limiter) = &self.per_ip else {
+    /// Spends one of `author`'s board posts for this minute, or says when the next is allowed.
+    pub async fn check_post(&self, author: UserId) -> Result<(), ApiError> {
+        if self.posts_per_minute == 0 {
             return Ok(());
-        };
-        limiter
-            .check_key(&ip)
-            .map_err(|not_until| ApiError::RateLimited {
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-            })
-    }
-
-    /// The per-account lockout.
-    pub fn accounts(&self) -> &AccountLockout {
-        &self.accounts
+        }
+        let (minute, left) = posts::window(unix_ms(self.lockout.clock.as_ref()));
+        let mut count = None;
+        if let Some(shared) = &self.shared {
+            match shared
+                .hit_post(&author.0.simple().to_string(), minute)
+                .await
+            {
+                Ok(n) => count = Some(n),
+                Err(error) => {
+                    tracing::warn!(error = %error, "shared post limit unreachable; counting locally")
+                }
+            }
+        }
+        let count = count.unwrap_or_else(|| u64::from(self.posts.hit(author, minute)));
+        if count > u64::from(self.posts_per_minute) {
+            return Err(ApiError::RateLimited { retry_after: left });
+        }
+        Ok(())
     }
 
     /// Drops per-address state that has fully recovered; call periodically.
@@ -159,122 +186,29 @@ impl RateLimits {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    locked_until: Option<OffsetDateTime>,
-}
-
-/// Consecutive failures per account (keyed by canonical username, existing or not, so that the
-/// lockout itself reveals nothing about which accounts exist).
-pub struct AccountLockout {
-    clock: Arc<dyn Clock>,
-    threshold: u32,
-    max_lockout: Duration,
-    entries: Mutex<HashMap<String, Failures>>,
-}
-
-impl AccountLockout {
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Refuses while the account is locked.
-    pub fn check(&self, account: &str) -> Result<(), ApiError> {
-        if self.threshold == 0 {
-            return Ok(());
-        }
-        let now = self.clock.now();
-        match self.entries().get(account).and_then(|f| f.locked_until) {
-            Some(until) if until > now => Err(ApiError::RateLimited {
-                retry_after: (until - now).try_into().unwrap_or(Duration::from_secs(1)),
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a failed attempt; from the threshold on, locks the account for 30 s, then 60 s, …
-    pub fn record_failure(&self, account: &str) {
-        if self.threshold == 0 {
-            return;
-        }
-        let now = self.clock.now();
-        let mut entries = self.entries();
-        if entries.len() >= MAX_TRACKED_ACCOUNTS {
-            entries.retain(|_, f| f.locked_until.is_some_and(|until| until > now));
-            if entries.len() >= MAX_TRACKED_ACCOUNTS {
-                entries.clear();
-            }
-        }
-        let failures = entries.entry(account.to_owned()).or_insert(Failures {
-            count: 0,
-            locked_until: None,
-        });
-        failures.count = failures.count.saturating_add(1);
-        if failures.count >= self.threshold {
-            let doublings = (failures.count - self.threshold).min(20);
-            let lockout = FIRST_LOCKOUT
-                .saturating_mul(1 << doublings)
-                .min(self.max_lockout);
-            failures.locked_until = Some(now + lockout);
-        }
-    }
-
-    /// A success clears the account's record.
-    pub fn record_success(&self, account: &str) {
-        self.entries().remove(account);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::ConfigDuration;
     use hallpass_core::clock::ManualClock;
+    use time::OffsetDateTime;
 
-    fn lockout(clock: Arc<ManualClock>) -> RateLimits {
+    fn limits() -> RateLimits {
         let settings = RateLimitSettings {
             per_ip_per_minute: 2,
             account_failures_before_lockout: 3,
             max_lockout: ConfigDuration::minutes(15),
+            ..RateLimitSettings::default()
         };
-        RateLimits::new(&settings, clock)
-    }
-
-    #[test]
-    fn accounts_lock_after_consecutive_failures_for_growing_times() {
-        let clock = Arc::new(ManualClock::new(OffsetDateTime::UNIX_EPOCH));
-        let limits = lockout(clock.clone());
-        let accounts = limits.accounts();
-        accounts.record_failure("alice");
-        accounts.record_failure("alice");
-        assert!(accounts.check("alice").is_ok());
-        accounts.record_failure("alice");
-        assert!(
-            matches!(accounts.check("alice"), Err(ApiError::RateLimited { retry_after }) if retry_after == Duration::from_secs(30))
-        );
-        assert!(accounts.check("bob").is_ok());
-        clock.advance(time::Duration::seconds(30));
-        assert!(accounts.check("alice").is_ok());
-        accounts.record_failure("alice");
-        assert!(
-            matches!(accounts.check("alice"), Err(ApiError::RateLimited { retry_after }) if retry_after == Duration::from_secs(60))
-        );
-        for _ in 0..30 {
-            accounts.record_failure("alice");
-        }
-        assert!(
-            matches!(accounts.check("alice"), Err(ApiError::RateLimited { retry_after }) if retry_after == Duration::from_secs(900))
-        );
-        accounts.record_success("alice");
-        assert!(accounts.check("alice").is_ok());
+        RateLimits::new(
+            &settings,
+            Arc::new(ManualClock::new(OffsetDateTime::UNIX_EPOCH)),
+        )
     }
 
     #[tokio::test]
     async fn addresses_have_a_budget() {
-        let limits = lockout(Arc::new(ManualClock::new(OffsetDateTime::UNIX_EPOCH)));
+        let limits = limits();
         let ip: IpAddr = [10, 0, 0, 1].into();
         assert!(limits.check_ip(ip).await.is_ok());
         assert!(limits.check_ip(ip).await.is_ok());
@@ -283,5 +217,25 @@ mod tests {
             Err(ApiError::RateLimited { .. })
         ));
         assert!(limits.check_ip([10, 0, 0, 2].into()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn one_ipv6_network_shares_one_budget() {
+        let limits = limits();
+        for ip in ["2001:db8:1:2::1", "2001:db8:1:2::2"] {
+            assert!(limits.check_ip(ip.parse().unwrap()).await.is_ok());
+        }
+        assert!(
+            limits
+                .check_ip("2001:db8:1:2:ffff::3".parse().unwrap())
+                .await
+                .is_err()
+        );
+        assert!(
+            limits
+                .check_ip("2001:db8:1:3::1".parse().unwrap())
+                .await
+                .is_ok()
+        );
     }
 }

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use hallpass_core::{
     clock::Clock,
     csrf::{CsrfKey, OriginPolicy},
+    device::DeviceKey,
     secret::SecretKey,
     session::{LimitPolicy, SessionPolicy},
 };
@@ -135,6 +136,8 @@ pub struct Node {
 pub struct Keys {
     /// Makes and checks CSRF tokens.
     pub csrf: CsrfKey,
+    /// Signs and checks device cookies.
+    pub device: DeviceKey,
 }
 
 impl Keys {
@@ -142,6 +145,7 @@ impl Keys {
     pub fn derive(secret: &SecretKey) -> Self {
         Self {
             csrf: CsrfKey::new(secret.derive("hallpass/csrf/v1")),
+            device: DeviceKey::new(secret.derive("hallpass/device/v1")),
         }
     }
 }

@@ -3,6 +3,7 @@
 use hallpass_core::{
     audit::AuditKind,
     clock::{from_micros, to_micros},
+    device::DeviceToken,
     password::{Password, Verification},
     session::{RefreshFamily, Session, SessionId, SessionKind, SessionToken},
     token::RefreshState,
@@ -10,7 +11,7 @@ use hallpass_core::{
 };
 use uuid::Uuid;
 
-use crate::{auth, error::ApiError, http::client::Client, state::AppState};
+use crate::{auth, error::ApiError, http::client::Client, rate_limit::Lockee, state::AppState};
 
 /// A successful login.
 #[derive(Debug)]
@@ -28,6 +29,12 @@ pub struct LoginOutcome {
 /// account cost the same argon2 verify and get the same answer, so the response reveals nothing
 /// about which usernames exist. `previous` is a session the client presented, ended on success
 /// so a browser never holds two.
+///
+/// `device` is the genuine device cookie the client presented, if any. When it names the account
+/// tried, the attempt is judged by that device's own failure count, so failures from elsewhere
+/// (someone locking the account on purpose) do not lock the owner's browser out; otherwise by
+/// the account's. Either way a failure counts only against what judged it, and a success clears
+/// only that: a known device's success does not unlock the account for everyone else.
 pub async fn login(
     state: &AppState,
     username: &str,
@@ -35,14 +42,20 @@ pub async fn login(
     client: &Client,
     previous: Option<&Session>,
     kind: SessionKind,
+    device: Option<&DeviceToken>,
 ) -> Result<LoginOutcome, ApiError> {
+    // First, so that an address over its budget neither costs a lookup nor counts failures.
     state.limits.check_ip(client.ip).await?;
     let account = username.trim().to_ascii_lowercase();
-    state.limits.check_account(&account).await?;
     let user = match Username::parse(username) {
         Ok(name) => state.stores.users.user_by_username(&name).await?,
         Err(_) => None,
     };
+    let lockee = match (device, &user) {
+        (Some(device), Some(user)) if device.user == user.id => Lockee::Device(device.device),
+        _ => Lockee::Account(&account),
+    };
+    state.limits.check_lockout(lockee).await?;
     let verification = match &user {
         Some(user) => {
             state
@@ -71,7 +84,7 @@ pub async fn login(
             user
         }
         (user, verification) => {
-            state.limits.record_failure(&account).await;
+            state.limits.record_failure(lockee).await;
             state.metrics.login(false);
             let mut event = auth::event(state, AuditKind::LoginFailed, client);
             event.subject = user.as_ref().map(|u| u.id);
@@ -88,7 +101,7 @@ pub async fn login(
     };
 
     let outcome = open_session(state, user, client, previous, kind).await?;
-    state.limits.record_success(&account).await;
+    state.limits.record_success(lockee).await;
     Ok(outcome)
 }
 

@@ -12,6 +12,7 @@ use crate::{
     auth,
     error::ApiError,
     http::{client::Client, extract::Authenticated},
+    rate_limit::Lockee,
     state::AppState,
 };
 
@@ -128,7 +129,10 @@ pub async fn change_password(
     .collect();
     let new = Password::parse(new, "new_password", &context)?;
     let account = user.username.to_ascii_lowercase();
-    state.limits.check_account(&account).await?;
+    state
+        .limits
+        .check_lockout(Lockee::Account(&account))
+        .await?;
     // An account made by social login has no password to know: its first one is set by the
     // session alone (the provider vouched for it moments or days ago, as for any other change
     // this session may make).
@@ -140,7 +144,7 @@ pub async fn change_password(
             .await?
             == Verification::Mismatch
     {
-        state.limits.record_failure(&account).await;
+        state.limits.record_failure(Lockee::Account(&account)).await;
         return Err(ApiError::WrongCurrentPassword);
     }
     let hash = state.passwords.hash(new).await?;

@@ -10,6 +10,8 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::http::client_key::Ipv6Prefix;
+
 pub use duration::ConfigDuration;
 pub use load::{ConfigError, Overrides, load};
 pub use providers::ProviderSettings;
@@ -29,8 +31,9 @@ pub struct Settings {
     /// Open client connections at most; beyond it new ones are closed at once. Default: the
     /// open-file limit less room for the database, Redis and files (see `http::serve`).
     pub max_connections: Option<usize>,
-    /// Open connections from one client address at most (never more than half of
-    /// `max_connections`; trusted proxies are exempt); `0` turns it off.
+    /// Open connections from one client address (an IPv6 client: its `rate_limit.ipv6_prefix`
+    /// network) at most (never more than half of `max_connections`; trusted proxies are
+    /// exempt); `0` turns it off.
     pub max_connections_per_ip: usize,
     /// On SIGTERM, how long to keep serving, with `/readyz` answering 503, before refusing new
     /// connections and draining (so a load balancer stops sending first).
@@ -177,7 +180,7 @@ impl Default for Argon2Settings {
     }
 }
 
-/// Abuse limits on login, token and signup; 0 turns a limit off.
+/// Abuse limits on login, token, signup and board posts; 0 turns a limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitSettings {
@@ -187,6 +190,12 @@ pub struct RateLimitSettings {
     pub account_failures_before_lockout: u32,
     /// The longest an account lockout lasts.
     pub max_lockout: ConfigDuration,
+    /// Leading bits of an IPv6 address that name one client for every per-address count (these
+    /// limits and `max_connections_per_ip`), 32 to 128: a subscriber picks addresses at will
+    /// inside their /64. IPv4-mapped IPv6 addresses count as the IPv4 address.
+    pub ipv6_prefix: Ipv6Prefix,
+    /// Posts one account may publish on the demo board per minute (over every node).
+    pub posts_per_minute: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -195,6 +204,8 @@ impl Default for RateLimitSettings {
             per_ip_per_minute: 30,
             account_failures_before_lockout: 5,
             max_lockout: ConfigDuration::minutes(15),
+            ipv6_prefix: Ipv6Prefix::DEFAULT,
+            posts_per_minute: 10,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The HTTP surface: the API and the pages under one set of layers.
 
 pub mod client;
+pub mod client_key;
 pub mod cookies;
 pub mod cors;
+pub mod device_cookie;
 pub mod extract;
 pub mod request_id;
 pub mod resilience;

@@ -1,12 +1,13 @@
 //! `/demo/board`: a small community board, the worked example of authentication versus
 //! authorization. Anyone may read; a logged-in user may write; only a post's author or an
 //! administrator may edit or delete it. Those rules live in `hallpass_core::authz` and are
-//! applied by the [`MayModify`] extractor, not by checks inside the handlers.
+//! applied by the [`MayModify`] extractor, not by checks inside the handlers. Each account may
+//! publish `rate_limit.posts_per_minute` posts a minute (429 with `Retry-After` beyond).
 
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -226,6 +227,9 @@ async fn create(
         Ok(parsed) => parsed,
         Err(errors) => return invalid(&state, &caller, None, &form, errors),
     };
+    if let Err(error) = state.limits.check_post(caller.user.id).await {
+        return refused(&state, &error);
+    }
     let new = NewPost {
         id: PostId(uuid::Uuid::now_v7()),
         author: caller.user.id,
@@ -322,6 +326,18 @@ fn invalid(
         &errors,
     )
     .unwrap_or_else(|e| state.pages.error(&e))
+}
+
+/// The error page, with `Retry-After` when the error has one (a post over the per-minute budget).
+fn refused(state: &AppState, error: &ApiError) -> Response {
+    let mut response = state.pages.error(error);
+    if let Some(after) = error.retry_after() {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(after.as_secs().max(1)),
+        );
+    }
+    response
 }
 
 /// After a successful form post: on to the result, as a GET.

@@ -3,7 +3,7 @@
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -15,6 +15,7 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
+        device_cookie,
         extract::{CsrfForm, PresessionForm, resolve},
     },
     pages::{logged_in, presession_page},
@@ -81,6 +82,7 @@ async fn submit(
         .ok()
         .flatten()
         .map(|c| c.session);
+    let device = device_cookie::presented(&state, &headers);
     match auth::login(
         &state,
         &form.username,
@@ -88,10 +90,18 @@ async fn submit(
         &client,
         previous.as_ref(),
         SessionKind::Cookie,
+        device.as_ref(),
     )
     .await
     {
-        Ok(outcome) => logged_in(&state, &outcome),
+        Ok(outcome) => match device_cookie::issue(&state, outcome.user.id, device.as_ref()) {
+            Ok(device) => {
+                let mut response = logged_in(&state, &outcome);
+                response.headers_mut().append(header::SET_COOKIE, device);
+                response
+            }
+            Err(error) => state.pages.error(&error),
+        },
         Err(
             error @ (ApiError::InvalidCredentials
             | ApiError::RateLimited { .. }

@@ -88,6 +88,7 @@ async fn submit(
                 &client,
                 None,
                 SessionKind::Cookie,
+                None,
             )
             .await
         }

@@ -26,6 +26,14 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) + 86400000)
 return n
 ";
 
+/// Counts one post in a minute's counter, which outlives its minute (the minute comes from the
+/// injected clock, the expiry from Redis's own) and is then dropped. ARGV: expiry (ms).
+const POST_SCRIPT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+";
+
 /// A Redis answer slower than this counts as Redis being down.
 const TIMEOUT: Duration = Duration::from_millis(250);
 /// After a failure, Redis is not tried again for this long.
@@ -109,7 +117,8 @@ impl SharedLimits {
         attempt
     }
 
-    /// One attempt from `ip`; `Some(wait)` when over `per_minute`.
+    /// One attempt from the client `ip` (a [`ClientKey`](crate::http::client_key::ClientKey));
+    /// `Some(wait)` when over `per_minute`.
     pub(super) async fn hit_ip(
         &self,
         ip: &str,
@@ -123,21 +132,20 @@ impl SharedLimits {
             .then(|| Duration::from_secs(u64::try_from(ttl.max(1)).unwrap_or(1))))
     }
 
-    /// When the account is locked until, in unix milliseconds.
-    pub(super) async fn locked_until(
-        &self,
-        account: &str,
-    ) -> Result<Option<i64>, redis::RedisError> {
+    /// When the lockee under `key` ([`Lockee::key`](super::Lockee)) is locked until, in unix
+    /// milliseconds.
+    pub(super) async fn locked_until(&self, key: &str) -> Result<Option<i64>, redis::RedisError> {
         let mut command = redis::cmd("HGET");
         command
-            .arg(format!("{}acct:{account}", self.prefix))
+            .arg(format!("{}{key}", self.prefix))
             .arg("locked_until");
         self.run(&command).await
     }
 
+    /// Counts a failure of the lockee under `key`.
     pub(super) async fn failure(
         &self,
-        account: &str,
+        key: &str,
         now_ms: i64,
         threshold: u32,
         first: Duration,
@@ -147,7 +155,7 @@ impl SharedLimits {
         command
             .arg(FAILURE_SCRIPT)
             .arg(1)
-            .arg(format!("{}acct:{account}", self.prefix))
+            .arg(format!("{}{key}", self.prefix))
             .arg(now_ms)
             .arg(threshold)
             .arg(u64::try_from(first.as_millis()).unwrap_or(u64::MAX))
@@ -155,9 +163,25 @@ impl SharedLimits {
         self.run::<i64>(&command).await.map(|_| ())
     }
 
-    pub(super) async fn success(&self, account: &str) -> Result<(), redis::RedisError> {
+    /// Clears the failures of the lockee under `key`.
+    pub(super) async fn success(&self, key: &str) -> Result<(), redis::RedisError> {
         let mut command = redis::cmd("DEL");
-        command.arg(format!("{}acct:{account}", self.prefix));
+        command.arg(format!("{}{key}", self.prefix));
         self.run::<i64>(&command).await.map(|_| ())
+    }
+
+    /// One post by `author` in `minute`; the count so far, this one included.
+    pub(super) async fn hit_post(
+        &self,
+        author: &str,
+        minute: i64,
+    ) -> Result<u64, redis::RedisError> {
+        let mut command = redis::cmd("EVAL");
+        command
+            .arg(POST_SCRIPT)
+            .arg(1)
+            .arg(format!("{}posts:{author}:{minute}", self.prefix))
+            .arg(120_000);
+        self.run(&command).await
     }
 }

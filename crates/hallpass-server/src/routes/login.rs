@@ -4,7 +4,7 @@ use axum::{
     Json, Router,
     extract::State,
     http::{HeaderMap, header},
-    response::{IntoResponse, Response},
+    response::{AppendHeaders, IntoResponse, Response},
     routing::post,
 };
 use hallpass_core::session::SessionKind;
@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
-        cookies,
+        cookies, device_cookie,
         extract::{AppJson, check_origin, resolve},
     },
     routes::json::{SessionJson, UserJson},
@@ -55,6 +55,7 @@ async fn login(
         .ok()
         .flatten()
         .map(|caller| caller.session);
+    let device = device_cookie::presented(&state, &headers);
     let outcome = auth::login(
         &state,
         &body.username,
@@ -62,18 +63,23 @@ async fn login(
         &client,
         previous.as_ref(),
         SessionKind::Cookie,
+        device.as_ref(),
     )
     .await?;
+    let device = device_cookie::issue(&state, outcome.user.id, device.as_ref())?;
     let response = LoginResponse {
         user: UserJson::from(&outcome.user),
         session: SessionJson::new(&outcome.session, &state.config.session_policy, true),
         csrf_token: state.keys.csrf.session_token(outcome.session.id),
     };
     Ok((
-        [(
-            header::SET_COOKIE,
-            cookies::session_cookie(&state.config, outcome.token.expose()),
-        )],
+        AppendHeaders([
+            (
+                header::SET_COOKIE,
+                cookies::session_cookie(&state.config, outcome.token.expose()),
+            ),
+            (header::SET_COOKIE, device),
+        ]),
         Json(response),
     )
         .into_response())

@@ -99,6 +99,9 @@ async fn token(
                 &client,
                 None,
                 SessionKind::Token,
+                // Native apps keep no cookies: the password grant stays under the account
+                // lockout (docs/operations.md "Brute force and lockout").
+                None,
             )
             .await?;
             (outcome.session, outcome.user)

@@ -4,7 +4,7 @@
 use reqwest::{StatusCode, header};
 
 use crate::{
-    helpers::{Login, TestApp, spawn_app},
+    helpers::{Backend, Login, TestApp, redis_url, spawn_app, spawn_app_with},
     pages::hidden_token,
 };
 
@@ -252,4 +252,82 @@ async fn invalid_posts_are_refused_with_the_reasons_and_nothing_saved() {
         let response = app.page(bad, Some(&alice)).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{bad}");
     }
+}
+
+/// Publishes through the form, whatever the answer.
+async fn try_write(app: &TestApp, login: &Login, title: &str, body: &str) -> reqwest::Response {
+    app.post_form(
+        "/demo/board/new",
+        login,
+        &[
+            ("title", title),
+            ("body", body),
+            ("csrf_token", &login.csrf),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn oversize_posts_are_refused_and_nothing_stored() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    let alice = app.login("alice").await;
+    let body = "b".repeat(hallpass_core::post::BODY_MAX_CHARS + 1);
+    let response = try_write(&app, &alice, "Big", &body).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("body-error"));
+    assert_eq!(count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn an_account_may_publish_ten_posts_a_minute() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    app.signup("bob").await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    for n in 0..10 {
+        write(&app, &alice, &format!("Post {n}"), "Body.").await;
+    }
+    let refused = try_write(&app, &alice, "Eleventh", "Body.").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = refused.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(count(&app).await, 10);
+    // The budget is per account.
+    write(&app, &bob, "Bob's", "Body.").await;
+    app.advance(time::Duration::seconds(60));
+    write(&app, &alice, "Next minute", "Body.").await;
+    assert_eq!(count(&app).await, 12);
+}
+
+/// With Redis, the budget is the account's over every node.
+#[tokio::test]
+async fn the_post_budget_is_shared_by_every_node() {
+    let Some(redis) = redis_url() else { return };
+    let prefix = format!("hallpass_test_{}:", uuid::Uuid::new_v4().simple());
+    let a = spawn_app_with(Backend::Sqlite, |s| {
+        s.redis_url = Some(redis);
+        s.redis_key_prefix = prefix;
+        s.rate_limit.posts_per_minute = 2;
+    })
+    .await;
+    let b = a.another_node().await;
+    a.signup("alice").await;
+    let alice = a.login("alice").await;
+    write(&a, &alice, "One", "Body.").await;
+    write(&b, &alice, "Two", "Body.").await;
+    assert_eq!(
+        try_write(&a, &alice, "Three", "Body.").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        try_write(&b, &alice, "Three", "Body.").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

@@ -10,6 +10,7 @@ use std::{
 
 use crate::{
     config::{ConfigDuration, Settings},
+    http::client_key::{ClientKey, Ipv6Prefix},
     telemetry::Metrics,
 };
 
@@ -39,6 +40,8 @@ pub struct ConnectionLimits {
     pub max_connections_per_ip: Option<usize>,
     /// Addresses exempt from the per-address cap: a trusted proxy carries many clients.
     pub exempt: Vec<IpAddr>,
+    /// IPv6 peers are counted by this prefix, as the rate limits count them.
+    pub ipv6_prefix: Ipv6Prefix,
 }
 
 impl ConnectionLimits {
@@ -79,6 +82,7 @@ impl ConnectionLimits {
                 .filter_map(|proxy| proxy.parse::<IpAddr>().ok())
                 .map(|ip| ip.to_canonical())
                 .collect(),
+            ipv6_prefix: settings.rate_limit.ipv6_prefix,
         };
         tracing::info!(
             max_connections,
@@ -119,11 +123,13 @@ fn raise_open_file_limit() -> Option<u64> {
     None
 }
 
-/// The caps: how many connections are open, in all and per client address.
+/// The caps: how many connections are open, in all and per client (an IPv4 address or an IPv6
+/// network, see [`ClientKey`]).
 pub(super) struct Admission {
     max_connections: usize,
     max_connections_per_ip: Option<usize>,
     exempt: Vec<IpAddr>,
+    ipv6_prefix: Ipv6Prefix,
     counts: Mutex<Counts>,
     metrics: Metrics,
 }
@@ -131,7 +137,7 @@ pub(super) struct Admission {
 #[derive(Default)]
 struct Counts {
     total: usize,
-    by_ip: HashMap<IpAddr, usize>,
+    by_ip: HashMap<ClientKey, usize>,
 }
 
 impl Admission {
@@ -140,6 +146,7 @@ impl Admission {
             max_connections: limits.max_connections,
             max_connections_per_ip: limits.max_connections_per_ip,
             exempt: limits.exempt.clone(),
+            ipv6_prefix: limits.ipv6_prefix,
             counts: Mutex::default(),
             metrics,
         }
@@ -149,11 +156,12 @@ impl Admission {
     pub(super) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, &'static str> {
         // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d; count it as a.b.c.d.
         let ip = ip.to_canonical();
+        let client = ClientKey::new(ip, self.ipv6_prefix);
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         if counts.total >= self.max_connections {
             return Err("max_connections");
         }
-        let from_ip = counts.by_ip.get(&ip).copied().unwrap_or(0);
+        let from_ip = counts.by_ip.get(&client).copied().unwrap_or(0);
         if let Some(cap) = self.max_connections_per_ip
             && from_ip >= cap
             && !self.exempt.contains(&ip)
@@ -161,11 +169,11 @@ impl Admission {
             return Err("max_connections_per_ip");
         }
         counts.total += 1;
-        counts.by_ip.insert(ip, from_ip + 1);
+        counts.by_ip.insert(client, from_ip + 1);
         self.metrics.connection_opened();
         Ok(Slot {
             admission: Arc::clone(self),
-            ip,
+            client,
         })
     }
 }
@@ -173,7 +181,7 @@ impl Admission {
 /// A connection's place under the caps, given back when dropped.
 pub(super) struct Slot {
     admission: Arc<Admission>,
-    ip: IpAddr,
+    client: ClientKey,
 }
 
 impl Drop for Slot {
@@ -184,10 +192,10 @@ impl Drop for Slot {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         counts.total = counts.total.saturating_sub(1);
-        if let Some(from_ip) = counts.by_ip.get_mut(&self.ip) {
+        if let Some(from_ip) = counts.by_ip.get_mut(&self.client) {
             *from_ip = from_ip.saturating_sub(1);
             if *from_ip == 0 {
-                counts.by_ip.remove(&self.ip);
+                counts.by_ip.remove(&self.client);
             }
         }
         self.admission.metrics.connection_closed();
@@ -205,6 +213,7 @@ mod tests {
             max_connections: total,
             max_connections_per_ip: per_ip,
             exempt: exempt.iter().map(|ip| ip.parse().unwrap()).collect(),
+            ipv6_prefix: Ipv6Prefix::DEFAULT,
         };
         Arc::new(Admission::new(&limits, Metrics::new()))
     }
@@ -224,6 +233,18 @@ mod tests {
         );
         drop(first);
         assert!(caps.admit(a).is_ok());
+    }
+
+    #[test]
+    fn one_ipv6_network_counts_as_one_client() {
+        let caps = admission(10, Some(2), &[]);
+        let _a = caps.admit("2001:db8:1:2::a".parse().unwrap()).unwrap();
+        let _b = caps.admit("2001:db8:1:2::b".parse().unwrap()).unwrap();
+        assert_eq!(
+            caps.admit("2001:db8:1:2:ffff::c".parse().unwrap()).err(),
+            Some("max_connections_per_ip")
+        );
+        assert!(caps.admit("2001:db8:1:3::a".parse().unwrap()).is_ok());
     }
 
     #[test]
