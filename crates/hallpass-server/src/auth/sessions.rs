@@ -128,11 +128,11 @@ pub async fn change_password(
     .flatten()
     .collect();
     let new = Password::parse(new, "new_password", &context)?;
-    let account = user.username.to_ascii_lowercase();
-    state
-        .limits
-        .check_lockout(Lockee::Account(&account))
-        .await?;
+    // Judged per session, not per account: failed logins from elsewhere must not lock the owner
+    // out of changing a password they may suspect is known (docs/operations.md, "Brute force
+    // and lockout").
+    let lockee = Lockee::Session(caller.session.id);
+    state.limits.check_lockout(lockee).await?;
     // An account made by social login has no password to know: its first one is set by the
     // session alone (the provider vouched for it moments or days ago, as for any other change
     // this session may make).
@@ -144,9 +144,10 @@ pub async fn change_password(
             .await?
             == Verification::Mismatch
     {
-        state.limits.record_failure(Lockee::Account(&account)).await;
+        state.limits.record_failure(lockee).await;
         return Err(ApiError::WrongCurrentPassword);
     }
+    state.limits.record_success(lockee).await;
     let hash = state.passwords.hash(new).await?;
     let revoked = replace_password(state, user.id, &hash, Some(caller.session.id)).await?;
     let mut event = auth::event(state, AuditKind::PasswordChanged, client);

@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration};
 
-use hallpass_core::{clock::Clock, device::DeviceId};
+use hallpass_core::{clock::Clock, device::DeviceId, session::SessionId};
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
@@ -22,15 +22,20 @@ pub enum Lockee<'a> {
     /// A browser presenting a genuine device cookie for the account it tries: its own count,
     /// untouched by failures from anywhere else.
     Device(DeviceId),
+    /// A signed-in session confirming its password (`POST /v1/password`): its own count, so
+    /// failed logins elsewhere cannot stop the owner changing their password, and a stolen
+    /// session still gets only a few guesses at the current one.
+    Session(SessionId),
 }
 
 impl Lockee<'_> {
     /// The key its count is kept under, here and in Redis. The two kinds never collide: device
-    /// ids are base64url, and an account key always starts `acct:`.
+    /// ids are base64url, and account and session keys always start `acct:` and `sess:`.
     pub(super) fn key(&self) -> String {
         match self {
             Self::Account(account) => format!("acct:{account}"),
             Self::Device(device) => format!("dev:{device}"),
+            Self::Session(session) => format!("sess:{session}"),
         }
     }
 }

@@ -67,3 +67,52 @@ async fn a_weak_new_password_is_422_and_changes_nothing() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn failed_logins_elsewhere_do_not_stop_the_owner_changing_the_password() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    let laptop = app.login("alice").await;
+    for _ in 0..6 {
+        app.try_login("alice", "wrong wrong wrong").await;
+    }
+    assert_eq!(
+        app.try_login("alice", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account is locked for logins without a known browser"
+    );
+    let body = json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD });
+    let response = app
+        .write(Method::POST, "/v1/password", &laptop, Some(body))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_lock_that_session_only() {
+    let app = spawn_app().await;
+    app.signup("alice").await;
+    let stolen = app.login("alice").await;
+    let owner = app.login("alice").await;
+    let wrong = json!({ "current_password": "not it at all", "new_password": NEW_PASSWORD });
+    for _ in 0..5 {
+        let response = app
+            .write(Method::POST, "/v1/password", &stolen, Some(wrong.clone()))
+            .await;
+        problem(response, StatusCode::FORBIDDEN, "invalid_credentials").await;
+    }
+    let right = json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD });
+    let response = app
+        .write(Method::POST, "/v1/password", &stolen, Some(right.clone()))
+        .await;
+    problem(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_eq!(
+        app.try_login("alice", PASSWORD).await.status(),
+        StatusCode::OK,
+        "nothing changed, and the account itself is not locked"
+    );
+    let response = app
+        .write(Method::POST, "/v1/password", &owner, Some(right))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
