@@ -3,7 +3,7 @@
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode, header},
     response::Response,
     routing::get,
 };
@@ -15,6 +15,7 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
+        device_cookie,
         extract::{CsrfForm, PresessionForm},
     },
     pages::{FieldError, field_errors, logged_in, presession_page},
@@ -95,7 +96,16 @@ async fn submit(
         Err(error) => Err(error),
     };
     match result {
-        Ok(outcome) => logged_in(&state, &outcome),
+        // The browser that made the account is its owner's first known device (docs/operations.md,
+        // "Brute force and lockout").
+        Ok(outcome) => match device_cookie::issue(&state, outcome.user.id, None) {
+            Ok(device) => {
+                let mut response = logged_in(&state, &outcome);
+                response.headers_mut().append(header::SET_COOKIE, device);
+                response
+            }
+            Err(error) => state.pages.error(&error),
+        },
         Err(
             error @ (ApiError::Validation(_)
             | ApiError::UsernameTaken

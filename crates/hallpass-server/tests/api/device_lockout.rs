@@ -297,3 +297,45 @@ async fn device_cookies_are_host_prefixed_and_secure_under_https() {
         assert!(device.contains(flag), "{device}");
     }
 }
+
+#[tokio::test]
+async fn the_browser_that_signed_up_through_the_form_is_a_known_device() {
+    let app = spawn_app().await;
+    let page = app.client.get(app.url("/signup")).send().await.unwrap();
+    let nonce = page
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("hallpass_csrf="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let token = hidden_token(&page.text().await.unwrap());
+    let signed_up = app
+        .client
+        .post(app.url("/signup"))
+        .header(header::COOKIE, nonce)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+    let device = device_cookie(&signed_up);
+    attacker_locks(&app, "alice").await;
+    assert_eq!(
+        login_with(&app, "alice", PASSWORD, None).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        login_with(&app, "alice", PASSWORD, Some(&device))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
