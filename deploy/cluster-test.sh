@@ -268,6 +268,15 @@ hdr=$(tr -d '\r' <"$TMP/private.headers" | awk -F': ' 'tolower($1) == "x-hallpas
 check "c. /private/ with the session cookie: $c, the page, X-Hallpass-Username '$hdr'" \
 	bash -c '[[ $0 == 200 && $1 == "$2" ]] && grep -q "$3" "$4"' "$c" "$hdr" "$USER_NAME" "$PAGE_TEXT" "$TMP/private.html"
 
+# A write to /private/ from another site with the cookie: nginx tells hallpass the method
+# (X-Original-Method) and the browser's Sec-Fetch-Site reaches it, so the check answers 403.
+# The same write from the page's own origin passes the check (nginx then answers 405: the
+# location serves static files).
+c=$(code "$NGINX/private/" -X POST -b "$TMP/jar3" -H "Sec-Fetch-Site: cross-site" -H "Origin: https://evil.test")
+check "c. cross-site POST to /private/ with the cookie: 403 (got $c)" test "$c" = 403
+c=$(code "$NGINX/private/" -X POST -b "$TMP/jar3" -H "Sec-Fetch-Site: same-origin")
+check "c. same-origin POST to /private/ passes forward auth: 405 from nginx (got $c)" test "$c" = 405
+
 # The same page for a Bearer token (nginx passes Authorization to /v1/auth/check).
 token_grant "$NGINX" "$TMP/token_c.json" >/dev/null
 ACCESS_C=$(jq -r '.access_token // empty' "$TMP/token_c.json" 2>/dev/null)

@@ -36,4 +36,8 @@ pub enum CsrfRejection {
     /// A CSRF token was sent but it does not belong to this session.
     #[error("the CSRF token does not match this session")]
     WrongToken,
+    /// Forward auth was told two different methods (or an unreadable one) for the request it
+    /// vouches for, so it cannot tell whether the origin check applies.
+    #[error("the forwarded request's method is ambiguous")]
+    AmbiguousMethod,
 }

@@ -23,6 +23,7 @@ mod credentials;
 mod csrf;
 mod device_lockout;
 mod faults;
+mod forward_auth;
 mod helpers;
 mod ipv6_limits;
 mod keys;

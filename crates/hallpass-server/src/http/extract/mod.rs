@@ -8,5 +8,5 @@ pub use authz::{AdminRole, HasRole, MayModify, PathResource, RequiredRole};
 pub use body::{AppForm, AppJson, AppQuery, OptionalJson};
 pub use session::{
     Admin, Authenticated, CSRF_HEADER, Credential, CsrfForm, CsrfOnly, PresessionForm, SessionForm,
-    check_origin, resolve,
+    check_origin, is_unsafe, resolve,
 };

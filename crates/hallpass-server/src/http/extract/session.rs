@@ -169,7 +169,9 @@ where
     }
 }
 
-fn is_unsafe(method: &Method) -> bool {
+/// Whether `method` may change state, so a cookie caller must prove it is not a forgery: anything
+/// but GET, HEAD, OPTIONS and TRACE (an unknown method counts as unsafe).
+pub fn is_unsafe(method: &Method) -> bool {
     !matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
