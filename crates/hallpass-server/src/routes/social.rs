@@ -22,7 +22,11 @@ use crate::{
         cookies,
         extract::{AppQuery, resolve},
     },
-    social::{SocialError, flow, next::SafeNext, pending::PENDING_LIFETIME},
+    social::{
+        SocialError, flow,
+        next::SafeNext,
+        pending::{PENDING_LIFETIME, PendingLogin},
+    },
     state::AppState,
 };
 
@@ -191,6 +195,8 @@ async fn callback(
             .open(&sealed)
             .map_err(|_| SocialError::Rejected("the login in progress is not valid"))?;
         let now = state.clock.now();
+        flow::check_transaction(&provider, &pending, &callback, now)?;
+        spend(&state, &pending, now).await?;
         let identity = flow::finish(
             &provider,
             &state.social.http,
@@ -247,6 +253,30 @@ async fn callback(
         cookies::clear_pending_login_cookie(&state.config),
     );
     response
+}
+
+/// Marks the transaction spent, once for every node: a second callback with the same
+/// transaction (a replay of the whole request, or a race of two) is refused before its code is
+/// exchanged, whether or not the provider would refuse the code again.
+async fn spend(
+    state: &AppState,
+    pending: &PendingLogin,
+    now: time::OffsetDateTime,
+) -> Result<(), ApiError> {
+    let first = state
+        .stores
+        .identities
+        .spend_social_login(
+            &pending.state_hash(),
+            pending.spent_mark_until(state.config.clock_skew),
+            now,
+        )
+        .await?;
+    if first {
+        Ok(())
+    } else {
+        Err(SocialError::Rejected("this login was completed already; start again").into())
+    }
 }
 
 /// Token mode's end: a token session whose refresh token goes into the app's HttpOnly refresh

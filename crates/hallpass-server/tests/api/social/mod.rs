@@ -5,13 +5,14 @@
 mod accounts;
 mod apps;
 mod callbacks;
+mod replays;
 
 use hallpass_server::config::ProviderSettings;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, PASSWORD, PUBLIC_URL, TestApp, spawn_app_with},
+    helpers::{Backend, PASSWORD, PUBLIC_URL, TestApp, postgres_available, spawn_app_with},
     oidc_provider::{TestProvider, oidc_available},
 };
 
@@ -27,8 +28,31 @@ async fn setup_with(
     advertise_hs256: bool,
     tweak: impl FnOnce(&mut ProviderSettings),
 ) -> (TestApp, TestProvider) {
-    let redirect = format!("{PUBLIC_URL}/v1/oauth/corp/callback");
-    let provider = TestProvider::start_with(&redirect, advertise_hs256).await;
+    let provider = TestProvider::start_with(&redirect_uri(), advertise_hs256).await;
+    let app = app_for(&provider, Backend::Sqlite, tweak).await;
+    (app, provider)
+}
+
+/// The redirect URI hallpass registers at the test provider.
+fn redirect_uri() -> String {
+    format!("{PUBLIC_URL}/v1/oauth/corp/callback")
+}
+
+/// The backends a test runs on: SQLite, and PostgreSQL when it is configured.
+fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite];
+    if postgres_available() {
+        backends.push(Backend::Postgres);
+    }
+    backends
+}
+
+/// A hallpass on `backend` with `provider` configured as `corp`.
+async fn app_for(
+    provider: &TestProvider,
+    backend: Backend,
+    tweak: impl FnOnce(&mut ProviderSettings),
+) -> TestApp {
     let mut settings = ProviderSettings {
         issuer: Some(provider.issuer.clone()),
         client_id: provider.client_id.clone(),
@@ -36,12 +60,11 @@ async fn setup_with(
         ..ProviderSettings::default()
     };
     tweak(&mut settings);
-    let app = spawn_app_with(Backend::Sqlite, |s| {
+    spawn_app_with(backend, |s| {
         s.providers.insert("corp".to_owned(), settings);
         s.allowed_origins = vec![APP.to_owned()];
     })
-    .await;
-    (app, provider)
+    .await
 }
 
 /// A browser's social login up to the provider's redirect back: the pending-login cookie and
