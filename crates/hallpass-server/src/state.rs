@@ -135,6 +135,8 @@ pub struct Node {
 pub struct Keys {
     /// Makes and checks CSRF tokens.
     pub csrf: CsrfKey,
+    /// Binds browsers' refresh cookies to a companion cookie no sibling site can set.
+    pub refresh_binding: hallpass_core::refresh_binding::RefreshBindingKey,
 }
 
 impl Keys {
@@ -142,6 +144,9 @@ impl Keys {
     pub fn derive(secret: &SecretKey) -> Self {
         Self {
             csrf: CsrfKey::new(secret.derive("hallpass/csrf/v1")),
+            refresh_binding: hallpass_core::refresh_binding::RefreshBindingKey::new(
+                secret.derive("hallpass/refresh-binding/v1"),
+            ),
         }
     }
 }

@@ -294,9 +294,14 @@ async fn app_signed_in(
         .refresh_token(&outcome.session)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a token session without a family")))?;
     let mut response = Redirect::to(return_to).into_response();
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::refresh_cookie(&state.config, &refresh, state.tokens.refresh_ttl),
-    );
+    for cookie in cookies::refresh_cookies(
+        &state.config,
+        &state.keys.refresh_binding,
+        &refresh,
+        outcome.session.id,
+        state.tokens.refresh_ttl,
+    ) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }

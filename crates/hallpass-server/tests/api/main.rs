@@ -32,6 +32,7 @@ mod password;
 mod raw_http;
 mod refresh;
 mod refresh_cookie;
+mod refresh_cookie_tossing;
 mod revocation;
 mod session_events;
 mod sessions;

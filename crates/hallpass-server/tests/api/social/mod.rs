@@ -6,6 +6,7 @@ mod accounts;
 mod apps;
 mod callbacks;
 mod replays;
+mod tossing;
 
 use hallpass_server::config::ProviderSettings;
 use reqwest::{StatusCode, header};
@@ -53,18 +54,23 @@ async fn app_for(
     backend: Backend,
     tweak: impl FnOnce(&mut ProviderSettings),
 ) -> TestApp {
-    let mut settings = ProviderSettings {
-        issuer: Some(provider.issuer.clone()),
-        client_id: provider.client_id.clone(),
-        client_secret: Some(provider.client_secret.clone()),
-        ..ProviderSettings::default()
-    };
+    let mut settings = provider_settings(provider);
     tweak(&mut settings);
     spawn_app_with(backend, |s| {
         s.providers.insert("corp".to_owned(), settings);
         s.allowed_origins = vec![APP.to_owned()];
     })
     .await
+}
+
+/// `provider` as hallpass's settings name it.
+fn provider_settings(provider: &TestProvider) -> ProviderSettings {
+    ProviderSettings {
+        issuer: Some(provider.issuer.clone()),
+        client_id: provider.client_id.clone(),
+        client_secret: Some(provider.client_secret.clone()),
+        ..ProviderSettings::default()
+    }
 }
 
 /// A browser's social login up to the provider's redirect back: the pending-login cookie and
@@ -116,15 +122,18 @@ async fn start_as(
         .get_all(header::SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap())
-        .find(|c| c.starts_with("hallpass_oauth="))
+        .find(|c| c.starts_with("hallpass_oauth=") || c.starts_with("__Host-hallpass_oauth="))
         .expect("the pending login cookie");
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("Path=/v1/oauth"),
+        cookie.contains("HttpOnly") && crate::helpers::has_attribute(cookie, "Path=/"),
         "{cookie}"
     );
     let cookie = cookie.split(';').next().unwrap().to_owned();
     let back = provider.log_in(&location, login).await;
-    assert!(back.as_str().starts_with(PUBLIC_URL), "{back}");
+    assert!(
+        back.as_str().starts_with(&app.settings.public_url),
+        "{back}"
+    );
     let callback = format!("{}?{}", back.path(), back.query().unwrap_or_default());
     Started { cookie, callback }
 }
