@@ -43,7 +43,7 @@ describe('social login with an OpenID provider', () => {
     return refused.filter((u) => !u.startsWith('https://fonts.googleapis.com/'));
   }
 
-  /** Every cookie of the context, whatever its path (`hallpass_oauth` lives on /v1/oauth). */
+  /** Every cookie of the context, whatever its path (`hallpass_refresh` lives on /v1/token). */
   async function hallpassCookies(context) {
     return (await context.cookies()).filter((c) => c.domain === 'localhost' && c.name.startsWith('hallpass_') && c.value);
   }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod identity;
 pub mod password;
 pub mod post;
+pub mod refresh_binding;
 pub mod secret;
 pub mod session;
 pub mod token;

@@ -7,6 +7,7 @@ use hallpass_core::{
     clock::Clock,
     csrf::{CsrfKey, OriginPolicy},
     device::DeviceKey,
+    refresh_binding::RefreshBindingKey,
     secret::SecretKey,
     session::{LimitPolicy, SessionPolicy},
 };
@@ -138,6 +139,8 @@ pub struct Keys {
     pub csrf: CsrfKey,
     /// Signs and checks device cookies.
     pub device: DeviceKey,
+    /// Binds browsers' refresh cookies to a companion cookie no sibling site can set.
+    pub refresh_binding: RefreshBindingKey,
 }
 
 impl Keys {
@@ -146,6 +149,7 @@ impl Keys {
         Self {
             csrf: CsrfKey::new(secret.derive("hallpass/csrf/v1")),
             device: DeviceKey::new(secret.derive("hallpass/device/v1")),
+            refresh_binding: RefreshBindingKey::new(secret.derive("hallpass/refresh-binding/v1")),
         }
     }
 }

@@ -7,7 +7,7 @@ use hallpass_core::{
     password::PasswordHash,
     post::{NewPost, Post, PostBody, PostId, PostTitle},
     session::{Session, SessionId, SessionLimit, TokenHash},
-    user::{NewUser, Role, User, UserId, Username},
+    user::{Email, NewUser, Role, User, UserId, Username},
 };
 use time::OffsetDateTime;
 
@@ -266,6 +266,19 @@ pub trait IdentityStore: Send + Sync {
         user: UserId,
         provider: &ProviderName,
     ) -> Result<UnlinkOutcome, StoreError>;
+    /// The users whose email is exactly `email` with ASCII letters folded to lower case (how
+    /// addresses are compared), oldest first, at most `limit`. An exact, indexed match, never a
+    /// substring search: addresses that merely contain this one cannot crowd it out.
+    async fn users_with_email(&self, email: &Email, limit: u32) -> Result<Vec<User>, StoreError>;
+    /// Marks the social-login transaction whose `state` hashes to `state_hash` as spent; true
+    /// only for the first call with that hash, on any node sharing the store. The mark is kept
+    /// until `keep_until`; marks past their `keep_until` at `now` are pruned on the way.
+    async fn spend_social_login(
+        &self,
+        state_hash: &[u8; 32],
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Filter for reading the audit log, newest first.

@@ -8,7 +8,7 @@ use hallpass_core::{
     password::PasswordHash,
     user::{Email, NewUser, User, UserId, Username},
 };
-use hallpass_store::{StoreError, UnlinkOutcome, UserQuery};
+use hallpass_store::{StoreError, UnlinkOutcome};
 use uuid::Uuid;
 
 use crate::{
@@ -106,29 +106,21 @@ impl Claim {
     }
 }
 
-/// The account a verified email may be linked to: exactly one with this email (compared
-/// case-insensitively), and one that was itself made by a provider that verified it. hallpass
+/// The account a verified email may be linked to: exactly one with this exact email (ASCII
+/// letters compared case-insensitively), and one that was itself made by a provider that verified it. hallpass
 /// does not verify the emails people type at signup, so linking to a password account by email
 /// would let whoever signed up first with someone's address receive their provider logins
 /// (pre-account takeover); such accounts link from `/account` instead.
 async fn user_with_email(state: &AppState, email: &Email) -> Result<Option<User>, ApiError> {
-    let wanted = email.as_str().to_ascii_lowercase();
-    let found = state
+    // Two are enough to tell "exactly one" from "more than one".
+    let mut found = state
         .stores
-        .users
-        .list_users(&UserQuery {
-            search: Some(wanted.clone()),
-            limit: 50,
-            offset: 0,
-        })
-        .await?;
-    let mut exact = found.into_iter().filter(|u| {
-        u.email
-            .as_ref()
-            .is_some_and(|e| e.as_str().to_ascii_lowercase() == wanted)
-    });
+        .identities
+        .users_with_email(email, 2)
+        .await?
+        .into_iter();
     // Two accounts with one address: linking to either would be a guess.
-    match (exact.next(), exact.next()) {
+    match (found.next(), found.next()) {
         (Some(user), None) if !user.password_hash.is_usable() => Ok(Some(user)),
         _ => Ok(None),
     }

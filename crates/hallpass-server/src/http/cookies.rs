@@ -4,6 +4,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use cookie::{Cookie, SameSite};
 use time::Duration;
 
+use hallpass_core::{refresh_binding::RefreshBindingKey, session::SessionId};
+
 use crate::{error::ApiError, state::ServerConfig};
 
 /// The session cookie's base name.
@@ -12,11 +14,16 @@ const SESSION: &str = "hallpass_session";
 const REFRESH: &str = "hallpass_refresh";
 /// The refresh cookie is only ever sent to the token endpoint.
 const REFRESH_PATH: &str = "/v1/token";
+/// The refresh cookie's companion: `Path=/` so that under https it can be `__Host-`, which no
+/// sibling site can set; its value binds the refresh cookie to this browser
+/// ([`hallpass_core::refresh_binding`]).
+const REFRESH_BINDING: &str = "hallpass_refresh_binding";
 /// The pre-session (login CSRF) nonce cookie's base name.
 const PRESESSION: &str = "hallpass_csrf";
-/// The social login in progress (sealed), only ever sent back to the provider callbacks.
+/// The social login in progress (sealed). `Path=/` so that under https it is `__Host-`: a
+/// `__Secure-` one scoped to the callbacks could be planted by a sibling site, carrying the
+/// attacker's own transaction into the victim's callback (login CSRF).
 const PENDING: &str = "hallpass_oauth";
-const PENDING_PATH: &str = "/v1/oauth";
 
 /// Cookie names for this deployment: `__Host-` prefixed under https, where the prefix makes the
 /// browser refuse cookies set by sibling subdomains or over plain http (cookie tossing).
@@ -55,15 +62,29 @@ pub fn clear_session_cookie(config: &ServerConfig) -> HeaderValue {
     build(config, SESSION, String::new(), Duration::ZERO)
 }
 
-/// `Set-Cookie` for a refresh token delivered to a browser: HttpOnly, scoped to
-/// `/v1/token`; `__Secure-` (not `__Host-`, which demands `Path=/`) under https.
-pub fn refresh_cookie(config: &ServerConfig, token: &str, max_age: Duration) -> HeaderValue {
-    refresh(config, token.to_owned(), max_age)
+/// The `Set-Cookie`s for a refresh token of `session` delivered to a browser: the refresh
+/// cookie (HttpOnly, scoped to `/v1/token`; `__Secure-` under https, as `__Host-` demands
+/// `Path=/`) and its companion binding it to this browser (`__Host-` under https). Always set
+/// together, so every rotation renews both.
+pub fn refresh_cookies(
+    config: &ServerConfig,
+    key: &RefreshBindingKey,
+    token: &str,
+    session: SessionId,
+    max_age: Duration,
+) -> [HeaderValue; 2] {
+    [
+        scoped(config, REFRESH, REFRESH_PATH, token.to_owned(), max_age),
+        build(config, REFRESH_BINDING, key.binding(session), max_age),
+    ]
 }
 
-/// `Set-Cookie` that deletes the refresh cookie.
-pub fn clear_refresh_cookie(config: &ServerConfig) -> HeaderValue {
-    refresh(config, String::new(), Duration::ZERO)
+/// The `Set-Cookie`s that delete the refresh cookie and its companion.
+pub fn clear_refresh_cookies(config: &ServerConfig) -> [HeaderValue; 2] {
+    [
+        scoped(config, REFRESH, REFRESH_PATH, String::new(), Duration::ZERO),
+        build(config, REFRESH_BINDING, String::new(), Duration::ZERO),
+    ]
 }
 
 /// Names of cookies scoped to a path: `__Secure-` under https (`__Host-` demands `Path=/`).
@@ -75,14 +96,6 @@ fn scoped_name(config: &ServerConfig, base: &str) -> String {
     }
 }
 
-fn refresh_name(config: &ServerConfig) -> String {
-    scoped_name(config, REFRESH)
-}
-
-fn refresh(config: &ServerConfig, value: String, max_age: Duration) -> HeaderValue {
-    scoped(config, REFRESH, REFRESH_PATH, value, max_age)
-}
-
 fn scoped(
     config: &ServerConfig,
     base: &str,
@@ -92,7 +105,6 @@ fn scoped(
 ) -> HeaderValue {
     let cookie = Cookie::build((scoped_name(config, base), value))
         .http_only(true)
-        // Lax: the provider's callback is a top-level navigation from another site.
         .same_site(SameSite::Lax)
         .path(path)
         .secure(config.secure_cookies)
@@ -102,15 +114,16 @@ fn scoped(
         .unwrap_or_else(|_| unreachable!("values are base64url and names are fixed ASCII"))
 }
 
-/// `Set-Cookie` for a social login in progress (a sealed transaction), sent back only to
-/// `/v1/oauth/…` and only until `max_age`.
+/// `Set-Cookie` for a social login in progress (a sealed transaction), kept only until
+/// `max_age`. (Lax, as every hallpass cookie: the provider's callback is a top-level
+/// navigation from another site.)
 pub fn pending_login_cookie(config: &ServerConfig, sealed: &str, max_age: Duration) -> HeaderValue {
-    scoped(config, PENDING, PENDING_PATH, sealed.to_owned(), max_age)
+    build(config, PENDING, sealed.to_owned(), max_age)
 }
 
 /// `Set-Cookie` that deletes the social login in progress.
 pub fn clear_pending_login_cookie(config: &ServerConfig) -> HeaderValue {
-    scoped(config, PENDING, PENDING_PATH, String::new(), Duration::ZERO)
+    build(config, PENDING, String::new(), Duration::ZERO)
 }
 
 /// The social login in progress, if the browser sent one.
@@ -118,15 +131,22 @@ pub fn read_pending_login(
     headers: &HeaderMap,
     config: &ServerConfig,
 ) -> Result<Option<String>, ApiError> {
-    read(headers, &scoped_name(config, PENDING))
+    read(headers, &name(config, PENDING))
 }
 
-/// The refresh cookie's value, if sent.
-pub fn read_refresh(
+/// Every refresh cookie the browser sent. There may be several: a sibling site can add its own
+/// under the same name (for another `Domain`), which is why the companion decides which, if
+/// any, hallpass set ([`read_refresh_binding`]).
+pub fn read_refresh(headers: &HeaderMap, config: &ServerConfig) -> Vec<String> {
+    read_all(headers, &scoped_name(config, REFRESH))
+}
+
+/// The refresh cookie's companion, if sent (once: a second copy is refused).
+pub fn read_refresh_binding(
     headers: &HeaderMap,
     config: &ServerConfig,
 ) -> Result<Option<String>, ApiError> {
-    read(headers, &refresh_name(config))
+    read(headers, &name(config, REFRESH_BINDING))
 }
 
 /// `Set-Cookie` for the pre-session nonce the login and signup forms are bound to.
@@ -150,6 +170,22 @@ pub fn read_presession(
     config: &ServerConfig,
 ) -> Result<Option<String>, ApiError> {
     read(headers, &name(config, PRESESSION))
+}
+
+/// Every value of the cookie named exactly `wanted`, in the order the browser sent them.
+fn read_all(headers: &HeaderMap, wanted: &str) -> Vec<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| {
+            Cookie::split_parse(value)
+                .flatten()
+                .filter(|cookie| cookie.name() == wanted)
+                .map(|cookie| cookie.value().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn read(headers: &HeaderMap, wanted: &str) -> Result<Option<String>, ApiError> {
@@ -210,6 +246,63 @@ mod tests {
                 .to_str()
                 .unwrap()
                 .contains("Max-Age=0")
+        );
+    }
+
+    #[test]
+    fn under_https_every_cookie_a_sibling_could_plant_is_bound_or_host_only() {
+        let tls = config("https://auth.example");
+        let key = RefreshBindingKey::new([1; 32]);
+        let session = SessionId(uuid::Uuid::new_v4());
+        let [refresh, companion] =
+            refresh_cookies(&tls, &key, "hp_rt_x", session, Duration::hours(1));
+        let refresh = refresh.to_str().unwrap();
+        assert!(
+            refresh.starts_with("__Secure-hallpass_refresh=hp_rt_x")
+                && refresh.contains("Path=/v1/token"),
+            "{refresh}"
+        );
+        let companion = companion.to_str().unwrap();
+        assert!(
+            companion.starts_with(&format!(
+                "__Host-hallpass_refresh_binding={}",
+                key.binding(session)
+            )),
+            "{companion}"
+        );
+        let pending = pending_login_cookie(&tls, "sealed", Duration::minutes(10));
+        let pending = pending.to_str().unwrap();
+        assert!(
+            pending.starts_with("__Host-hallpass_oauth=sealed"),
+            "{pending}"
+        );
+        for cookie in [companion, pending] {
+            assert!(
+                cookie.contains("Path=/;") || cookie.ends_with("Path=/"),
+                "{cookie}"
+            );
+            assert!(
+                cookie.contains("Secure") && !cookie.contains("Domain"),
+                "{cookie}"
+            );
+        }
+        let [cleared, cleared_companion] = clear_refresh_cookies(&tls);
+        assert!(cleared.to_str().unwrap().contains("Max-Age=0"));
+        assert!(
+            cleared_companion
+                .to_str()
+                .unwrap()
+                .starts_with("__Host-hallpass_refresh_binding=;")
+        );
+    }
+
+    #[test]
+    fn every_copy_of_the_refresh_cookie_is_read() {
+        let c = config("http://localhost:8080");
+        let sent = headers(&["hallpass_refresh=a; x=1", "hallpass_refresh=b"]);
+        assert_eq!(
+            read_refresh(&sent, &c),
+            vec!["a".to_owned(), "b".to_owned()]
         );
     }
 

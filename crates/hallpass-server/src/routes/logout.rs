@@ -55,25 +55,23 @@ async fn logout(
         // site: forget its refresh cookie only. `Clear-Site-Data` would wipe every cookie of
         // the whole site, the app's own included, and the page session is another session.
         (Credential::Bearer, _) => {
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                cookies::clear_refresh_cookie(&state.config),
-            );
+            for cookie in cookies::clear_refresh_cookies(&state.config) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
         }
     }
     Ok(response)
 }
 
-/// Deletes the session and refresh cookies, and asks the browser to drop every cookie of this origin.
+/// Deletes the session and refresh cookies (and the refresh cookie's companion), and asks the browser to drop every cookie of this origin.
 pub fn end_browser_session(headers: &mut axum::http::HeaderMap, state: &AppState) {
     headers.append(
         header::SET_COOKIE,
         cookies::clear_session_cookie(&state.config),
     );
-    headers.append(
-        header::SET_COOKIE,
-        cookies::clear_refresh_cookie(&state.config),
-    );
+    for cookie in cookies::clear_refresh_cookies(&state.config) {
+        headers.append(header::SET_COOKIE, cookie);
+    }
     headers.insert(
         HeaderName::from_static("clear-site-data"),
         HeaderValue::from_static("\"cookies\""),

@@ -22,7 +22,11 @@ use crate::{
         cookies,
         extract::{AppQuery, resolve},
     },
-    social::{SocialError, flow, next::SafeNext, pending::PENDING_LIFETIME},
+    social::{
+        SocialError, flow,
+        next::SafeNext,
+        pending::{PENDING_LIFETIME, PendingLogin},
+    },
     state::AppState,
 };
 
@@ -191,6 +195,8 @@ async fn callback(
             .open(&sealed)
             .map_err(|_| SocialError::Rejected("the login in progress is not valid"))?;
         let now = state.clock.now();
+        flow::check_transaction(&provider, &pending, &callback, now)?;
+        spend(&state, &pending, now).await?;
         let identity = flow::finish(
             &provider,
             &state.social.http,
@@ -249,6 +255,30 @@ async fn callback(
     response
 }
 
+/// Marks the transaction spent, once for every node: a second callback with the same
+/// transaction (a replay of the whole request, or a race of two) is refused before its code is
+/// exchanged, whether or not the provider would refuse the code again.
+async fn spend(
+    state: &AppState,
+    pending: &PendingLogin,
+    now: time::OffsetDateTime,
+) -> Result<(), ApiError> {
+    let first = state
+        .stores
+        .identities
+        .spend_social_login(
+            &pending.state_hash(),
+            pending.spent_mark_until(state.config.clock_skew),
+            now,
+        )
+        .await?;
+    if first {
+        Ok(())
+    } else {
+        Err(SocialError::Rejected("this login was completed already; start again").into())
+    }
+}
+
 /// Token mode's end: a token session whose refresh token goes into the app's HttpOnly refresh
 /// cookie, and back to the app, which signs in by refreshing. (The origin was checked against
 /// `allowed_origins` when the login started; the sealed transaction cannot have changed it.)
@@ -264,9 +294,14 @@ async fn app_signed_in(
         .refresh_token(&outcome.session)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a token session without a family")))?;
     let mut response = Redirect::to(return_to).into_response();
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::refresh_cookie(&state.config, &refresh, state.tokens.refresh_ttl),
-    );
+    for cookie in cookies::refresh_cookies(
+        &state.config,
+        &state.keys.refresh_binding,
+        &refresh,
+        outcome.session.id,
+        state.tokens.refresh_ttl,
+    ) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }

@@ -109,11 +109,7 @@ async fn token(
         Some("refresh_token") => {
             let presented = match (&request.refresh_token, delivery) {
                 (Some(token), _) => token.clone(),
-                (None, Delivery::Cookie) => cookies::read_refresh(&headers, &state.config)
-                    .map_err(OAuthError::from)?
-                    .ok_or_else(|| {
-                        OAuthError::invalid_request("no refresh token in the body or the cookie")
-                    })?,
+                (None, Delivery::Cookie) => bound_refresh_cookie(&state, &headers)?,
                 (None, Delivery::Body) => {
                     return Err(OAuthError::invalid_request("refresh_token is required"));
                 }
@@ -153,12 +149,50 @@ async fn token(
     let headers = response.headers_mut();
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     if delivery == Delivery::Cookie {
-        headers.append(
-            header::SET_COOKIE,
-            cookies::refresh_cookie(&state.config, &refresh, state.tokens.refresh_ttl),
-        );
+        for cookie in cookies::refresh_cookies(
+            &state.config,
+            &state.keys.refresh_binding,
+            &refresh,
+            session.id,
+            state.tokens.refresh_ttl,
+        ) {
+            headers.append(header::SET_COOKIE, cookie);
+        }
     }
     Ok(response)
+}
+
+/// The refresh cookie hallpass set in this browser: the one whose session the companion cookie
+/// names. A refresh cookie without a matching companion was planted (a sibling site can set
+/// `__Secure-` cookies, not `__Host-` ones) or outlived its companion: refused as
+/// `invalid_grant` before anything is looked up, so it changes nothing. Copies a sibling added
+/// beside the real one are passed over.
+fn bound_refresh_cookie(state: &AppState, headers: &HeaderMap) -> Result<String, OAuthError> {
+    let sent = cookies::read_refresh(headers, &state.config);
+    if sent.iter().all(String::is_empty) {
+        return Err(OAuthError::invalid_request(
+            "no refresh token in the body or the cookie",
+        ));
+    }
+    let refused = || {
+        OAuthError::invalid_grant(
+            "the refresh cookie was not set for this browser by hallpass; sign in again",
+        )
+    };
+    let binding = cookies::read_refresh_binding(headers, &state.config)?
+        .filter(|b| !b.is_empty())
+        .ok_or_else(refused)?;
+    let key = &state.keys.refresh_binding;
+    let mut bound = sent.into_iter().filter(|value| {
+        RefreshToken::parse(value).is_some_and(|token| key.matches(token.session, &binding))
+    });
+    match (bound.next(), bound.next()) {
+        (Some(value), None) => Ok(value),
+        (None, _) => Err(refused()),
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "the refresh cookie of this session was sent more than once",
+        )),
+    }
 }
 
 /// A browser request from our own origin or an allowed one: `Sec-Fetch-Site: same-origin`, or
@@ -184,17 +218,30 @@ async fn revoke(
     headers: HeaderMap,
     client: Client,
     body: Result<OAuthBody<RevokeRequest>, OAuthError>,
-) -> Result<StatusCode, OAuthError> {
+) -> Result<Response, OAuthError> {
     let OAuthBody { value: request, .. } = body?;
     check_origin(&state, &headers).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
     let token = request
         .token
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let Some(session) = session_of(&state, &token).await? else {
-        return Ok(StatusCode::OK);
+        return Ok(StatusCode::OK.into_response());
     };
     let now = state.clock.now();
     let (owner, id) = session;
+    let mut response = StatusCode::OK.into_response();
+    // The browser revoked the session its refresh cookie belongs to (the companion, sent to
+    // every path, names it; the refresh cookie itself only goes to /v1/token): forget both.
+    // Only then: anyone may post here, and must not clear the cookies of a live session.
+    let own = cookies::read_refresh_binding(&headers, &state.config)
+        .ok()
+        .flatten()
+        .is_some_and(|binding| state.keys.refresh_binding.matches(id, &binding));
+    if own {
+        for cookie in cookies::clear_refresh_cookies(&state.config) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
     if state
         .stores
         .sessions
@@ -207,7 +254,7 @@ async fn revoke(
         event.session = Some(id);
         auth::record(&state, event).await?;
     }
-    Ok(StatusCode::OK)
+    Ok(response)
 }
 
 /// The session an authentic refresh or access token belongs to (expired access tokens count:

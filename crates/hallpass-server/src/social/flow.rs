@@ -109,6 +109,23 @@ pub async fn start(
     Ok((url, pending))
 }
 
+/// Whether `callback` answers the transaction `pending` (same provider, not expired, the same
+/// `state`), before anything in it is acted on.
+pub fn check_transaction(
+    provider: &Provider,
+    pending: &PendingLogin,
+    callback: &Callback,
+    now: OffsetDateTime,
+) -> Result<(), SocialError> {
+    if pending.provider != provider.name || now.unix_timestamp() > pending.expires_at {
+        return Err(SocialError::Rejected("the login has expired; start again"));
+    }
+    match &callback.state {
+        Some(state) if pending.state_matches(state) => Ok(()),
+        _ => Err(SocialError::Rejected("the login's state does not match")),
+    }
+}
+
 /// Checks the callback against the transaction, exchanges the code, verifies the ID token.
 pub async fn finish(
     provider: &Provider,
@@ -118,13 +135,7 @@ pub async fn finish(
     now: OffsetDateTime,
     skew: time::Duration,
 ) -> Result<VerifiedIdentity, SocialError> {
-    if pending.provider != provider.name || now.unix_timestamp() > pending.expires_at {
-        return Err(SocialError::Rejected("the login has expired; start again"));
-    }
-    match &callback.state {
-        Some(state) if pending.state_matches(state) => {}
-        _ => return Err(SocialError::Rejected("the login's state does not match")),
-    }
+    check_transaction(provider, pending, callback, now)?;
     let oidc = match &provider.kind {
         ProviderKind::Oidc(oidc) => oidc,
         ProviderKind::GitHub(github) => {

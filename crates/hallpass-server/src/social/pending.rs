@@ -44,6 +44,24 @@ pub struct PendingLogin {
 }
 
 impl PendingLogin {
+    /// What marks this transaction spent in the store: SHA-256 of its `state` (random per
+    /// transaction), so the store never holds the state itself.
+    pub fn state_hash(&self) -> [u8; 32] {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.state.as_bytes());
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(digest.as_ref());
+        hash
+    }
+
+    /// Until when the spent mark must be kept: past the transaction's expiry by twice the clock
+    /// skew nodes may have (one node may still take it for unexpired while another, running
+    /// ahead, prunes), and a lifetime more for good measure.
+    pub fn spent_mark_until(&self, clock_skew: time::Duration) -> time::OffsetDateTime {
+        let expires = time::OffsetDateTime::from_unix_timestamp(self.expires_at)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        expires + clock_skew.abs() * 2 + PENDING_LIFETIME
+    }
+
     /// Whether `presented` is this transaction's state, compared in constant time.
     pub fn state_matches(&self, presented: &str) -> bool {
         bool::from(self.state.as_bytes().ct_eq(presented.as_bytes()))

@@ -79,7 +79,8 @@ async fn a_bearer_token_speaks_for_the_request_and_a_cookie_beside_it_is_ignored
         .await
         .unwrap();
     problem(bad, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    // A Bearer logout ends the token session only, clears only the refresh cookie, and does not
+    // A Bearer logout ends the token session only, clears only the refresh cookie (and its
+    // companion), and does not
     // ask the browser to clear the whole site's cookies.
     let logout = with_both(reqwest::Method::POST, "/v1/logout", &tokens.access)
         .send()
@@ -94,7 +95,9 @@ async fn a_bearer_token_speaks_for_the_request_and_a_cookie_beside_it_is_ignored
         .map(|v| v.to_str().unwrap())
         .collect();
     assert!(
-        cleared.len() == 1 && cleared[0].starts_with("hallpass_refresh=;"),
+        cleared.len() == 2
+            && cleared[0].starts_with("hallpass_refresh=;")
+            && cleared[1].starts_with("hallpass_refresh_binding=;"),
         "{cleared:?}"
     );
     assert_eq!(

@@ -36,6 +36,7 @@ mod password;
 mod raw_http;
 mod refresh;
 mod refresh_cookie;
+mod refresh_cookie_tossing;
 mod revocation;
 mod revocation_feed;
 mod session_events;

@@ -4,7 +4,10 @@
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, PUBLIC_URL, TestApp, oauth_error, spawn_app};
+use crate::helpers::{
+    PASSWORD, PUBLIC_URL, TestApp, cookie_header, has_attribute, oauth_error, set_cookie_named,
+    spawn_app,
+};
 
 fn refresh_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -15,6 +18,8 @@ fn refresh_cookie(response: &reqwest::Response) -> Option<String> {
         .find(|v| v.starts_with("hallpass_refresh="))
 }
 
+/// A password login with cookie delivery: the refresh cookie's `Set-Cookie`, and the `Cookie`
+/// header the browser sends back (the refresh cookie and its companion).
 async fn cookie_login(app: &TestApp) -> (String, String) {
     let response = app
         .client
@@ -26,12 +31,12 @@ async fn cookie_login(app: &TestApp) -> (String, String) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let set_cookie = refresh_cookie(&response).expect("a refresh cookie");
+    let cookie = cookie_header(&response);
     let body: Value = response.json().await.unwrap();
     assert!(
         body.get("refresh_token").is_none(),
         "the refresh token is not in the body"
     );
-    let cookie = set_cookie.split(';').next().unwrap().to_owned();
     (set_cookie, cookie)
 }
 
@@ -56,14 +61,14 @@ async fn the_refresh_cookie_is_httponly_and_scoped_to_the_token_endpoint() {
         assert!(set_cookie.contains(flag), "{set_cookie}");
     }
     assert!(
-        cookie
+        set_cookie
             .trim_start_matches("hallpass_refresh=")
             .starts_with("hp_rt_")
     );
     let response = cookie_refresh(&app, &cookie, Some(PUBLIC_URL)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let next = refresh_cookie(&response).expect("the successor in a new cookie");
-    assert_ne!(next.split(';').next().unwrap(), cookie);
+    assert_ne!(next.split(';').next(), set_cookie.split(';').next());
     let body: Value = response.json().await.unwrap();
     assert!(body["access_token"].is_string() && body.get("refresh_token").is_none());
 }
@@ -112,7 +117,7 @@ async fn logout_clears_the_refresh_cookie() {
         .send()
         .await
         .unwrap();
-    let cookie = refresh_cookie(&response).expect("a refresh cookie");
+    let cookie = cookie_header(&response);
     let access = response.json::<Value>().await.unwrap()["access_token"]
         .as_str()
         .unwrap()
@@ -123,6 +128,12 @@ async fn logout_clears_the_refresh_cookie() {
         cleared.contains("Max-Age=0") && cleared.contains("Path=/v1/token"),
         "{cleared}"
     );
-    let after = cookie_refresh(&app, cookie.split(';').next().unwrap(), Some(PUBLIC_URL)).await;
+    let companion =
+        set_cookie_named(&logout, "hallpass_refresh_binding").expect("the companion cleared");
+    assert!(
+        companion.contains("Max-Age=0") && has_attribute(&companion, "Path=/"),
+        "{companion}"
+    );
+    let after = cookie_refresh(&app, &cookie, Some(PUBLIC_URL)).await;
     oauth_error(after, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }

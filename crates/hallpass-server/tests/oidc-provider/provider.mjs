@@ -4,7 +4,7 @@
 // NEVER run this anywhere but a test: it has no real accounts, a fixed cookie key and a tamper hook.
 //
 // Usage:
-//   node provider.mjs [--port N] [--client JSON]... [--advertise-hs256]
+//   node provider.mjs [--port N] [--client JSON]... [--advertise-hs256] [--allow-code-reuse]
 // or the same through the environment (arguments win):
 //   OIDC_PROVIDER_PORT=N  OIDC_PROVIDER_CLIENTS='[JSON, ...]'  OIDC_PROVIDER_ADVERTISE_HS256=1
 //
@@ -15,6 +15,8 @@
 //                      `hallpass-rp` is registered, for poking at the provider by hand.
 //   --advertise-hs256  list HS256 in id_token_signing_alg_values_supported (for testing that the
 //                      RP pins its algorithms instead of trusting discovery).
+//   --allow-code-reuse an authorization code may be exchanged again and again (providers that do
+//                      not enforce single use exist; for testing that the RP does not rely on it).
 //
 // Once it serves, it prints exactly one line on stdout, `READY <issuer>` (e.g.
 // `READY http://127.0.0.1:41234`); everything else goes to stderr. oidc-provider prints three
@@ -51,6 +53,7 @@ const { values: args } = parseArgs({
     port: { type: 'string' },
     client: { type: 'string', multiple: true },
     'advertise-hs256': { type: 'boolean' },
+    'allow-code-reuse': { type: 'boolean' },
   },
 });
 
@@ -175,6 +178,11 @@ provider.interactionFinished = (req, res, result, options) => {
     : result;
   return interactionFinished(req, res, renamed, options);
 };
+
+// A careless provider: never mark a code consumed, so every exchange of it succeeds.
+if (args['allow-code-reuse']) {
+  provider.AuthorizationCode.prototype.consume = async function neverConsumed() {};
+}
 
 // ---- test-only tamper hook -------------------------------------------------------------------
 

@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use hallpass_core::{
     clock::to_micros,
     identity::{Identity, NewIdentity, ProviderName, Subject},
-    user::{NewUser, User, UserId},
+    user::{Email, NewUser, User, UserId},
 };
+use time::OffsetDateTime;
 
 use super::PostgresStore;
 use crate::{
@@ -186,5 +187,43 @@ impl IdentityStore for PostgresStore {
         };
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn users_with_email(&self, email: &Email, limit: u32) -> Result<Vec<User>, StoreError> {
+        // translate(), not lower(): the ASCII-only fold SQLite's lower() makes, and the expression
+        // `users_email_key` indexes.
+        let sql = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u WHERE translate(u.email, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = $1
+             ORDER BY u.created_at, u.id LIMIT $2"
+        );
+        let rows = sqlx::query(sql)
+            .bind(email.as_str().to_ascii_lowercase())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::user).collect()
+    }
+
+    async fn spend_social_login(
+        &self,
+        state_hash: &[u8; 32],
+        keep_until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        sqlx::query("DELETE FROM spent_social_logins WHERE keep_until < $1")
+            .bind(to_micros(now))
+            .execute(&self.pool)
+            .await?;
+        let done = sqlx::query(
+            "INSERT INTO spent_social_logins (state_hash, keep_until) VALUES ($1, $2)
+             ON CONFLICT (state_hash) DO NOTHING",
+        )
+        .bind(state_hash.as_slice())
+        .bind(to_micros(keep_until))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -44,6 +44,8 @@ macro_rules! store_suite {
 }
 
 store_suite!(
+    users_are_found_by_their_exact_email,
+    a_social_login_is_spent_once_until_its_mark_expires,
     users_round_trip,
     usernames_are_unique_case_insensitively,
     users_are_listed_searched_and_paged,

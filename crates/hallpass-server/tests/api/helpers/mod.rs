@@ -14,7 +14,9 @@ use sqlx::Executor;
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
+mod cookies;
 mod tokens;
+pub(crate) use cookies::{cookie_header, has_attribute, set_cookie_named, set_cookies};
 pub(crate) use tokens::{oauth_error, tokens_from};
 
 /// The origin tests present as "our own" (the configured public URL).

@@ -83,6 +83,21 @@ impl TestProvider {
     /// among the ID-token algorithms (a relying party that trusts that list would accept an ID
     /// token MAC'd with its client secret).
     pub(crate) async fn start_with(redirect_uri: &str, advertise_hs256: bool) -> TestProvider {
+        let flags: &[&str] = if advertise_hs256 {
+            &["--advertise-hs256"]
+        } else {
+            &[]
+        };
+        Self::launch(redirect_uri, flags).await
+    }
+
+    /// As [`TestProvider::start`], for a provider that lets an authorization code be exchanged
+    /// any number of times (a relying party must not rely on the provider's single use).
+    pub(crate) async fn start_allowing_code_reuse(redirect_uri: &str) -> TestProvider {
+        Self::launch(redirect_uri, &["--allow-code-reuse"]).await
+    }
+
+    async fn launch(redirect_uri: &str, flags: &[&str]) -> TestProvider {
         let client_id = "hallpass-rp".to_owned();
         let post_client_id = "hallpass-rp-post".to_owned();
         let client_secret = format!("secret-{}", uuid::Uuid::new_v4().simple());
@@ -114,9 +129,7 @@ impl TestProvider {
         for client in &clients {
             command.arg("--client").arg(client.to_string());
         }
-        if advertise_hs256 {
-            command.arg("--advertise-hs256");
-        }
+        command.args(flags);
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run node for the test OpenID provider: {e}"));

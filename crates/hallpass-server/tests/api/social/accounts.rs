@@ -172,3 +172,78 @@ async fn a_logged_in_user_links_and_unlinks_but_never_the_last_way_in() {
     let unlinked = post_page(&app, &session, "/account/identities/corp/unlink", &unlink).await;
     assert_eq!(unlinked.status(), StatusCode::OK);
 }
+
+/// An account as another provider made it (no password), with this address.
+fn provider_made(username: &str, email: &str, age: time::Duration) -> hallpass_core::user::NewUser {
+    hallpass_core::user::NewUser {
+        id: hallpass_core::user::UserId(uuid::Uuid::new_v4()),
+        username: hallpass_core::user::Username::parse(username).unwrap(),
+        email: Some(hallpass_core::user::Email::parse(email).unwrap()),
+        roles: Vec::new(),
+        password_hash: hallpass_core::password::PasswordHash::unusable(),
+        created_at: time::OffsetDateTime::now_utc() - age,
+    }
+}
+
+#[tokio::test]
+async fn a_verified_email_links_to_its_exact_address_among_many_that_contain_it() {
+    if !oidc_available() {
+        return;
+    }
+    let provider = TestProvider::start(&redirect_uri()).await;
+    for backend in backends() {
+        let app = app_for(&provider, backend, |p| p.link_verified_email = true).await;
+        // Sixty older accounts whose addresses contain alice's, made first so that any search
+        // ordered by age finds them before hers.
+        for i in 0..60 {
+            let email = match i % 3 {
+                0 => format!("x{i}alice@example.test"),
+                1 => format!("alice@example.test.evil{i}"),
+                _ => format!("{i}.alice@example.test"),
+            };
+            let decoy = provider_made(&format!("decoy-{i}"), &email, time::Duration::days(2));
+            let identity = hallpass_core::identity::NewIdentity {
+                user: decoy.id,
+                provider: hallpass_core::identity::ProviderName::parse("other").unwrap(),
+                subject: hallpass_core::identity::Subject::parse(&format!("decoy-{i}")).unwrap(),
+                email: decoy.email.clone(),
+                created_at: decoy.created_at,
+            };
+            app.state
+                .stores
+                .identities
+                .create_user_with_identity(&decoy, &identity)
+                .await
+                .unwrap();
+        }
+        // Hers, in another case: addresses compare with ASCII case folded.
+        let real = provider_made(
+            "alice-elsewhere",
+            "Alice@Example.TEST",
+            time::Duration::days(1),
+        );
+        let identity = hallpass_core::identity::NewIdentity {
+            user: real.id,
+            provider: hallpass_core::identity::ProviderName::parse("other").unwrap(),
+            subject: hallpass_core::identity::Subject::parse("alice-elsewhere").unwrap(),
+            email: real.email.clone(),
+            created_at: real.created_at,
+        };
+        app.state
+            .stores
+            .identities
+            .create_user_with_identity(&real, &identity)
+            .await
+            .unwrap();
+
+        let started = start(&app, &provider, "", "alice").await;
+        let done = finish(&app, Some(&started.cookie), &started.callback).await;
+        let linked = me(&app, &session_of(&done).unwrap()).await;
+        assert_eq!(
+            linked["user"]["id"],
+            real.id.0.to_string(),
+            "{backend:?}: linked to the exact address, not a new account"
+        );
+        assert_eq!(users(&app).await, 61, "{backend:?}: no duplicate account");
+    }
+}

@@ -5,13 +5,15 @@
 mod accounts;
 mod apps;
 mod callbacks;
+mod replays;
+mod tossing;
 
 use hallpass_server::config::ProviderSettings;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, PASSWORD, PUBLIC_URL, TestApp, spawn_app_with},
+    helpers::{Backend, PASSWORD, PUBLIC_URL, TestApp, postgres_available, spawn_app_with},
     oidc_provider::{TestProvider, oidc_available},
 };
 
@@ -27,21 +29,48 @@ async fn setup_with(
     advertise_hs256: bool,
     tweak: impl FnOnce(&mut ProviderSettings),
 ) -> (TestApp, TestProvider) {
-    let redirect = format!("{PUBLIC_URL}/v1/oauth/corp/callback");
-    let provider = TestProvider::start_with(&redirect, advertise_hs256).await;
-    let mut settings = ProviderSettings {
+    let provider = TestProvider::start_with(&redirect_uri(), advertise_hs256).await;
+    let app = app_for(&provider, Backend::Sqlite, tweak).await;
+    (app, provider)
+}
+
+/// The redirect URI hallpass registers at the test provider.
+fn redirect_uri() -> String {
+    format!("{PUBLIC_URL}/v1/oauth/corp/callback")
+}
+
+/// The backends a test runs on: SQLite, and PostgreSQL when it is configured.
+fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite];
+    if postgres_available() {
+        backends.push(Backend::Postgres);
+    }
+    backends
+}
+
+/// A hallpass on `backend` with `provider` configured as `corp`.
+async fn app_for(
+    provider: &TestProvider,
+    backend: Backend,
+    tweak: impl FnOnce(&mut ProviderSettings),
+) -> TestApp {
+    let mut settings = provider_settings(provider);
+    tweak(&mut settings);
+    spawn_app_with(backend, |s| {
+        s.providers.insert("corp".to_owned(), settings);
+        s.allowed_origins = vec![APP.to_owned()];
+    })
+    .await
+}
+
+/// `provider` as hallpass's settings name it.
+fn provider_settings(provider: &TestProvider) -> ProviderSettings {
+    ProviderSettings {
         issuer: Some(provider.issuer.clone()),
         client_id: provider.client_id.clone(),
         client_secret: Some(provider.client_secret.clone()),
         ..ProviderSettings::default()
-    };
-    tweak(&mut settings);
-    let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.providers.insert("corp".to_owned(), settings);
-        s.allowed_origins = vec![APP.to_owned()];
-    })
-    .await;
-    (app, provider)
+    }
 }
 
 /// A browser's social login up to the provider's redirect back: the pending-login cookie and
@@ -93,15 +122,18 @@ async fn start_as(
         .get_all(header::SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap())
-        .find(|c| c.starts_with("hallpass_oauth="))
+        .find(|c| c.starts_with("hallpass_oauth=") || c.starts_with("__Host-hallpass_oauth="))
         .expect("the pending login cookie");
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("Path=/v1/oauth"),
+        cookie.contains("HttpOnly") && crate::helpers::has_attribute(cookie, "Path=/"),
         "{cookie}"
     );
     let cookie = cookie.split(';').next().unwrap().to_owned();
     let back = provider.log_in(&location, login).await;
-    assert!(back.as_str().starts_with(PUBLIC_URL), "{back}");
+    assert!(
+        back.as_str().starts_with(&app.settings.public_url),
+        "{back}"
+    );
     let callback = format!("{}?{}", back.path(), back.query().unwrap_or_default());
     Started { cookie, callback }
 }
