@@ -59,12 +59,15 @@ fi
 TMP=$(mktemp -d)
 LOG=$TMP/hallpass.log
 DEADLINE=$((SECONDS + 30))
+# /metrics on the public listener needs the operator's token (docs/operations.md).
+METRICS_TOKEN=fd-flood-metrics-token-0123456789abcdef
+export METRICS_TOKEN
 
 # `ulimit -n` sets the soft and the hard limit, so hallpass cannot raise its way out of it.
 (
 	cd "$TMP" || exit 1
 	ulimit -n "$FD_LIMIT" || exit 1
-	exec env NO_COLOR=1 HALLPASS_LISTEN=127.0.0.1:0 \
+	exec env NO_COLOR=1 HALLPASS_LISTEN=127.0.0.1:0 HALLPASS_METRICS_TOKEN="$METRICS_TOKEN" \
 		HALLPASS_DATABASE_URL="sqlite://$TMP/hallpass.db" RUST_LOG=info "$BIN" serve
 ) >"$LOG" 2>&1 &
 SERVER=$!
@@ -93,7 +96,7 @@ fi
 # The flood and the probes: one line per result, "name value".
 RESULTS=$TMP/results
 timeout $((DEADLINE - SECONDS)) python3 -u - "${ADDR##*:}" "$SOCKETS" >"$RESULTS" 2>"$TMP/python.err" <<'EOF'
-import resource, select, socket, sys, time
+import os, resource, select, socket, sys, time
 
 port, count = int(sys.argv[1]), int(sys.argv[2])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -137,7 +140,10 @@ def probe(path):
     s.settimeout(1)
     try:
         s.connect(("127.0.0.1", port))
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: fd-flood\r\nConnection: close\r\n\r\n".encode())
+        s.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: fd-flood\r\nConnection: close\r\n"
+            f"Authorization: Bearer {os.environ['METRICS_TOKEN']}\r\n\r\n".encode()
+        )
         data = b""
         while True:
             chunk = s.recv(65536)

@@ -15,6 +15,7 @@ use hallpass_store::Stores;
 
 use crate::{
     config::{SessionLimitPolicy, Settings},
+    http::ops_access::OpsAccess,
     pages::Pages,
     passwords::Passwords,
     rate_limit::RateLimits,
@@ -173,6 +174,10 @@ pub struct ServerConfig {
     pub clock_skew: time::Duration,
     /// The longest a request may take.
     pub request_timeout: std::time::Duration,
+    /// Who may read `/metrics` on the public listener; `None`: nobody (it is not served there).
+    pub metrics_access: Option<OpsAccess>,
+    /// Who may read the revocation feed; `None`: anyone.
+    pub revocation_feed_access: Option<OpsAccess>,
 }
 
 impl ServerConfig {
@@ -201,6 +206,8 @@ impl ServerConfig {
                 .collect(),
             clock_skew: settings.clock_skew.time(),
             request_timeout: settings.request_timeout.std(),
+            metrics_access: settings.metrics_token.as_ref().map(OpsAccess::new),
+            revocation_feed_access: settings.revocation_feed_token.as_ref().map(OpsAccess::new),
             trusted_proxies: settings
                 .trusted_proxies
                 .iter()

@@ -61,6 +61,23 @@ pub(super) fn check(settings: &Settings) -> Result<(), ConfigError> {
     }
     super::providers::check(&settings.providers)
         .map_err(|message| inconsistent("providers", &message))?;
+    for (setting, token) in [
+        ("metrics_token", &settings.metrics_token),
+        ("revocation_feed_token", &settings.revocation_feed_token),
+    ] {
+        if let Some(problem) = token.as_ref().and_then(|t| t.problem()) {
+            return Err(inconsistent(setting, &problem));
+        }
+    }
+    if settings
+        .metrics_listen
+        .is_some_and(|ops| ops == settings.listen && ops.port() != 0)
+    {
+        return Err(inconsistent(
+            "metrics_listen",
+            "must differ from listen (it serves metrics without credentials)",
+        ));
+    }
     for proxy in &settings.trusted_proxies {
         proxy.parse::<std::net::IpAddr>().map_err(|_| {
             inconsistent("trusted_proxies", &format!("{proxy} is not an IP address"))

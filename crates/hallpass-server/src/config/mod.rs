@@ -4,6 +4,7 @@
 mod check;
 mod duration;
 mod load;
+mod ops;
 mod providers;
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
@@ -14,6 +15,7 @@ use crate::http::client_key::Ipv6Prefix;
 
 pub use duration::ConfigDuration;
 pub use load::{ConfigError, Overrides, load};
+pub use ops::{MIN_OPS_TOKEN_CHARS, OpsToken};
 pub use providers::ProviderSettings;
 
 /// Every setting, as read. [`Settings::validate`] turns it into what the server runs with.
@@ -122,6 +124,16 @@ pub struct Settings {
     /// SQLite durability: `full` (an acknowledged write is on disk) or `normal` (faster; a power
     /// loss may undo the last acknowledged writes).
     pub sqlite_synchronous: SqliteSynchronous,
+    /// A second address serving `/metrics`, `/healthz` and `/readyz` only, without credentials
+    /// (a private interface or loopback, for the metrics scraper). When it is set, `/metrics` is
+    /// not served on `listen` unless `metrics_token` is set too.
+    pub metrics_listen: Option<SocketAddr>,
+    /// A bearer token that `/metrics` on `listen` requires. With neither this nor
+    /// `metrics_listen`, `/metrics` is not served (404).
+    pub metrics_token: Option<OpsToken>,
+    /// A bearer token that `GET /v1/revocations` requires; unset, the feed is public (it names
+    /// session ids and hashed user ids, never credentials).
+    pub revocation_feed_token: Option<OpsToken>,
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// Social login providers by the URL segment that names them (`[providers.kakao]`).
@@ -254,6 +266,9 @@ impl Default for Settings {
             store_statement_timeout: ConfigDuration::seconds(5),
             store_outage_grace: ConfigDuration::minutes(5),
             sqlite_synchronous: SqliteSynchronous::Full,
+            metrics_listen: None,
+            metrics_token: None,
+            revocation_feed_token: None,
             log_format: LogFormat::Text,
             providers: BTreeMap::new(),
         }

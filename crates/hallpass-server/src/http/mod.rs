@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod cors;
 pub mod device_cookie;
 pub mod extract;
+pub mod ops_access;
 pub mod request_id;
 pub mod resilience;
 pub mod serve;
@@ -86,6 +87,15 @@ pub fn app(state: AppState) -> Router {
         .layer(layers)
         .layer(middleware::from_fn(unread_body::close_if_unread))
         .layer(tower::util::option_layer(hsts))
+        .with_state(state)
+}
+
+/// The operations listener's application (`metrics_listen`): health and metrics only, no
+/// credentials; the operator decides who reaches the address.
+pub fn ops_app(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::health::ops_router())
+        .fallback(not_found)
         .with_state(state)
 }
 

@@ -1,24 +1,47 @@
-//! Liveness, readiness and metrics.
+//! Liveness, readiness and metrics: public on the main listener (metrics only with the
+//! operator's token), and all three on the optional operations listener without credentials.
 
 use std::time::Duration;
 
 use axum::{
     Json, Router,
     extract::State,
-    http::{StatusCode, header},
-    response::IntoResponse,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde_json::json;
 
-use crate::state::AppState;
+use crate::{error::ApiError, state::AppState};
 
-/// `/healthz`, `/readyz`, `/metrics`.
+/// `/healthz`, `/readyz`, and `/metrics` for a caller with `metrics_token` (404 when none is
+/// configured: the numbers describe logins and traffic, not for everyone).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(guarded_metrics))
+}
+
+/// The operations listener (`metrics_listen`): reachable only where the operator bound it.
+pub fn ops_router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+}
+
+async fn guarded_metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let access = state
+        .config
+        .metrics_access
+        .as_ref()
+        .ok_or(ApiError::NotFound)?;
+    access.admit(&headers)?;
+    Ok(metrics(State(state)).await.into_response())
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -2,7 +2,7 @@
 //! must refuse on top of signature and expiry — sessions ended, and users whose tokens issued
 //! before some instant say something no longer true (docs/revocation-feed.md).
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{Json, Router, extract::State, http::HeaderMap, routing::get};
 use hallpass_core::{
     clock::{from_micros, to_micros},
     token::sub_sha256,
@@ -85,8 +85,14 @@ struct Feed {
 /// still arrives. Entries are idempotent ("refuse until…"), so repeats are harmless.
 async fn feed(
     State(state): State<AppState>,
-    AppQuery(query): AppQuery<FeedQuery>,
+    headers: HeaderMap,
+    query: Result<AppQuery<FeedQuery>, ApiError>,
 ) -> Result<Json<Feed>, ApiError> {
+    // The credential first: a caller without it learns nothing, not even what a cursor is.
+    if let Some(access) = &state.config.revocation_feed_access {
+        access.admit(&headers)?;
+    }
+    let AppQuery(query) = query?;
     let now = state.clock.now();
     let horizon = state.tokens.access_ttl + state.config.clock_skew;
     let since = query

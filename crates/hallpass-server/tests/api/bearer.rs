@@ -82,15 +82,7 @@ async fn a_repeat_presentation_skips_the_signature_check() {
     }
     let (entries, hits, misses) = app.state.tokens.verified.stats();
     assert_eq!((entries, hits, misses), (1, 2, 1));
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()

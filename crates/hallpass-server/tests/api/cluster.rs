@@ -138,15 +138,7 @@ async fn steady_state_requests_make_no_store_round_trip() {
         0,
         "150 requests, no store round trip"
     );
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()

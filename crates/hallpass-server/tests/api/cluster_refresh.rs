@@ -88,8 +88,7 @@ async fn a_fast_clock_cannot_stretch_the_grace_window(b: TestApp) {
     ));
     let a = b.node_with_clock(fast).await;
     // The fast node knows it: it compared its clock with the database's at start.
-    let metrics = a.client.get(a.url("/metrics")).send().await.unwrap();
-    let metrics = metrics.text().await.unwrap();
+    let metrics = a.metrics().await;
     let offset: f64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("hallpass_clock_offset_seconds "))

@@ -18,7 +18,7 @@ use tokio::{
     net::{TcpSocket, TcpStream},
 };
 
-use crate::helpers::{Backend, spawn_app_with, test_settings};
+use crate::helpers::{Backend, METRICS_TOKEN, spawn_app_with, test_settings};
 
 /// A connection to `addr` from the loopback address `from` (all of 127/8 is on lo).
 async fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
@@ -51,7 +51,9 @@ async fn get(stream: &mut TcpStream, path: &str) -> u16 {
 
 /// Sends `GET path` on a kept-alive connection and returns the status and body, within 1 s.
 async fn request(stream: &mut TcpStream, path: &str) -> (u16, String) {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: hallpass.test\r\n\r\n");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: hallpass.test\r\nAuthorization: Bearer {METRICS_TOKEN}\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     let mut buf = [0_u8; 4096];

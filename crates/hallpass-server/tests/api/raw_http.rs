@@ -11,12 +11,6 @@ use tokio::{
 
 use crate::helpers::{TestApp, spawn_app};
 
-async fn metrics(app: &TestApp) -> String {
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.text().await.unwrap()
-}
-
 /// The series of one metric family in a scrape.
 fn series<'a>(text: &'a str, family: &str) -> Vec<&'a str> {
     text.lines().filter(|l| l.starts_with(family)).collect()
@@ -40,10 +34,10 @@ async fn invented_methods_and_paths_add_no_metric_series() {
     };
     invent(0).await;
     // (The first scrape adds its own series.)
-    metrics(app).await;
-    let before = metrics(app).await;
+    app.metrics().await;
+    let before = app.metrics().await;
     invent(1).await;
-    let after = metrics(app).await;
+    let after = app.metrics().await;
     for family in [
         "hallpass_http_requests_total",
         "hallpass_http_request_duration_seconds_count",

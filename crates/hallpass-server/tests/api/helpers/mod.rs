@@ -21,6 +21,8 @@ pub(crate) use tokens::{oauth_error, tokens_from};
 
 /// The origin tests present as "our own" (the configured public URL).
 pub(crate) const PUBLIC_URL: &str = "http://hallpass.test";
+/// The bearer token test servers require for `/metrics` (`metrics_token`).
+pub(crate) const METRICS_TOKEN: &str = "test-metrics-token-0123456789abcdef";
 /// A password strong enough for the rules.
 pub(crate) const PASSWORD: &str = "violet anchor trombone seven";
 
@@ -34,6 +36,8 @@ pub(crate) enum Backend {
 /// A running server and what a test needs to talk to it.
 pub(crate) struct TestApp {
     pub(crate) addr: SocketAddr,
+    /// The operations listener (`metrics_listen`), when the settings ask for one.
+    pub(crate) ops_addr: Option<SocketAddr>,
     pub(crate) client: reqwest::Client,
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) state: AppState,
@@ -66,6 +70,7 @@ pub(crate) fn test_settings(dir: &TempDir) -> Settings {
             per_ip_per_minute: 10_000,
             ..RateLimitSettings::default()
         },
+        metrics_token: Some(METRICS_TOKEN.into()),
         ..Settings::default()
     }
 }
@@ -92,6 +97,7 @@ pub(crate) async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Set
 pub(crate) async fn start(settings: Settings, clock: Arc<ManualClock>, dir: TempDir) -> TestApp {
     let app = Application::build(&settings, clock.clone()).await.unwrap();
     let addr = app.local_addr().unwrap();
+    let ops_addr = app.ops_addr();
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::builder()
@@ -101,6 +107,7 @@ pub(crate) async fn start(settings: Settings, clock: Arc<ManualClock>, dir: Temp
         .unwrap();
     TestApp {
         addr,
+        ops_addr,
         client,
         clock,
         state,
@@ -213,6 +220,19 @@ impl TestApp {
             request = request.header(header::COOKIE, &login.cookie);
         }
         request.send().await.unwrap()
+    }
+
+    /// A `/metrics` scrape with the test servers' token.
+    pub(crate) async fn metrics(&self) -> String {
+        let response = self
+            .client
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.unwrap()
     }
 
     pub(crate) async fn get_with(&self, path: &str, cookie: &str) -> Response {

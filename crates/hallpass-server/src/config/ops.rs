@@ -1,0 +1,44 @@
+//! Credentials for the operations endpoints (`/metrics`, `/v1/revocations`) as read from settings.
+
+use serde::{Deserialize, Serialize};
+
+/// The fewest characters an operations token may have: 32 random characters are far beyond
+/// guessing, and the comparison is of digests in constant time.
+pub const MIN_OPS_TOKEN_CHARS: usize = 32;
+
+/// A bearer credential an operator chose for an operations endpoint. Printed as `[redacted]`;
+/// the server keeps only its SHA-256 digest once started.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OpsToken(String);
+
+impl OpsToken {
+    /// The token as configured.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Why the token cannot be used, if it cannot: too short, or not visible ASCII (it travels
+    /// in an `Authorization` header).
+    pub(super) fn problem(&self) -> Option<String> {
+        if self.0.chars().count() < MIN_OPS_TOKEN_CHARS {
+            return Some(format!("must be at least {MIN_OPS_TOKEN_CHARS} characters"));
+        }
+        if !self.0.bytes().all(|b| b.is_ascii_graphic()) {
+            return Some("must be visible ASCII without spaces".to_owned());
+        }
+        None
+    }
+}
+
+impl From<&str> for OpsToken {
+    fn from(token: &str) -> Self {
+        Self(token.to_owned())
+    }
+}
+
+impl std::fmt::Debug for OpsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
