@@ -42,3 +42,56 @@ impl std::fmt::Debug for OpsToken {
         f.write_str("[redacted]")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Overrides, load};
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn operations_settings_are_read_checked_and_never_printed() {
+        let token = "a-metrics-token-of-enough-length-123";
+        let (settings, _) = load(
+            None,
+            env(&[
+                ("HALLPASS_METRICS_TOKEN", token),
+                ("HALLPASS_METRICS_LISTEN", "127.0.0.1:9090"),
+                ("HALLPASS_REVOCATION_FEED_TOKEN", token),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.metrics_token.as_ref().map(|t| t.expose()),
+            Some(token)
+        );
+        assert_eq!(
+            settings.metrics_listen,
+            Some("127.0.0.1:9090".parse().unwrap())
+        );
+        assert!(!format!("{settings:?}").contains(token));
+        for (name, value) in [
+            ("HALLPASS_METRICS_TOKEN", "short"),
+            (
+                "HALLPASS_REVOCATION_FEED_TOKEN",
+                "has spaces in it, which a header cannot carry",
+            ),
+            ("HALLPASS_METRICS_LISTEN", "127.0.0.1:8080"),
+        ] {
+            let setting = name.trim_start_matches("HALLPASS_").to_ascii_lowercase();
+            let err = load(
+                None,
+                env(&[(name, value), ("HALLPASS_LISTEN", "127.0.0.1:8080")]),
+                &Overrides::default(),
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains(&setting), "{err}");
+        }
+    }
+}
