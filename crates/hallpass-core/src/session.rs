@@ -148,7 +148,19 @@ pub struct RefreshFamily {
     /// Random per-session salt, mixed into every token's MAC.
     pub salt: [u8; 16],
     /// The current generation and when it became current.
-    pub state: crate::token::RefreshState,
+    pub state: RefreshState,
+}
+
+/// The refresh state of a session, as stored: which generation of its refresh token is current.
+///
+/// It lives here, beside [`RefreshFamily`], and not in `token::refresh` (which re-exports it), so
+/// that the session and the token modules do not import each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshState {
+    /// The current generation `n`.
+    pub generation: u64,
+    /// When `n` became current (the last rotation, or the login).
+    pub rotated_at: OffsetDateTime,
 }
 
 /// Session lifetime rules from the configuration.

@@ -12,11 +12,15 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::session::SessionId;
+
+/// The stored refresh state lives beside the session it belongs to; re-exported here so
+/// `token::refresh::RefreshState` keeps naming it.
+pub use crate::session::RefreshState;
 
 const PREFIX: &str = "hp_rt_";
 const BODY_BYTES: usize = 16 + 8 + 32;
@@ -106,15 +110,6 @@ impl RefreshToken {
         URL_SAFE_NO_PAD.encode_string(&bytes, &mut text);
         Zeroizing::new(text)
     }
-}
-
-/// The refresh state of a session, as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RefreshState {
-    /// The current generation `n`.
-    pub generation: u64,
-    /// When `n` became current (the last rotation, or the login).
-    pub rotated_at: OffsetDateTime,
 }
 
 /// What to do with a presented (authentic) refresh token.
