@@ -1,10 +1,11 @@
 //! hallpass storage: narrow traits the server depends on, with one implementation per backend.
 //!
-//! - [`sqlite::SqliteStore`]: the embedded default (`sqlite://hallpass.db`).
+//! - SQLite: the embedded default (`sqlite://hallpass.db`).
 //! - [`postgres::PostgresStore`]: for several nodes on one database (`postgres://…`).
 //!
-//! Both pass the same conformance suite (`tests/store/`). Secrets never reach this crate: it
-//! sees SHA-256 of session tokens and argon2 PHC strings of passwords.
+//! Both run the queries of `sql/`, each written once (the real dialect differences are named in
+//! `sql/dialect.rs`), and pass the same conformance suite (`tests/store/`). Secrets never reach
+//! this crate: it sees SHA-256 of session tokens and argon2 PHC strings of passwords.
 
 pub mod bus;
 mod cache;
@@ -13,7 +14,8 @@ mod options;
 pub mod postgres;
 mod revoked;
 mod rows;
-pub mod sqlite;
+mod sql;
+mod sqlite;
 mod stores;
 mod traits;
 
@@ -25,5 +27,5 @@ pub use stores::Stores;
 pub use traits::{
     AuditQuery, AuditRecord, AuditStore, HealthCheck, IdentityStore, KeyStore, PostQuery,
     PostStore, RefreshRead, SessionStore, StoredKey, UnlinkOutcome, UserQuery, UserRevocation,
-    UserStore, UserUpdate, falsifies_tokens,
+    UserStore, UserUpdate,
 };

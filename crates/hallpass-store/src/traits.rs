@@ -35,7 +35,7 @@ pub struct UserUpdate {
 
 impl UserUpdate {
     /// `user` as it would be after this update.
-    pub fn applied_to(&self, user: &User) -> User {
+    pub(crate) fn applied_to(&self, user: &User) -> User {
         let mut after = user.clone();
         if let Some(roles) = &self.roles {
             after.roles.clone_from(roles);
@@ -52,7 +52,7 @@ impl UserUpdate {
 /// Whether changing a user from `before` to `after` makes the access tokens already issued to
 /// them say something false (other roles) or belong to an account that may no longer use them
 /// (disabled): then verifiers that trust the tokens' claims must refuse them.
-pub fn falsifies_tokens(before: &User, after: &User) -> bool {
+pub(crate) fn falsifies_tokens(before: &User, after: &User) -> bool {
     let mut old = before.roles.clone();
     old.sort();
     old.dedup();
