@@ -13,7 +13,6 @@ mod error;
 mod options;
 pub mod postgres;
 mod revoked;
-mod rows;
 mod sql;
 mod sqlite;
 mod stores;

@@ -18,7 +18,7 @@ macro_rules! account_changes {
 
             use crate::{
                 StoreError, UserRevocation, UserUpdate,
-                rows::{self, roles_to_text, user_columns},
+                sql::rows::{self, roles_to_text, user_columns},
                 sql::dialect::{$dialect as dialect, AdvisoryLock},
                 traits::falsifies_tokens,
             };

@@ -8,7 +8,8 @@ macro_rules! audit_store {
             use hallpass_core::{audit::AuditEvent, clock::to_micros};
 
             use crate::{
-                AuditQuery, AuditRecord, AuditStore, StoreError, rows,
+                AuditQuery, AuditRecord, AuditStore, StoreError,
+                sql::rows,
                 sql::dialect::$dialect as dialect,
             };
 

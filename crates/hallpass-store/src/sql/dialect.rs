@@ -59,7 +59,7 @@ pub(crate) mod sqlite {
     use sqlx::{Pool, Transaction};
     use uuid::Uuid;
 
-    use super::{AdvisoryLock, RowLock};
+    use crate::sql::dialect::{AdvisoryLock, RowLock};
 
     /// The database.
     pub(crate) type Db = sqlx::Sqlite;
@@ -170,7 +170,7 @@ pub(crate) mod postgres {
     use sqlx::{Pool, Transaction};
     use uuid::Uuid;
 
-    use super::{AdvisoryLock, RowLock};
+    use crate::sql::dialect::{AdvisoryLock, RowLock};
 
     /// The database.
     pub(crate) type Db = sqlx::Postgres;

@@ -14,7 +14,7 @@ macro_rules! identity_store {
 
             use crate::{
                 IdentityStore, StoreError, UnlinkOutcome,
-                rows::{
+                sql::rows::{
                     self, identity_columns, returning_identity_columns, roles_to_text,
                     usable_password, user_columns,
                 },

@@ -9,7 +9,8 @@ macro_rules! key_store {
             use time::OffsetDateTime;
 
             use crate::{
-                KeyStore, StoreError, StoredKey, rows,
+                KeyStore, StoreError, StoredKey,
+                sql::rows,
                 sql::dialect::{$dialect as dialect, AdvisoryLock},
             };
 

@@ -13,6 +13,7 @@ pub(crate) mod dialect;
 mod identities;
 mod keys;
 mod posts;
+pub(crate) mod rows;
 mod sessions;
 mod users;
 

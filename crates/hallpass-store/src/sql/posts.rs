@@ -13,7 +13,7 @@ macro_rules! post_store {
 
             use crate::{
                 PostQuery, PostStore, StoreError,
-                rows::{post, post_columns, returning_post_columns},
+                sql::rows::{post, post_columns, returning_post_columns},
             };
 
             #[async_trait]

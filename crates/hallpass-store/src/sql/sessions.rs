@@ -16,7 +16,7 @@ macro_rules! session_store {
 
             use crate::{
                 RefreshRead, SessionStore, StoreError,
-                rows::{self, session_columns, user_columns},
+                sql::rows::{self, session_columns, user_columns},
                 sql::dialect::{$dialect as dialect, RowLock},
             };
 

@@ -15,7 +15,7 @@ macro_rules! user_store {
 
             use crate::{
                 HealthCheck, StoreError, UserQuery, UserRevocation, UserStore, UserUpdate,
-                rows::{self, roles_to_text, user_columns},
+                sql::rows::{self, roles_to_text, user_columns},
                 sql::dialect::$dialect as dialect,
             };
 
