@@ -1,4 +1,4 @@
-//! For several nodes on one shared PostgreSQL database. The queries are in [`crate::sql`].
+//! For several nodes on one shared PostgreSQL database. The queries are in `sql/`.
 
 use std::str::FromStr;
 

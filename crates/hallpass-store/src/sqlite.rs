@@ -1,4 +1,4 @@
-//! The embedded default: one SQLite file in WAL mode. The queries are in [`crate::sql`].
+//! The embedded default: one SQLite file in WAL mode. The queries are in `sql/`.
 
 use std::str::FromStr;
 

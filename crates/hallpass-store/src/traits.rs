@@ -88,7 +88,8 @@ pub trait UserStore: Send + Sync {
     /// refuses with [`StoreError::LastAdministrator`] (changing nothing) if the update would
     /// leave no [enabled administrator](User::is_enabled_admin), decided under a lock so
     /// concurrent updates on any node cannot each remove the other; and, if the update
-    /// [falsifies](falsifies_tokens) the user's tokens, raises their [`UserRevocation`] mark.
+    /// falsifies the user's tokens (changes their roles, or disables them), raises their
+    /// [`UserRevocation`] mark.
     async fn update_user(
         &self,
         id: UserId,
