@@ -29,7 +29,7 @@ use index::{Entry, Index};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{RevokedSessions, StoreError, Stores, bus::RevocationBus};
+use crate::{RevokedSessions, StoreError, bus::RevocationBus, stores::Stores};
 
 /// How long entries are trusted and how many are kept.
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,7 @@ use hallpass_core::session::SessionId;
 use time::{Duration, OffsetDateTime};
 use tokio::sync::watch;
 
-use crate::{StoreError, Stores};
+use crate::{StoreError, stores::Stores};
 
 /// Recently revoked sessions, each kept until no access token of it can still be valid.
 #[derive(Debug)]

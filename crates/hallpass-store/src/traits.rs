@@ -35,7 +35,7 @@ pub struct UserUpdate {
 
 impl UserUpdate {
     /// `user` as it would be after this update.
-    pub fn applied_to(&self, user: &User) -> User {
+    pub(crate) fn applied_to(&self, user: &User) -> User {
         let mut after = user.clone();
         if let Some(roles) = &self.roles {
             after.roles.clone_from(roles);
@@ -52,7 +52,7 @@ impl UserUpdate {
 /// Whether changing a user from `before` to `after` makes the access tokens already issued to
 /// them say something false (other roles) or belong to an account that may no longer use them
 /// (disabled): then verifiers that trust the tokens' claims must refuse them.
-pub fn falsifies_tokens(before: &User, after: &User) -> bool {
+pub(crate) fn falsifies_tokens(before: &User, after: &User) -> bool {
     let mut old = before.roles.clone();
     old.sort();
     old.dedup();
@@ -88,7 +88,8 @@ pub trait UserStore: Send + Sync {
     /// refuses with [`StoreError::LastAdministrator`] (changing nothing) if the update would
     /// leave no [enabled administrator](User::is_enabled_admin), decided under a lock so
     /// concurrent updates on any node cannot each remove the other; and, if the update
-    /// [falsifies](falsifies_tokens) the user's tokens, raises their [`UserRevocation`] mark.
+    /// falsifies the user's tokens (changes their roles, or disables them), raises their
+    /// [`UserRevocation`] mark.
     async fn update_user(
         &self,
         id: UserId,

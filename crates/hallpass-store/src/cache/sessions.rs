@@ -11,7 +11,7 @@ use hallpass_core::{
 use time::OffsetDateTime;
 
 use super::{SessionCache, sync::Change};
-use crate::{RefreshRead, SessionStore, StoreError, Stores};
+use crate::{RefreshRead, SessionStore, StoreError, stores::Stores};
 
 /// How long a read may take while a stale copy could answer instead.
 const STALE_PROBE: std::time::Duration = std::time::Duration::from_millis(500);

@@ -1,4 +1,4 @@
-//! Row decoding shared by both backends: the column names and types line up, only the SQL differs.
+//! Row decoding for both backends, generic over the row type (the columns line up on both).
 
 use hallpass_core::{
     audit::{AuditEvent, AuditKind},
