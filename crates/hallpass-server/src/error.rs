@@ -12,8 +12,6 @@ use hallpass_core::{CsrfRejection, ValidationError, token::TokenError};
 use hallpass_store::StoreError;
 use serde::Serialize;
 
-use crate::passwords::HashingError;
-
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -108,17 +106,6 @@ impl From<StoreError> for ApiError {
             StoreError::LastAdministrator => Self::LastAdmin,
             StoreError::IdentityTaken => Self::Social(crate::social::SocialError::AlreadyLinked),
             unavailable if unavailable.is_unavailable() => Self::StoreUnavailable(unavailable),
-            other => Self::Internal(other.into()),
-        }
-    }
-}
-
-impl From<HashingError> for ApiError {
-    fn from(error: HashingError) -> Self {
-        match error {
-            HashingError::QueueFull => Self::Overloaded {
-                retry_after: Duration::from_secs(1),
-            },
             other => Self::Internal(other.into()),
         }
     }

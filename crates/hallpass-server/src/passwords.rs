@@ -5,6 +5,7 @@
 use std::{
     sync::{Arc, Mutex, mpsc},
     thread,
+    time::Duration,
 };
 
 use hallpass_core::password::{
@@ -12,6 +13,8 @@ use hallpass_core::password::{
 };
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
+
+use crate::error::ApiError;
 
 /// Why a hashing job did not produce an answer.
 #[derive(Debug, thiserror::Error)]
@@ -121,5 +124,17 @@ impl Passwords {
         let presented = Zeroizing::new(presented.to_owned());
         self.run(move |hasher, memory| hasher.verify_dummy(presented.as_bytes(), memory))
             .await
+    }
+}
+
+/// A full hashing queue is the server being busy (503, retry soon); anything else is ours.
+impl From<HashingError> for ApiError {
+    fn from(error: HashingError) -> Self {
+        match error {
+            HashingError::QueueFull => ApiError::Overloaded {
+                retry_after: Duration::from_secs(1),
+            },
+            other => ApiError::Internal(other.into()),
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Abuse limits (DESIGN §4 "Rate limits"): a per-client budget on login, token and signup
+//! Abuse limits (docs/design.md §4 "Rate limits"): a per-client budget on login, token and signup
 //! (IPv6 clients counted by prefix), a lockout after consecutive failures that grows
 //! exponentially and holds even against the right password until it passes (per account, or per
 //! known device: see [`Lockee`]), and a budget of board posts per account.

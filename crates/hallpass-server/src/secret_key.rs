@@ -9,7 +9,7 @@ use std::{
 use anyhow::Context;
 use hallpass_core::secret::SecretKey;
 
-use crate::auth::random_bytes;
+use crate::infra::random::random_bytes;
 
 /// Reads the key at `path`, generating it if the file does not exist. Two nodes racing to
 /// create it cannot both write: the file is created exclusively.

@@ -10,7 +10,6 @@ use hallpass_core::{
 use hallpass_store::UserUpdate;
 
 use crate::{
-    auth,
     error::ApiError,
     http::{client::Client, extract::Authenticated},
     state::AppState,
@@ -18,7 +17,7 @@ use crate::{
 
 /// The user with this id (as text from a path), or 404.
 pub async fn existing_user(state: &AppState, id: &str) -> Result<User, ApiError> {
-    let id = UserId(crate::routes::json::path_id(id)?);
+    let id = UserId(crate::http::extract::path_id(id)?);
     state
         .stores
         .users
@@ -34,7 +33,7 @@ fn admin_event(
     subject: UserId,
     client: &Client,
 ) -> AuditEvent {
-    let mut event = auth::event(state, kind, client);
+    let mut event = crate::audit::event(state, kind, client);
     event.actor = Some(admin.user.id);
     event.subject = Some(subject);
     event
@@ -54,7 +53,7 @@ pub async fn force_logout(
         .await?;
     let mut event = admin_event(state, AuditKind::AdminForceLogout, admin, user.id, client);
     event.detail = Some(format!("{} session(s) revoked", revoked.len()));
-    auth::record(state, event).await?;
+    crate::audit::record(state, event).await?;
     Ok(revoked.len())
 }
 
@@ -77,7 +76,7 @@ pub async fn revoke_session(
     let mut event = admin_event(state, AuditKind::AdminForceLogout, admin, user.id, client);
     event.session = Some(session);
     event.detail = Some("1 session revoked".to_owned());
-    auth::record(state, event).await
+    crate::audit::record(state, event).await
 }
 
 /// Changes roles and/or the disabled flag; [`ApiError::LastAdmin`] (nothing changed) if that
@@ -115,7 +114,7 @@ pub async fn update_user(
     }
     let mut event = admin_event(state, AuditKind::AdminUserUpdated, admin, user.id, client);
     event.detail = Some(detail.join(", "));
-    auth::record(state, event).await?;
+    crate::audit::record(state, event).await?;
     Ok(user)
 }
 
@@ -137,5 +136,5 @@ pub async fn delete_user(
     }
     let mut event = admin_event(state, AuditKind::AdminUserDeleted, admin, user.id, client);
     event.detail = Some(format!("username {:?}", user.username));
-    auth::record(state, event).await
+    crate::audit::record(state, event).await
 }

@@ -11,7 +11,7 @@ use hallpass_core::{
 };
 use uuid::Uuid;
 
-use crate::{auth, error::ApiError, http::client::Client, rate_limit::Lockee, state::AppState};
+use crate::{error::ApiError, http::client::Client, rate_limit::Lockee, state::AppState};
 
 /// A successful login.
 #[derive(Debug)]
@@ -86,7 +86,7 @@ pub async fn login(
         (user, verification) => {
             state.limits.record_failure(lockee).await;
             state.metrics.login(false);
-            let mut event = auth::event(state, AuditKind::LoginFailed, client);
+            let mut event = crate::audit::event(state, AuditKind::LoginFailed, client);
             event.subject = user.as_ref().map(|u| u.id);
             event.detail = Some(match (&user, verification) {
                 // Not the name itself: people type passwords into the username field.
@@ -95,7 +95,7 @@ pub async fn login(
                 (Some(_), Verification::Match { .. }) => "account disabled".to_owned(),
             });
             tracing::info!(ip = %client.ip, reason = event.detail.as_deref(), "login failed");
-            auth::record(state, event).await?;
+            crate::audit::record(state, event).await?;
             return Err(ApiError::InvalidCredentials);
         }
     };
@@ -115,7 +115,7 @@ pub async fn open_session(
     previous: Option<&Session>,
     kind: SessionKind,
 ) -> Result<LoginOutcome, ApiError> {
-    let token = SessionToken::from_random(auth::random_bytes()?);
+    let token = SessionToken::from_random(crate::infra::random::random_bytes()?);
     // Whole microseconds, as the store keeps them, so the answer matches later reads.
     let now = from_micros(to_micros(state.clock.now()));
     let policy = &state.config.session_policy;
@@ -137,7 +137,7 @@ pub async fn open_session(
         refresh: match kind {
             SessionKind::Cookie => None,
             SessionKind::Token => Some(RefreshFamily {
-                salt: auth::random_bytes()?,
+                salt: crate::infra::random::random_bytes()?,
                 state: RefreshState {
                     generation: 0,
                     rotated_at: now,
@@ -153,17 +153,17 @@ pub async fn open_session(
     state.metrics.login(true);
     tracing::info!(user = %user.id, session = %session.id, ip = %client.ip, "login succeeded");
 
-    let mut event = auth::event(state, AuditKind::LoginSucceeded, client);
+    let mut event = crate::audit::event(state, AuditKind::LoginSucceeded, client);
     event.actor = Some(user.id);
     event.subject = Some(user.id);
     event.session = Some(session.id);
-    auth::record(state, event).await?;
+    crate::audit::record(state, event).await?;
     for id in evicted {
-        let mut event = auth::event(state, AuditKind::SessionsRevoked, client);
+        let mut event = crate::audit::event(state, AuditKind::SessionsRevoked, client);
         event.subject = Some(user.id);
         event.session = Some(id);
         event.detail = Some("evicted by max_sessions_per_user".to_owned());
-        auth::record(state, event).await?;
+        crate::audit::record(state, event).await?;
     }
     if let Some(previous) = previous {
         state

@@ -1,4 +1,4 @@
-//! Exchanging a refresh token (DESIGN §1's state machine, executed against the store).
+//! Exchanging a refresh token (docs/design.md §1's state machine, executed against the store).
 
 use hallpass_core::{
     audit::AuditKind,
@@ -7,7 +7,7 @@ use hallpass_core::{
     user::User,
 };
 
-use crate::{auth, error::ApiError, http::client::Client, state::AppState};
+use crate::{error::ApiError, http::client::Client, state::AppState};
 
 /// Why a refresh token was refused (always `invalid_grant` on the wire).
 #[derive(Debug, thiserror::Error)]
@@ -102,14 +102,14 @@ pub async fn exchange(
                     .await
                     .map_err(ApiError::from)?;
                 tracing::warn!(user = %user.id, session = %session.id, ip = %client.ip, "refresh token reuse: session revoked");
-                let mut event = auth::event(state, AuditKind::RefreshReuseDetected, client);
+                let mut event = crate::audit::event(state, AuditKind::RefreshReuseDetected, client);
                 event.subject = Some(user.id);
                 event.session = Some(session.id);
                 event.detail = Some(format!(
                     "generation {} presented, current {}",
                     token.generation, family.state.generation
                 ));
-                auth::record(state, event).await?;
+                crate::audit::record(state, event).await?;
                 return Err(RefreshError::Reused);
             }
         }

@@ -9,7 +9,6 @@ use hallpass_core::{
 use serde::Deserialize;
 
 use crate::{
-    auth,
     error::ApiError,
     http::{client::Client, extract::Authenticated},
     rate_limit::Lockee,
@@ -57,12 +56,12 @@ pub async fn logout(
     } else {
         AuditKind::SessionsRevoked
     };
-    let mut event = auth::event(state, kind, client);
+    let mut event = crate::audit::event(state, kind, client);
     event.actor = Some(user);
     event.subject = Some(user);
     event.session = Some(caller.session.id);
     event.detail = Some(format!("scope {scope:?}, {revoked} session(s)").to_lowercase());
-    auth::record(state, event).await?;
+    crate::audit::record(state, event).await?;
     Ok(revoked)
 }
 
@@ -82,12 +81,12 @@ pub async fn revoke_one(
     if !revoked {
         return Err(ApiError::NotFound);
     }
-    let mut event = auth::event(state, AuditKind::SessionsRevoked, client);
+    let mut event = crate::audit::event(state, AuditKind::SessionsRevoked, client);
     event.actor = Some(caller.user.id);
     event.subject = Some(caller.user.id);
     event.session = Some(id);
     event.detail = Some("revoked from the device list".to_owned());
-    auth::record(state, event).await
+    crate::audit::record(state, event).await
 }
 
 /// Sets `user`'s password hash and ends every session of theirs but `keep`, returning the ids
@@ -150,7 +149,7 @@ pub async fn change_password(
     state.limits.record_success(lockee).await;
     let hash = state.passwords.hash(new).await?;
     let revoked = replace_password(state, user.id, &hash, Some(caller.session.id)).await?;
-    let mut event = auth::event(state, AuditKind::PasswordChanged, client);
+    let mut event = crate::audit::event(state, AuditKind::PasswordChanged, client);
     event.actor = Some(user.id);
     event.subject = Some(user.id);
     event.session = Some(caller.session.id);
@@ -159,5 +158,5 @@ pub async fn change_password(
         if first { "first password set, " } else { "" },
         revoked.len()
     ));
-    auth::record(state, event).await
+    crate::audit::record(state, event).await
 }

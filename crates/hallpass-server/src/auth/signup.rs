@@ -8,7 +8,7 @@ use hallpass_core::{
 };
 use uuid::Uuid;
 
-use crate::{auth, error::ApiError, http::client::Client, state::AppState};
+use crate::{error::ApiError, http::client::Client, state::AppState};
 
 /// What a signup form or request carries.
 #[derive(Debug)]
@@ -66,9 +66,9 @@ pub async fn signup(
             created_at: state.clock.now(),
         })
         .await?;
-    let mut event = auth::event(state, AuditKind::Signup, client);
+    let mut event = crate::audit::event(state, AuditKind::Signup, client);
     event.actor = Some(user.id);
     event.subject = Some(user.id);
-    auth::record(state, event).await?;
+    crate::audit::record(state, event).await?;
     Ok(user)
 }

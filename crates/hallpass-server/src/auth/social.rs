@@ -12,10 +12,9 @@ use hallpass_store::{StoreError, UnlinkOutcome};
 use uuid::Uuid;
 
 use crate::{
-    auth,
     error::ApiError,
     http::client::Client,
-    social::{SocialError, flow::VerifiedIdentity, provider::Provider},
+    social::{SocialError, identity::VerifiedIdentity, provider::Provider},
     state::AppState,
 };
 
@@ -161,11 +160,11 @@ async fn create(
             .await
         {
             Ok(created) => {
-                let mut event = auth::event(state, AuditKind::Signup, client);
+                let mut event = crate::audit::event(state, AuditKind::Signup, client);
                 event.actor = Some(created.id);
                 event.subject = Some(created.id);
                 event.detail = Some(format!("via {}", provider.name));
-                auth::record(state, event).await?;
+                crate::audit::record(state, event).await?;
                 audit_link(state, client, created.id, &provider.name, "new account").await?;
                 return Ok(created);
             }
@@ -237,11 +236,11 @@ async fn audit_link(
     provider: &str,
     how: &str,
 ) -> Result<(), ApiError> {
-    let mut event = auth::event(state, AuditKind::IdentityLinked, client);
+    let mut event = crate::audit::event(state, AuditKind::IdentityLinked, client);
     event.actor = Some(user);
     event.subject = Some(user);
     event.detail = Some(format!("{provider}: {how}"));
-    auth::record(state, event).await
+    crate::audit::record(state, event).await
 }
 
 /// Unlinks `provider` from the caller's account, never their last way to log in.
@@ -254,11 +253,11 @@ pub async fn unlink(
     let name = ProviderName::parse(provider).map_err(|_| ApiError::NotFound)?;
     match state.stores.identities.unlink_identity(user, &name).await? {
         UnlinkOutcome::Unlinked => {
-            let mut event = auth::event(state, AuditKind::IdentityUnlinked, client);
+            let mut event = crate::audit::event(state, AuditKind::IdentityUnlinked, client);
             event.actor = Some(user);
             event.subject = Some(user);
             event.detail = Some(provider.to_owned());
-            auth::record(state, event).await
+            crate::audit::record(state, event).await
         }
         UnlinkOutcome::NotLinked => Err(ApiError::NotFound),
         UnlinkOutcome::LastWayToLogIn => Err(SocialError::LastWayToLogIn.into()),

@@ -11,7 +11,7 @@ use axum::{
 };
 use hallpass_core::session::clean_user_agent;
 
-use crate::state::ServerConfig;
+use crate::config::ServerConfig;
 
 /// The client's address and user agent.
 #[derive(Debug, Clone)]

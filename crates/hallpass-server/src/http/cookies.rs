@@ -1,12 +1,12 @@
 //! The cookies hallpass sets, and reading them strictly.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use cookie::{Cookie, SameSite};
 use time::Duration;
 
 use hallpass_core::{refresh_binding::RefreshBindingKey, session::SessionId};
 
-use crate::{error::ApiError, state::ServerConfig};
+use crate::{config::ServerConfig, error::ApiError};
 
 /// The session cookie's base name.
 const SESSION: &str = "hallpass_session";
@@ -204,6 +204,18 @@ fn read(headers: &HeaderMap, wanted: &str) -> Result<Option<String>, ApiError> {
         }
     }
     Ok(found)
+}
+
+/// Deletes the session and refresh cookies (and the refresh cookie's companion), and asks the browser to drop every cookie of this origin.
+pub fn end_browser_session(headers: &mut axum::http::HeaderMap, config: &ServerConfig) {
+    headers.append(header::SET_COOKIE, clear_session_cookie(config));
+    for cookie in clear_refresh_cookies(config) {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+    headers.insert(
+        HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cookies\""),
+    );
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use hallpass_core::{
     user::UserId,
 };
 
-use crate::{auth, error::ApiError, state::AppState};
+use crate::{error::ApiError, state::AppState};
 
 /// The cookie's base name; `__Host-` prefixed under https.
 const DEVICE: &str = "hallpass_device";
@@ -58,7 +58,7 @@ pub fn issue(
 ) -> Result<HeaderValue, ApiError> {
     let device = match presented.filter(|token| token.user == user) {
         Some(token) => token.device,
-        None => DeviceId::from_random(auth::random_bytes()?),
+        None => DeviceId::from_random(crate::infra::random::random_bytes()?),
     };
     let now = state.clock.now();
     let token = DeviceToken {

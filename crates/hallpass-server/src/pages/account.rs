@@ -15,10 +15,13 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
-        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, resolve},
+        cookies::end_browser_session,
+        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id, resolve},
     },
-    pages::{FieldError, device::device, field_errors, human_time},
-    routes::{json::path_id, logout::end_browser_session},
+    pages::{
+        device::device,
+        view::{FieldError, field_errors, human_time},
+    },
     state::AppState,
 };
 
@@ -167,7 +170,7 @@ async fn logout(
         }
         Ok(_) => {
             let mut response = Redirect::to("/login").into_response();
-            end_browser_session(response.headers_mut(), &state);
+            end_browser_session(response.headers_mut(), &state.config);
             response
         }
         Err(error) => state.pages.error(&error),

@@ -23,7 +23,7 @@ use crate::{
     http::extract::{
         AppQuery, Authenticated, CsrfForm, CsrfOnly, MayModify, PathResource, SessionForm, resolve,
     },
-    pages::{FieldError, field_errors, human_time, viewer},
+    pages::view::{FieldError, field_errors, human_time, viewer},
     state::AppState,
 };
 

@@ -18,7 +18,7 @@ use crate::{
         device_cookie,
         extract::{CsrfForm, PresessionForm, resolve},
     },
-    pages::{logged_in, presession_page},
+    pages::view::{logged_in, presession_page},
     state::AppState,
 };
 

@@ -18,7 +18,7 @@ use crate::{
         device_cookie,
         extract::{CsrfForm, PresessionForm},
     },
-    pages::{FieldError, field_errors, logged_in, presession_page},
+    pages::view::{FieldError, field_errors, logged_in, presession_page},
     state::AppState,
 };
 

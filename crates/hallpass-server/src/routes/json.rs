@@ -1,4 +1,4 @@
-//! The JSON shapes of the API (DESIGN §4 "Shapes").
+//! The JSON shapes of the API (docs/design.md §4 "Shapes").
 
 use hallpass_core::{
     session::{Session, SessionPolicy},
@@ -78,9 +78,4 @@ impl SessionJson {
             current,
         }
     }
-}
-
-/// Parses a path segment as an id; anything else is "not found", like an unknown id.
-pub fn path_id(segment: &str) -> Result<Uuid, crate::error::ApiError> {
-    Uuid::parse_str(segment).map_err(|_| crate::error::ApiError::NotFound)
 }

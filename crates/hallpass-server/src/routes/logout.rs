@@ -3,7 +3,7 @@
 use axum::{
     Json, Router,
     extract::State,
-    http::{HeaderName, HeaderValue, header},
+    http::header,
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -50,7 +50,9 @@ async fn logout(
     .into_response();
     match (caller.via, body.scope) {
         (_, LogoutScope::Others) => {}
-        (Credential::Cookie, _) => end_browser_session(response.headers_mut(), &state),
+        (Credential::Cookie, _) => {
+            cookies::end_browser_session(response.headers_mut(), &state.config)
+        }
         // A token session lives in a single-page app, perhaps on another origin of the same
         // site: forget its refresh cookie only. `Clear-Site-Data` would wipe every cookie of
         // the whole site, the app's own included, and the page session is another session.
@@ -61,19 +63,4 @@ async fn logout(
         }
     }
     Ok(response)
-}
-
-/// Deletes the session and refresh cookies (and the refresh cookie's companion), and asks the browser to drop every cookie of this origin.
-pub fn end_browser_session(headers: &mut axum::http::HeaderMap, state: &AppState) {
-    headers.append(
-        header::SET_COOKIE,
-        cookies::clear_session_cookie(&state.config),
-    );
-    for cookie in cookies::clear_refresh_cookies(&state.config) {
-        headers.append(header::SET_COOKIE, cookie);
-    }
-    headers.insert(
-        HeaderName::from_static("clear-site-data"),
-        HeaderValue::from_static("\"cookies\""),
-    );
 }

@@ -12,8 +12,11 @@ use serde::Serialize;
 use crate::{
     auth,
     error::ApiError,
-    http::{client::Client, extract::Authenticated},
-    routes::json::{SessionJson, path_id},
+    http::{
+        client::Client,
+        extract::{Authenticated, path_id},
+    },
+    routes::json::SessionJson,
     state::AppState,
 };
 

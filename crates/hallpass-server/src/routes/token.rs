@@ -249,10 +249,10 @@ async fn revoke(
         .await
         .map_err(crate::error::ApiError::from)?
     {
-        let mut event = auth::event(&state, AuditKind::TokenRevoked, &client);
+        let mut event = crate::audit::event(&state, AuditKind::TokenRevoked, &client);
         event.subject = Some(owner);
         event.session = Some(id);
-        auth::record(&state, event).await?;
+        crate::audit::record(&state, event).await?;
     }
     Ok(response)
 }

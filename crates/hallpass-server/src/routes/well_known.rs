@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Cached for five minutes: well inside the hour a new key is published before it signs.
-/// With HS256 there is no JWKS at all (DESIGN §3: HS256 only with the JWKS off).
+/// With HS256 there is no JWKS at all (docs/design.md §3: HS256 only with the JWKS off).
 async fn jwks(State(state): State<AppState>) -> Response {
     let keys = state.tokens.keyring.current();
     if !keys.signer.alg.is_public() {

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use super::{
     SocialError,
     http::ProviderHttp,
+    identity::VerifiedIdentity,
     next::SafeNext,
     pending::{PENDING_LIFETIME, PendingLogin},
     provider::{Provider, ProviderKind},
@@ -26,19 +27,6 @@ pub struct Callback {
     pub iss: Option<String>,
     /// Set when the provider refused (`access_denied` when the user cancelled).
     pub error: Option<String>,
-}
-
-/// Who the provider says the user is, once every check passed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedIdentity {
-    /// The provider's stable id for the user.
-    pub subject: String,
-    /// Their email, if the provider shared it.
-    pub email: Option<String>,
-    /// Whether the provider says it verified that email.
-    pub email_verified: bool,
-    /// A username they prefer, if any.
-    pub preferred_username: Option<String>,
 }
 
 /// Signature algorithms an ID token may use: the provider's keys, never a MAC under the

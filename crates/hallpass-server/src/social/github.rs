@@ -10,7 +10,7 @@ use oauth2::{
 };
 use serde::Deserialize;
 
-use super::{SocialError, flow::VerifiedIdentity, http::ProviderHttp};
+use super::{SocialError, http::ProviderHttp, identity::VerifiedIdentity};
 use crate::config::ProviderSettings;
 
 /// A client with the authorization and token endpoints set.

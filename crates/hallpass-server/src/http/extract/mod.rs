@@ -2,10 +2,12 @@
 
 mod authz;
 mod body;
+mod path;
 mod session;
 
 pub use authz::{AdminRole, HasRole, MayModify, PathResource, RequiredRole};
 pub use body::{AppForm, AppJson, AppQuery, OptionalJson};
+pub use path::path_id;
 pub use session::{
     Admin, Authenticated, CSRF_HEADER, Credential, CsrfForm, CsrfOnly, PresessionForm, SessionForm,
     check_origin, is_unsafe, resolve,

@@ -178,7 +178,7 @@ pub fn is_unsafe(method: &Method) -> bool {
     )
 }
 
-/// The origin half of the CSRF check (DESIGN §6).
+/// The origin half of the CSRF check (docs/design.md §6).
 pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), CsrfRejection> {
     let text = |name| {
         headers

@@ -11,11 +11,11 @@ use hallpass_core::{
 use hallpass_store::{AuditQuery, AuditRecord};
 use serde::{Deserialize, Serialize};
 
-use super::{Admin, admin_or_page};
+use super::users::{Admin, admin_or_page};
 use crate::{
     error::ApiError,
     http::extract::AppQuery,
-    pages::{human_time, viewer},
+    pages::view::{human_time, viewer},
     state::AppState,
 };
 

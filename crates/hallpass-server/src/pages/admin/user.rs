@@ -9,16 +9,21 @@ use hallpass_core::{session::SessionId, user::Role};
 use hallpass_store::{AuditQuery, UserUpdate};
 use serde::{Deserialize, Serialize};
 
-use super::{Admin, UserRow, admin_or_page, audit::audit_rows};
+use super::{
+    audit::audit_rows,
+    users::{Admin, UserRow, admin_or_page},
+};
 use crate::{
     auth::admin::{self, existing_user},
     error::ApiError,
     http::{
         client::Client,
-        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm},
+        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id},
     },
-    pages::{device::device, human_time, viewer},
-    routes::json::path_id,
+    pages::{
+        device::device,
+        view::{human_time, viewer},
+    },
     state::AppState,
 };
 
