@@ -8,6 +8,7 @@ pub mod cors;
 pub mod device_cookie;
 pub mod extract;
 pub mod ops_access;
+pub mod page_headers;
 pub mod request_id;
 pub mod resilience;
 pub mod serve;

@@ -1,11 +1,9 @@
 //! `/account`: the profile, the device list, logging out and changing the password.
 
 use axum::{
-    Router,
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
-    routing::{get, post},
 };
 use hallpass_core::session::SessionId;
 use serde::{Deserialize, Serialize};
@@ -24,16 +22,6 @@ use crate::{
     },
     state::AppState,
 };
-
-/// The account page and its forms.
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/account", get(show))
-        .route("/logout", post(logout))
-        .route("/account/password", post(change_password))
-        .route("/account/sessions/{id}/revoke", post(revoke))
-        .route("/account/identities/{provider}/unlink", post(unlink))
-}
 
 /// A configured provider as the account page shows it: linked or not.
 #[derive(Serialize)]
@@ -128,7 +116,7 @@ async fn page(
     Ok((status, html).into_response())
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match resolve(&state, &headers).await {
         Ok(Some(caller)) => page(&state, &caller, StatusCode::OK, None, Vec::new())
             .await
@@ -139,7 +127,7 @@ async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 #[derive(Deserialize)]
-pub(super) struct LogoutForm {
+pub(crate) struct LogoutForm {
     #[serde(default)]
     scope: LogoutScope,
     #[serde(default)]
@@ -152,7 +140,7 @@ impl CsrfForm for LogoutForm {
     }
 }
 
-async fn logout(
+pub(crate) async fn logout(
     State(state): State<AppState>,
     client: Client,
     form: Result<SessionForm<LogoutForm>, ApiError>,
@@ -178,7 +166,7 @@ async fn logout(
 }
 
 #[derive(Deserialize)]
-pub(super) struct PasswordForm {
+pub(crate) struct PasswordForm {
     /// Absent when an account made by social login sets its first password.
     #[serde(default)]
     current_password: String,
@@ -193,7 +181,7 @@ impl CsrfForm for PasswordForm {
     }
 }
 
-async fn change_password(
+pub(crate) async fn change_password(
     State(state): State<AppState>,
     client: Client,
     form: Result<SessionForm<PasswordForm>, ApiError>,
@@ -228,7 +216,7 @@ async fn change_password(
     rendered.unwrap_or_else(|e| state.pages.error(&e))
 }
 
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     client: Client,
     Path(id): Path<String>,
@@ -256,7 +244,7 @@ async fn revoke(
     }
 }
 
-async fn unlink(
+pub(crate) async fn unlink(
     State(state): State<AppState>,
     client: Client,
     Path(provider): Path<String>,

@@ -5,11 +5,9 @@
 //! publish `rate_limit.posts_per_minute` posts a minute (429 with `Retry-After` beyond).
 
 use axum::{
-    Router,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
-    routing::{get, post},
 };
 use hallpass_core::{
     authz,
@@ -28,16 +26,6 @@ use crate::{
 };
 
 const PAGE_SIZE: u32 = 20;
-
-/// The board's pages and forms.
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/demo/board", get(list))
-        .route("/demo/board/new", get(new_form).post(create))
-        .route("/demo/board/{id}", get(show))
-        .route("/demo/board/{id}/edit", get(edit_form).post(update))
-        .route("/demo/board/{id}/delete", post(delete))
-}
 
 impl PathResource for Post {
     async fn load(state: &AppState, id: &str) -> Result<Option<Self>, ApiError> {
@@ -87,11 +75,11 @@ async fn optional_viewer(state: &AppState, headers: &HeaderMap) -> Option<Authen
 }
 
 #[derive(Deserialize)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     page: Option<u32>,
 }
 
-async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<AppQuery<ListQuery>, ApiError>,
@@ -137,7 +125,7 @@ async fn render_list(
     Ok(html.into_response())
 }
 
-async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
@@ -161,7 +149,7 @@ async fn show(
 
 /// The title and body a post form sends.
 #[derive(Deserialize, Default, Serialize)]
-pub(super) struct PostForm {
+pub(crate) struct PostForm {
     #[serde(default)]
     title: String,
     #[serde(default)]
@@ -199,7 +187,7 @@ fn form_page(
     Ok((status, html).into_response())
 }
 
-async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match resolve(&state, &headers).await {
         Ok(Some(caller)) => form_page(
             &state,
@@ -215,7 +203,7 @@ async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     form: Result<SessionForm<PostForm>, ApiError>,
 ) -> Response {
@@ -243,7 +231,7 @@ async fn create(
     }
 }
 
-async fn edit_form(
+pub(crate) async fn edit_form(
     State(state): State<AppState>,
     allowed: Result<MayModify<Post>, ApiError>,
 ) -> Response {
@@ -267,7 +255,7 @@ async fn edit_form(
     .unwrap_or_else(|e| state.pages.error(&e))
 }
 
-async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     allowed: Result<MayModify<Post>, ApiError>,
     form: Result<SessionForm<PostForm>, ApiError>,
@@ -292,7 +280,7 @@ async fn update(
     }
 }
 
-async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     allowed: Result<MayModify<Post>, ApiError>,
     form: Result<SessionForm<CsrfOnly>, ApiError>,

@@ -1,11 +1,9 @@
 //! `GET /login`, `POST /login`.
 
 use axum::{
-    Router,
     extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
-    routing::get,
 };
 use hallpass_core::session::SessionKind;
 use serde::Deserialize;
@@ -21,11 +19,6 @@ use crate::{
     pages::view::{logged_in, presession_page},
     state::AppState,
 };
-
-/// The login page and its form.
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/login", get(show).post(submit))
-}
 
 /// Renders the login form, with a pre-session token and an optional message.
 fn page(
@@ -46,7 +39,7 @@ fn page(
     })
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if matches!(resolve(&state, &headers).await, Ok(Some(_))) {
         return Redirect::to("/account").into_response();
     }
@@ -54,7 +47,7 @@ async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 #[derive(Deserialize)]
-pub(super) struct LoginForm {
+pub(crate) struct LoginForm {
     username: String,
     password: String,
     #[serde(default)]
@@ -67,7 +60,7 @@ impl CsrfForm for LoginForm {
     }
 }
 
-async fn submit(
+pub(crate) async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,

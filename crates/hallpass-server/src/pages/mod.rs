@@ -1,62 +1,11 @@
 //! Server-rendered pages: `/login`, `/signup`, `/account`. Plain HTML forms that work without
 //! JavaScript; no inline script anywhere, so the CSP can forbid it outright.
 
-mod account;
-mod admin;
-mod assets;
-mod board;
+pub(crate) mod account;
+pub(crate) mod admin;
+pub(crate) mod assets;
+pub(crate) mod board;
 mod device;
-mod login;
-mod signup;
+pub(crate) mod login;
+pub(crate) mod signup;
 mod view;
-
-use axum::{
-    Router,
-    http::{HeaderName, HeaderValue, header},
-    response::Redirect,
-    routing::get,
-};
-use tower_http::set_header::SetResponseHeaderLayer;
-
-use crate::state::AppState;
-
-/// Script and styles only from our own files (never inline, so injected markup cannot run),
-/// connections only to ourselves (the session event stream), forms only to ourselves, no framing.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-     frame-ancestors 'none'; base-uri 'none'";
-
-/// Every page route, with the page security headers.
-pub fn router() -> Router<AppState> {
-    let pages = Router::new()
-        .route("/", get(|| async { Redirect::to("/account") }))
-        .merge(login::router())
-        .merge(signup::router())
-        .merge(account::router())
-        .merge(board::router())
-        .merge(admin::router())
-        // The social login routes answer pages too (their errors, their redirects).
-        .merge(crate::routes::social::router());
-    with_page_headers(pages).merge(assets::router())
-}
-
-/// The headers every page carries: the strict CSP, no referrer, no framing, its own window.
-fn with_page_headers(pages: Router<AppState>) -> Router<AppState> {
-    pages
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            HeaderValue::from_static("same-origin"),
-        ))
-}

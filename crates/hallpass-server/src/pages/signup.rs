@@ -1,11 +1,9 @@
 //! `GET /signup`, `POST /signup`: create an account and land logged in.
 
 use axum::{
-    Router,
     extract::State,
     http::{HeaderMap, StatusCode, header},
     response::Response,
-    routing::get,
 };
 use hallpass_core::session::SessionKind;
 use serde::Deserialize;
@@ -21,11 +19,6 @@ use crate::{
     pages::view::{FieldError, field_errors, logged_in, presession_page},
     state::AppState,
 };
-
-/// The signup page and its form.
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/signup", get(show).post(submit))
-}
 
 fn page(
     state: &AppState,
@@ -45,12 +38,12 @@ fn page(
     })
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
     page(&state, &headers, StatusCode::OK, None, &[]).unwrap_or_else(|e| state.pages.error(&e))
 }
 
 #[derive(Deserialize)]
-pub(super) struct SignupForm {
+pub(crate) struct SignupForm {
     username: String,
     password: String,
     #[serde(default)]
@@ -65,7 +58,7 @@ impl CsrfForm for SignupForm {
     }
 }
 
-async fn submit(
+pub(crate) async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,

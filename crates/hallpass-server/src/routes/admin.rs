@@ -1,10 +1,9 @@
 //! `/v1/admin/*`: users, force logout, roles and disabling, deletion, the audit log.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::StatusCode,
-    routing::{get, post},
 };
 use hallpass_core::{
     audit::AuditKind,
@@ -28,32 +27,20 @@ use crate::{
 
 const MAX_PAGE: u32 = 200;
 
-/// The admin routes; every handler takes the [`Admin`] extractor.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/admin/users", get(list_users))
-        .route(
-            "/v1/admin/users/{id}",
-            axum::routing::patch(update_user).delete(delete_user),
-        )
-        .route("/v1/admin/users/{id}/logout", post(force_logout))
-        .route("/v1/admin/audit", get(audit_log))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     search: Option<String>,
     limit: Option<u32>,
     offset: Option<u32>,
 }
 
 #[derive(Serialize)]
-struct UsersResponse {
+pub(crate) struct UsersResponse {
     users: Vec<AdminUserJson>,
 }
 
-async fn list_users(
+pub(crate) async fn list_users(
     State(state): State<AppState>,
     _admin: Admin,
     AppQuery(query): AppQuery<ListQuery>,
@@ -72,7 +59,7 @@ async fn list_users(
     }))
 }
 
-async fn force_logout(
+pub(crate) async fn force_logout(
     State(state): State<AppState>,
     client: Client,
     Admin(admin): Admin,
@@ -85,17 +72,17 @@ async fn force_logout(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UpdateRequest {
+pub(crate) struct UpdateRequest {
     roles: Option<Vec<String>>,
     disabled: Option<bool>,
 }
 
 #[derive(Serialize)]
-struct UserResponse {
+pub(crate) struct UserResponse {
     user: AdminUserJson,
 }
 
-async fn update_user(
+pub(crate) async fn update_user(
     State(state): State<AppState>,
     client: Client,
     Admin(admin): Admin,
@@ -118,7 +105,7 @@ async fn update_user(
     }))
 }
 
-async fn delete_user(
+pub(crate) async fn delete_user(
     State(state): State<AppState>,
     client: Client,
     Admin(admin): Admin,
@@ -131,7 +118,7 @@ async fn delete_user(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AuditParams {
+pub(crate) struct AuditParams {
     kind: Option<String>,
     user: Option<Uuid>,
     before: Option<i64>,
@@ -152,13 +139,13 @@ struct AuditEntry {
 }
 
 #[derive(Serialize)]
-struct AuditResponse {
+pub(crate) struct AuditResponse {
     events: Vec<AuditEntry>,
     /// Pass as `before` for the next (older) page; absent on the last page.
     next: Option<i64>,
 }
 
-async fn audit_log(
+pub(crate) async fn audit_log(
     State(state): State<AppState>,
     _admin: Admin,
     AppQuery(params): AppQuery<AuditParams>,

@@ -3,11 +3,9 @@
 //! vouched for is a cookie-authenticated write from another site (docs/forward-auth.md).
 
 use axum::{
-    Router,
     extract::State,
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
 };
 use hallpass_core::CsrfRejection;
 
@@ -17,11 +15,6 @@ use crate::{
     state::AppState,
 };
 
-/// The forward-auth route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/auth/check", get(check))
-}
-
 /// Where proxies put the method of the request they ask about: Traefik sets
 /// `X-Forwarded-Method`; nginx sends what its config says, by convention `X-Original-Method`.
 const METHOD_HEADERS: [HeaderName; 2] = [
@@ -29,7 +22,7 @@ const METHOD_HEADERS: [HeaderName; 2] = [
     HeaderName::from_static("x-original-method"),
 ];
 
-async fn check(
+pub(crate) async fn check(
     State(state): State<AppState>,
     caller: Authenticated,
     headers: HeaderMap,

@@ -4,34 +4,16 @@
 use std::time::Duration;
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
 };
 use serde_json::json;
 
 use crate::{error::ApiError, state::AppState};
 
-/// `/healthz`, `/readyz`, and `/metrics` for a caller with `metrics_token` (404 when none is
-/// configured: the numbers describe logins and traffic, not for everyone).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(guarded_metrics))
-}
-
-/// The operations listener (`metrics_listen`): reachable only where the operator bound it.
-pub fn ops_router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-}
-
-async fn guarded_metrics(
+pub(crate) async fn guarded_metrics(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -44,7 +26,7 @@ async fn guarded_metrics(
     Ok(metrics(State(state)).await.into_response())
 }
 
-async fn healthz() -> Json<serde_json::Value> {
+pub(crate) async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
@@ -53,7 +35,7 @@ const READY_PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Ready when the database answers a ping within a second and no request failed on the store in
 /// the last few seconds (a full disk fails writes while reads still work).
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let unready = |status: &str| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -84,7 +66,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let now = state.clock.now();
     let policy = &state.config.session_policy;
     match state

@@ -1,11 +1,10 @@
 //! `POST /v1/login`: JSON credentials in, a session cookie out.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::{HeaderMap, header},
     response::{AppendHeaders, IntoResponse, Response},
-    routing::post,
 };
 use hallpass_core::session::SessionKind;
 use serde::{Deserialize, Serialize};
@@ -22,13 +21,8 @@ use crate::{
     state::AppState,
 };
 
-/// The login route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/login", post(login))
-}
-
 #[derive(Deserialize)]
-struct LoginRequest {
+pub(crate) struct LoginRequest {
     username: String,
     password: String,
 }
@@ -42,7 +36,7 @@ struct LoginResponse {
 
 /// A JSON body needs no pre-session token: a foreign page cannot send `application/json`
 /// without a CORS preflight, and the origin is checked as for any write.
-async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,

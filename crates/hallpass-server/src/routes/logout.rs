@@ -1,11 +1,10 @@
 //! `POST /v1/logout`.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::header,
     response::{IntoResponse, Response},
-    routing::post,
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,14 +19,9 @@ use crate::{
     state::AppState,
 };
 
-/// The logout route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/logout", post(logout))
-}
-
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct LogoutRequest {
+pub(crate) struct LogoutRequest {
     #[serde(default)]
     scope: LogoutScope,
 }
@@ -37,7 +31,7 @@ struct LogoutResponse {
     revoked_sessions: usize,
 }
 
-async fn logout(
+pub(crate) async fn logout(
     State(state): State<AppState>,
     client: Client,
     caller: Authenticated,

@@ -1,6 +1,6 @@
 //! `GET /v1/me`.
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{Json, extract::State};
 use serde::Serialize;
 
 use crate::{
@@ -9,13 +9,8 @@ use crate::{
     state::AppState,
 };
 
-/// The "who am I" route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/me", get(me))
-}
-
 #[derive(Serialize)]
-struct MeResponse {
+pub(crate) struct MeResponse {
     user: UserJson,
     session: SessionJson,
     /// Lets a page that lost its copy (a reload) make writes again; only same-origin script can
@@ -24,7 +19,7 @@ struct MeResponse {
     csrf_token: Option<String>,
 }
 
-async fn me(State(state): State<AppState>, caller: Authenticated) -> Json<MeResponse> {
+pub(crate) async fn me(State(state): State<AppState>, caller: Authenticated) -> Json<MeResponse> {
     Json(MeResponse {
         user: UserJson::from(&caller.user),
         session: SessionJson::new(&caller.session, &state.config.session_policy, true),

@@ -1,4 +1,4 @@
-//! The JSON API, one router per feature.
+//! The JSON API, one file per feature; `router.rs` routes to their handlers.
 
 pub mod admin;
 pub mod auth_check;
@@ -16,26 +16,3 @@ pub mod signup;
 pub mod social;
 pub mod token;
 pub mod well_known;
-
-use axum::Router;
-
-use crate::state::AppState;
-
-/// Every API route. (The social login routes answer pages; they are merged with the pages.)
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(health::router())
-        .merge(signup::router())
-        .merge(login::router())
-        .merge(me::router())
-        .merge(logout::router())
-        .merge(sessions::router())
-        .merge(password::router())
-        .merge(admin::router())
-        .merge(token::router())
-        .merge(auth_check::router())
-        .merge(revocations::router())
-        .merge(session_events::router())
-        .merge(well_known::router())
-        .merge(social::api_router())
-}

@@ -1,6 +1,6 @@
 //! `POST /v1/password`.
 
-use axum::{Router, extract::State, http::StatusCode, routing::post};
+use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 
 use crate::{
@@ -13,18 +13,13 @@ use crate::{
     state::AppState,
 };
 
-/// The password-change route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/password", post(change))
-}
-
 #[derive(Deserialize)]
-struct PasswordRequest {
+pub(crate) struct PasswordRequest {
     current_password: String,
     new_password: String,
 }
 
-async fn change(
+pub(crate) async fn change(
     State(state): State<AppState>,
     client: Client,
     caller: Authenticated,

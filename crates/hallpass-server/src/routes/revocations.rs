@@ -2,7 +2,7 @@
 //! must refuse on top of signature and expiry — sessions ended, and users whose tokens issued
 //! before some instant say something no longer true (docs/revocation-feed.md).
 
-use axum::{Json, Router, extract::State, http::HeaderMap, routing::get};
+use axum::{Json, extract::State, http::HeaderMap};
 use hallpass_core::{
     clock::{from_micros, to_micros},
     token::sub_sha256,
@@ -13,17 +13,12 @@ use uuid::Uuid;
 
 use crate::{error::ApiError, http::extract::AppQuery, state::AppState};
 
-/// The revocation feed.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/revocations", get(feed))
-}
-
 /// How much of the past each answer repeats.
 const OVERLAP: Duration = Duration::seconds(5);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FeedQuery {
+pub(crate) struct FeedQuery {
     /// The `next` of the previous answer; absent for everything still relevant.
     since: Option<String>,
 }
@@ -73,7 +68,7 @@ struct UserRevocation {
 }
 
 #[derive(Serialize)]
-struct Feed {
+pub(crate) struct Feed {
     revocations: Vec<SessionRevocation>,
     users: Vec<UserRevocation>,
     /// Pass as `since` next time.
@@ -83,7 +78,7 @@ struct Feed {
 /// The cursor is a time, and each answer repeats the last [`OVERLAP`] before it: a revocation
 /// stamped in the same instant as the cursor, or by a node whose clock runs slightly behind,
 /// still arrives. Entries are idempotent ("refuse until…"), so repeats are harmless.
-async fn feed(
+pub(crate) async fn feed(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<AppQuery<FeedQuery>, ApiError>,

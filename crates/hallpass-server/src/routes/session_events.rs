@@ -20,10 +20,8 @@
 use std::{convert::Infallible, time::Duration};
 
 use axum::{
-    Router,
     extract::State,
     response::sse::{Event, KeepAlive, Sse},
-    routing::get,
 };
 use futures_util::{Stream, stream};
 use hallpass_core::session::{Session, SessionId};
@@ -45,11 +43,6 @@ const RETRY_OVER_CAP: Duration = Duration::from_secs(30);
 const RETRY_OVERLOADED: Duration = Duration::from_secs(10);
 /// If the session cannot be read at its deadline, when (by the server's clock) to try again.
 const RECHECK_AFTER_ERROR: time::Duration = time::Duration::seconds(30);
-
-/// The session event stream.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/session/events", get(events))
-}
 
 /// Where a stream is in its short life.
 enum Phase {
@@ -77,7 +70,7 @@ impl Ended {
     }
 }
 
-async fn events(
+pub(crate) async fn events(
     State(state): State<AppState>,
     caller: Authenticated,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {

@@ -1,10 +1,9 @@
 //! `GET /v1/sessions`, `DELETE /v1/sessions/{id}`: the caller's devices.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::StatusCode,
-    routing::{delete, get},
 };
 use hallpass_core::session::SessionId;
 use serde::Serialize;
@@ -20,19 +19,12 @@ use crate::{
     state::AppState,
 };
 
-/// The device-list routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/sessions", get(list))
-        .route("/v1/sessions/{id}", delete(revoke))
-}
-
 #[derive(Serialize)]
-struct SessionsResponse {
+pub(crate) struct SessionsResponse {
     sessions: Vec<SessionJson>,
 }
 
-async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Authenticated,
 ) -> Result<Json<SessionsResponse>, ApiError> {
@@ -52,7 +44,7 @@ async fn list(
     }))
 }
 
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     client: Client,
     caller: Authenticated,

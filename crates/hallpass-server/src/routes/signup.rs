@@ -1,6 +1,6 @@
 //! `POST /v1/signup`.
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -11,24 +11,19 @@ use crate::{
     state::AppState,
 };
 
-/// The signup route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/signup", post(signup))
-}
-
 #[derive(Deserialize)]
-struct SignupRequest {
+pub(crate) struct SignupRequest {
     username: String,
     password: String,
     email: Option<String>,
 }
 
 #[derive(Serialize)]
-struct SignupResponse {
+pub(crate) struct SignupResponse {
     user: UserJson,
 }
 
-async fn signup(
+pub(crate) async fn signup(
     State(state): State<AppState>,
     client: Client,
     AppJson(body): AppJson<SignupRequest>,

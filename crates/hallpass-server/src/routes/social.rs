@@ -5,11 +5,9 @@
 //! login. Both answer pages (a browser is on the other end), errors included.
 
 use axum::{
-    Router,
     extract::{Path, State},
     http::{HeaderMap, header},
     response::{IntoResponse, Redirect, Response},
-    routing::get,
 };
 use hallpass_core::{session::SessionKind, user::UserId};
 use serde::Deserialize;
@@ -33,19 +31,13 @@ use crate::{
 /// Where a login goes when `next` is absent or not a local path.
 const DEFAULT_NEXT: &str = "/account";
 
-/// `GET /v1/oauth/providers`: the configured providers, for an app's login buttons. Part of
-/// the JSON API (with its CORS), unlike the browser routes below.
-pub fn api_router() -> Router<AppState> {
-    Router::new().route("/v1/oauth/providers", get(providers))
-}
-
 #[derive(serde::Serialize)]
 struct ProviderJson {
     name: String,
     display_name: String,
 }
 
-async fn providers(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+pub(crate) async fn providers(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
     let list: Vec<ProviderJson> = state
         .social
         .providers
@@ -58,15 +50,8 @@ async fn providers(State(state): State<AppState>) -> axum::Json<serde_json::Valu
     axum::Json(serde_json::json!({ "providers": list }))
 }
 
-/// The social login routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/oauth/{provider}/authorize", get(authorize))
-        .route("/v1/oauth/{provider}/callback", get(callback))
-}
-
 #[derive(Deserialize)]
-struct AuthorizeQuery {
+pub(crate) struct AuthorizeQuery {
     next: Option<String>,
     /// `link=1`: a logged-in user links this provider to their account.
     link: Option<String>,
@@ -116,7 +101,7 @@ fn destination(state: &AppState, query: &AuthorizeQuery) -> Result<flow::Destina
     }
 }
 
-async fn authorize(
+pub(crate) async fn authorize(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(provider): Path<String>,
@@ -169,7 +154,7 @@ async fn authorize(
     started.await.unwrap_or_else(|e| state.pages.error(&e))
 }
 
-async fn callback(
+pub(crate) async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,

@@ -1,11 +1,10 @@
 //! `POST /v1/token` (RFC 6749 password and refresh_token grants) and `POST /v1/revoke` (RFC 7009).
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::post,
 };
 use hallpass_core::{
     audit::AuditKind,
@@ -24,15 +23,8 @@ use crate::{
     state::AppState,
 };
 
-/// The token and revocation endpoints.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/token", post(token))
-        .route("/v1/revoke", post(revoke))
-}
-
 #[derive(Deserialize)]
-struct TokenRequest {
+pub(crate) struct TokenRequest {
     grant_type: Option<String>,
     username: Option<String>,
     password: Option<String>,
@@ -73,7 +65,7 @@ fn delivery(request: &TokenRequest, encoding: Encoding) -> Result<Delivery, OAut
     }
 }
 
-async fn token(
+pub(crate) async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,
@@ -204,7 +196,7 @@ fn from_trusted_browser(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 #[derive(Deserialize)]
-struct RevokeRequest {
+pub(crate) struct RevokeRequest {
     token: Option<String>,
     /// A hint only: both kinds are recognised by their shape.
     #[serde(rename = "token_type_hint")]
@@ -213,7 +205,7 @@ struct RevokeRequest {
 
 /// RFC 7009: revoking a refresh or access token ends its session. The answer is 200 whether or
 /// not the token was valid, so the endpoint tells nobody which tokens exist.
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,

@@ -1,26 +1,18 @@
 //! `/.well-known/jwks.json` and `/.well-known/openid-configuration`.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::header,
     response::{IntoResponse, Response},
-    routing::get,
 };
 use serde_json::json;
 
 use crate::{error::ApiError, state::AppState};
 
-/// Key publication and issuer metadata.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/.well-known/jwks.json", get(jwks))
-        .route("/.well-known/openid-configuration", get(configuration))
-}
-
 /// Cached for five minutes: well inside the hour a new key is published before it signs.
 /// With HS256 there is no JWKS at all (docs/design.md §3: HS256 only with the JWKS off).
-async fn jwks(State(state): State<AppState>) -> Response {
+pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
     let keys = state.tokens.keyring.current();
     if !keys.signer.alg.is_public() {
         return ApiError::NotFound.into_response();
@@ -32,7 +24,7 @@ async fn jwks(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn configuration(State(state): State<AppState>) -> impl IntoResponse {
+pub(crate) async fn configuration(State(state): State<AppState>) -> impl IntoResponse {
     let issuer = &state.tokens.issuer;
     let alg = state.tokens.keyring.current().signer.alg;
     let mut metadata = json!({

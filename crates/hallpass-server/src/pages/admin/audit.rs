@@ -33,14 +33,14 @@ pub(super) struct AuditRow {
 }
 
 #[derive(Deserialize)]
-pub(super) struct AuditFilter {
+pub(crate) struct AuditFilter {
     kind: Option<String>,
     /// A username or a user id.
     user: Option<String>,
     before: Option<i64>,
 }
 
-pub(super) async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     admin: Admin,
     query: Result<AppQuery<AuditFilter>, ApiError>,

@@ -87,7 +87,7 @@ async fn user_page(
     Ok(html.into_response())
 }
 
-pub(super) async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
@@ -113,7 +113,7 @@ async fn done(
 }
 
 #[derive(Deserialize)]
-pub(super) struct RolesForm {
+pub(crate) struct RolesForm {
     /// A checkbox: present ("on") when the user should be an administrator.
     admin: Option<String>,
     #[serde(default)]
@@ -121,7 +121,7 @@ pub(super) struct RolesForm {
 }
 
 #[derive(Deserialize)]
-pub(super) struct DisabledForm {
+pub(crate) struct DisabledForm {
     disabled: bool,
     #[serde(default)]
     csrf_token: String,
@@ -138,7 +138,7 @@ impl CsrfForm for DisabledForm {
     }
 }
 
-pub(super) async fn set_roles(
+pub(crate) async fn set_roles(
     State(state): State<AppState>,
     client: Client,
     admin: Admin,
@@ -175,7 +175,7 @@ pub(super) async fn set_roles(
     done(&state, &caller, &id, result.await).await
 }
 
-pub(super) async fn set_disabled(
+pub(crate) async fn set_disabled(
     State(state): State<AppState>,
     client: Client,
     admin: Admin,
@@ -200,7 +200,7 @@ pub(super) async fn set_disabled(
     done(&state, &caller, &id, result.await).await
 }
 
-pub(super) async fn force_logout(
+pub(crate) async fn force_logout(
     State(state): State<AppState>,
     client: Client,
     admin: Admin,
@@ -217,7 +217,7 @@ pub(super) async fn force_logout(
     done(&state, &caller, &id, result.await).await
 }
 
-pub(super) async fn revoke_session(
+pub(crate) async fn revoke_session(
     State(state): State<AppState>,
     client: Client,
     admin: Admin,
@@ -235,7 +235,7 @@ pub(super) async fn revoke_session(
     done(&state, &caller, &id, result.await).await
 }
 
-pub(super) async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     client: Client,
     admin: Admin,

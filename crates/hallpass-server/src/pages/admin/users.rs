@@ -55,12 +55,12 @@ impl From<&User> for UserRow {
 }
 
 #[derive(Deserialize)]
-pub(super) struct UsersQuery {
+pub(crate) struct UsersQuery {
     q: Option<String>,
     page: Option<u32>,
 }
 
-pub(super) async fn users(
+pub(crate) async fn users(
     State(state): State<AppState>,
     admin: Admin,
     query: Result<AppQuery<UsersQuery>, ApiError>,
