@@ -5,14 +5,14 @@ use hallpass_core::audit::{AuditEvent, AuditKind};
 use crate::{error::ApiError, http::client::Client, state::AppState};
 
 /// An audit event of `kind` now, from `client`.
-pub fn event(state: &AppState, kind: AuditKind, client: &Client) -> AuditEvent {
+pub(crate) fn event(state: &AppState, kind: AuditKind, client: &Client) -> AuditEvent {
     let mut event = AuditEvent::new(kind, state.clock.now());
     event.ip = Some(client.ip.to_string());
     event
 }
 
 /// Appends to the audit log; a failure fails the request, so that nothing happens unrecorded.
-pub async fn record(state: &AppState, event: AuditEvent) -> Result<(), ApiError> {
+pub(crate) async fn record(state: &AppState, event: AuditEvent) -> Result<(), ApiError> {
     state.stores.audit.append(&event).await?;
     Ok(())
 }

@@ -250,4 +250,4 @@ const STORE_RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// Marks a response answered 503 because the store failed.
 #[derive(Debug, Clone, Copy)]
-pub struct StoreFailed;
+pub(crate) struct StoreFailed;

@@ -21,7 +21,7 @@ mod lockout;
 mod posts;
 mod shared;
 
-pub use lockout::Lockee;
+pub(crate) use lockout::Lockee;
 use lockout::Lockout;
 
 /// Every limit; clones share state. With Redis configured the counts are shared by every node

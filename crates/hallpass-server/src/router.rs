@@ -33,10 +33,10 @@ use crate::{
 };
 
 /// The largest request body accepted (docs/design.md §8).
-pub const MAX_BODY_BYTES: usize = 65_536;
+pub(crate) const MAX_BODY_BYTES: usize = 65_536;
 
 /// The whole application: the route table, behind the layers every response gets.
-pub fn app(state: AppState) -> Router {
+pub(crate) fn app(state: AppState) -> Router {
     // The JSON API, with CORS for the origins in `allowed_origins`. Probes and key publication
     // answer here too, under the same CORS.
     let api = Router::new()
@@ -147,7 +147,7 @@ pub fn app(state: AppState) -> Router {
 
 /// The operations listener's application (`metrics_listen`): health and metrics only, no
 /// credentials; the operator decides who reaches the address.
-pub fn ops_app(state: AppState) -> Router {
+pub(crate) fn ops_app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))

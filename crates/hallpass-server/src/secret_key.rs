@@ -13,7 +13,7 @@ use crate::infra::random::random_bytes;
 
 /// Reads the key at `path`, generating it if the file does not exist. Two nodes racing to
 /// create it cannot both write: the file is created exclusively.
-pub fn load_or_generate(path: &Path) -> anyhow::Result<SecretKey> {
+pub(crate) fn load_or_generate(path: &Path) -> anyhow::Result<SecretKey> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
             warn_if_readable_by_others(path);

@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// The user with this id (as text from a path), or 404.
-pub async fn existing_user(state: &AppState, id: &str) -> Result<User, ApiError> {
+pub(crate) async fn existing_user(state: &AppState, id: &str) -> Result<User, ApiError> {
     let id = UserId(crate::http::extract::path_id(id)?);
     state
         .stores
@@ -40,7 +40,7 @@ fn admin_event(
 }
 
 /// Ends every session of `user` ("log out everywhere", by an administrator). Returns how many.
-pub async fn force_logout(
+pub(crate) async fn force_logout(
     state: &AppState,
     admin: &Authenticated,
     user: &User,
@@ -58,7 +58,7 @@ pub async fn force_logout(
 }
 
 /// Ends one session of `user`; 404 if it is not theirs or already over.
-pub async fn revoke_session(
+pub(crate) async fn revoke_session(
     state: &AppState,
     admin: &Authenticated,
     user: &User,
@@ -83,7 +83,7 @@ pub async fn revoke_session(
 /// would leave no enabled administrator, the caller included. Disabling also ends every session,
 /// so that the account stays logged out if it is enabled again. Either puts the user in the
 /// revocation feed in the same store transaction (their tokens issued so far are refused).
-pub async fn update_user(
+pub(crate) async fn update_user(
     state: &AppState,
     admin: &Authenticated,
     target: &User,
@@ -120,7 +120,7 @@ pub async fn update_user(
 
 /// Deletes the account, its sessions (revoked at once on every node, and in the revocation
 /// feed) and its posts; [`ApiError::LastAdmin`] if it is the last enabled administrator.
-pub async fn delete_user(
+pub(crate) async fn delete_user(
     state: &AppState,
     admin: &Authenticated,
     user: &User,

@@ -15,7 +15,7 @@ use crate::{error::ApiError, http::client::Client, rate_limit::Lockee, state::Ap
 
 /// A successful login.
 #[derive(Debug)]
-pub struct LoginOutcome {
+pub(crate) struct LoginOutcome {
     /// Who logged in.
     pub user: User,
     /// The new session.
@@ -35,7 +35,7 @@ pub struct LoginOutcome {
 /// (someone locking the account on purpose) do not lock the owner's browser out; otherwise by
 /// the account's. Either way a failure counts only against what judged it, and a success clears
 /// only that: a known device's success does not unlock the account for everyone else.
-pub async fn login(
+pub(crate) async fn login(
     state: &AppState,
     username: &str,
     password: &str,
@@ -108,7 +108,7 @@ pub async fn login(
 /// Opens a new session for `user`, who has just proved who they are (a password, a provider's
 /// ID token): enforces the session limit, audits the login and any eviction, and ends
 /// `previous` so a browser never holds two sessions.
-pub async fn open_session(
+pub(crate) async fn open_session(
     state: &AppState,
     user: User,
     client: &Client,

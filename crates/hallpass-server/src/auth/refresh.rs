@@ -11,7 +11,7 @@ use crate::{error::ApiError, http::client::Client, state::AppState};
 
 /// Why a refresh token was refused (always `invalid_grant` on the wire).
 #[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
+pub(crate) enum RefreshError {
     /// Malformed, unknown session, bad MAC, revoked, expired, disabled user.
     #[error("the refresh token is invalid, expired or revoked")]
     Invalid,
@@ -26,7 +26,7 @@ pub enum RefreshError {
 /// The session and user after a successful exchange; the session's family holds the generation
 /// whose token is the answer.
 #[derive(Debug)]
-pub struct Refreshed {
+pub(crate) struct Refreshed {
     /// The session, at the generation to answer with.
     pub session: Session,
     /// Its user.
@@ -38,7 +38,7 @@ pub struct Refreshed {
 /// on it would call a good refresh theft. A lost compare-and-set (another request rotated the
 /// same generation first) is re-decided against the fresh row, where it is a replay inside the
 /// grace window, so concurrent refreshes all get the same successor.
-pub async fn exchange(
+pub(crate) async fn exchange(
     state: &AppState,
     presented: &str,
     client: &Client,

@@ -18,7 +18,7 @@ use crate::{
 /// Which sessions a logout ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LogoutScope {
+pub(crate) enum LogoutScope {
     /// This session.
     #[default]
     Local,
@@ -29,7 +29,7 @@ pub enum LogoutScope {
 }
 
 /// Ends the sessions `scope` names; returns how many.
-pub async fn logout(
+pub(crate) async fn logout(
     state: &AppState,
     caller: &Authenticated,
     scope: LogoutScope,
@@ -67,7 +67,7 @@ pub async fn logout(
 
 /// Ends one of the caller's own sessions; another user's id is indistinguishable from an
 /// unknown one (404).
-pub async fn revoke_one(
+pub(crate) async fn revoke_one(
     state: &AppState,
     caller: &Authenticated,
     id: SessionId,
@@ -94,7 +94,7 @@ pub async fn revoke_one(
 /// and at every resource server that reads the revocation feed (each ended session is an entry
 /// there, so every access token of it is refused). The one way a password is replaced: a change
 /// keeps the caller's session, a reset (no session to keep) passes `None`.
-pub async fn replace_password(
+pub(crate) async fn replace_password(
     state: &AppState,
     user: UserId,
     hash: &PasswordHash,
@@ -111,7 +111,7 @@ pub async fn replace_password(
 /// Replaces the password after checking the current one (an account made by social login,
 /// which has none, sets its first one), and ends every other session: whoever knew the old
 /// password is logged out.
-pub async fn change_password(
+pub(crate) async fn change_password(
     state: &AppState,
     caller: &Authenticated,
     current: &str,

@@ -12,7 +12,7 @@ use crate::{error::ApiError, http::client::Client, state::AppState};
 
 /// What a signup form or request carries.
 #[derive(Debug)]
-pub struct SignupInput<'a> {
+pub(crate) struct SignupInput<'a> {
     /// Desired username.
     pub username: &'a str,
     /// Desired password.
@@ -23,7 +23,7 @@ pub struct SignupInput<'a> {
 
 /// Validates every field (reporting all problems at once), hashes the password off the async
 /// workers and creates the account.
-pub async fn signup(
+pub(crate) async fn signup(
     state: &AppState,
     input: SignupInput<'_>,
     client: &Client,

@@ -23,7 +23,7 @@ const NAME_ATTEMPTS: u32 = 10;
 
 /// The account a verified identity logs in to, creating or linking it as needed. `link_to`
 /// is the logged-in user who asked to link this provider.
-pub async fn account_for(
+pub(crate) async fn account_for(
     state: &AppState,
     provider: &Provider,
     identity: &VerifiedIdentity,
@@ -244,7 +244,7 @@ async fn audit_link(
 }
 
 /// Unlinks `provider` from the caller's account, never their last way to log in.
-pub async fn unlink(
+pub(crate) async fn unlink(
     state: &AppState,
     user: UserId,
     provider: &str,

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::{ConfigDuration, OpsToken, ProviderSettings};
 use crate::http::client_key::Ipv6Prefix;
 
-/// Every setting, as read. [`Settings::validate`] turns it into what the server runs with.
+/// Every setting, as read. [`load`](super::load) checks it, and
+/// [`ServerConfig::from_settings`](super::ServerConfig::from_settings) turns it into what the
+/// request path reads.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {

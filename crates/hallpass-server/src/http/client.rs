@@ -15,7 +15,7 @@ use crate::config::ServerConfig;
 
 /// The client's address and user agent.
 #[derive(Debug, Clone)]
-pub struct Client {
+pub(crate) struct Client {
     /// The client's address: the peer's, or taken from `X-Forwarded-For` when the peer is a
     /// trusted proxy.
     pub ip: IpAddr,

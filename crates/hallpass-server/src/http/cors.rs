@@ -13,7 +13,7 @@ use crate::{config::ServerConfig, http::extract::CSRF_HEADER};
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// The API's CORS layer: the configured origins only, with credentials; preflights cached.
-pub fn api(config: &ServerConfig) -> CorsLayer {
+pub(crate) fn api(config: &ServerConfig) -> CorsLayer {
     let origins: Vec<HeaderValue> = config
         .allowed_origins
         .iter()
@@ -35,7 +35,7 @@ pub fn api(config: &ServerConfig) -> CorsLayer {
 }
 
 /// For public, credential-free files (the browser SDK): any origin may load them.
-pub fn public() -> CorsLayer {
+pub(crate) fn public() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(tower_http::cors::Any)
         .allow_methods([Method::GET])

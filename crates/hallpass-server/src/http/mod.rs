@@ -1,15 +1,15 @@
 //! The HTTP toolkit: extractors, cookies, CORS, client addresses, the connection limits and the
 //! layers the route table (`router.rs`) puts around the routes. It imports no feature.
 
-pub mod client;
-pub mod client_key;
-pub mod cookies;
-pub mod cors;
-pub mod device_cookie;
-pub mod extract;
-pub mod ops_access;
-pub mod page_headers;
-pub mod request_id;
-pub mod resilience;
-pub mod serve;
-pub mod unread_body;
+pub(crate) mod client;
+pub(crate) mod client_key;
+pub(crate) mod cookies;
+pub(crate) mod cors;
+pub(crate) mod device_cookie;
+pub(crate) mod extract;
+pub(crate) mod ops_access;
+pub(crate) mod page_headers;
+pub(crate) mod request_id;
+pub(crate) mod resilience;
+pub(crate) mod serve;
+pub(crate) mod unread_body;

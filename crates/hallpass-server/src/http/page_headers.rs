@@ -16,7 +16,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
 
 /// `pages` with the headers every page carries: the strict CSP, no referrer, no framing, its
 /// own window.
-pub fn with_page_headers(pages: Router<AppState>) -> Router<AppState> {
+pub(crate) fn with_page_headers(pages: Router<AppState>) -> Router<AppState> {
     pages
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -14,7 +14,7 @@ use crate::{
 
 /// Answers 503 `timeout` (problem+json, `Retry-After`) when a request outlives
 /// `request_timeout`, and notes responses that failed on the store.
-pub async fn bound_and_watch(
+pub(crate) async fn bound_and_watch(
     State(state): State<AppState>,
     request: Request,
     next: Next,

@@ -1,5 +1,5 @@
 //! This node's machinery, below the features and the HTTP toolkit: no feature, no route.
 
-pub mod random;
-pub mod render;
-pub mod store_health;
+pub(crate) mod random;
+pub(crate) mod render;
+pub(crate) mod store_health;

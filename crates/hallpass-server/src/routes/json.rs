@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 /// `{id, username, email, roles, created_at}`.
 #[derive(Debug, Serialize)]
-pub struct UserJson {
+pub(crate) struct UserJson {
     id: Uuid,
     username: String,
     email: Option<Email>,
@@ -33,7 +33,7 @@ impl From<&User> for UserJson {
 
 /// The admin view of a user: the public shape plus `disabled`.
 #[derive(Debug, Serialize)]
-pub struct AdminUserJson {
+pub(crate) struct AdminUserJson {
     #[serde(flatten)]
     user: UserJson,
     disabled: bool,
@@ -50,7 +50,7 @@ impl From<&User> for AdminUserJson {
 
 /// `{id, kind, created_at, last_seen_at, expires_at, user_agent, ip, current}`.
 #[derive(Debug, Serialize)]
-pub struct SessionJson {
+pub(crate) struct SessionJson {
     id: Uuid,
     kind: &'static str,
     #[serde(with = "time::serde::rfc3339")]
@@ -66,7 +66,7 @@ pub struct SessionJson {
 
 impl SessionJson {
     /// The session as its owner sees it; `current` marks the one making the request.
-    pub fn new(session: &Session, policy: &SessionPolicy, current: bool) -> Self {
+    pub(crate) fn new(session: &Session, policy: &SessionPolicy, current: bool) -> Self {
         Self {
             id: session.id.0,
             kind: session.kind.as_str(),

@@ -1,18 +1,18 @@
 //! The JSON API, one file per feature; `router.rs` routes to their handlers.
 
-pub mod admin;
-pub mod auth_check;
-pub mod health;
-pub mod json;
-pub mod login;
-pub mod logout;
-pub mod me;
-pub mod oauth;
-pub mod password;
-pub mod revocations;
-pub mod session_events;
-pub mod sessions;
-pub mod signup;
-pub mod social;
-pub mod token;
-pub mod well_known;
+pub(crate) mod admin;
+pub(crate) mod auth_check;
+pub(crate) mod health;
+pub(crate) mod json;
+pub(crate) mod login;
+pub(crate) mod logout;
+pub(crate) mod me;
+pub(crate) mod oauth;
+pub(crate) mod password;
+pub(crate) mod revocations;
+pub(crate) mod session_events;
+pub(crate) mod sessions;
+pub(crate) mod signup;
+pub(crate) mod social;
+pub(crate) mod token;
+pub(crate) mod well_known;

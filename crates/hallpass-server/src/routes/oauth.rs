@@ -17,7 +17,7 @@ use crate::{
 
 /// An OAuth error: `{"error": …, "error_description": …}`.
 #[derive(Debug)]
-pub struct OAuthError {
+pub(crate) struct OAuthError {
     status: StatusCode,
     error: &'static str,
     description: String,
@@ -28,17 +28,17 @@ pub struct OAuthError {
 
 impl OAuthError {
     /// 400 `invalid_request`.
-    pub fn invalid_request(description: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
     }
 
     /// 400 `invalid_grant`.
-    pub fn invalid_grant(description: impl Into<String>) -> Self {
+    pub(crate) fn invalid_grant(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
     }
 
     /// 400 `unsupported_grant_type`.
-    pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
+    pub(crate) fn unsupported_grant_type(description: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -141,7 +141,7 @@ impl IntoResponse for OAuthError {
 
 /// Which encoding a request body came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// `application/json`.
     Json,
     /// `application/x-www-form-urlencoded` (RFC 6749's own).
@@ -150,7 +150,7 @@ pub enum Encoding {
 
 /// A body in JSON or form encoding, as RFC 6749 and 7009 clients send either.
 #[derive(Debug)]
-pub struct OAuthBody<T> {
+pub(crate) struct OAuthBody<T> {
     /// The parsed body.
     pub value: T,
     /// How it was encoded.

@@ -18,7 +18,7 @@ use super::{
 
 /// What a provider's callback carries (RFC 6749 §4.1.2, RFC 9207).
 #[derive(Debug, Default, serde::Deserialize)]
-pub struct Callback {
+pub(crate) struct Callback {
     /// The authorization code.
     pub code: Option<String>,
     /// Our `state`, echoed.
@@ -40,7 +40,7 @@ const ID_TOKEN_ALGS: [CoreJwsSigningAlgorithm; 4] = [
 
 /// Where a finished login goes, and what it opens.
 #[derive(Debug, Clone)]
-pub enum Destination {
+pub(crate) enum Destination {
     /// A cookie session for hallpass's pages, then this local path.
     Pages(SafeNext),
     /// A token session for a single-page app, then this page of an allowed origin.
@@ -48,7 +48,7 @@ pub enum Destination {
 }
 
 /// The provider's authorization URL for a new login, and the transaction to keep meanwhile.
-pub async fn start(
+pub(crate) async fn start(
     provider: &Provider,
     http: &ProviderHttp,
     destination: Destination,
@@ -99,7 +99,7 @@ pub async fn start(
 
 /// Whether `callback` answers the transaction `pending` (same provider, not expired, the same
 /// `state`), before anything in it is acted on.
-pub fn check_transaction(
+pub(crate) fn check_transaction(
     provider: &Provider,
     pending: &PendingLogin,
     callback: &Callback,
@@ -115,7 +115,7 @@ pub fn check_transaction(
 }
 
 /// Checks the callback against the transaction, exchanges the code, verifies the ID token.
-pub async fn finish(
+pub(crate) async fn finish(
     provider: &Provider,
     http: &ProviderHttp,
     pending: &PendingLogin,

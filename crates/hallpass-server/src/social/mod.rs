@@ -3,12 +3,12 @@
 //! session on the same session model as a password login.
 
 mod error;
-pub mod flow;
-pub mod github;
-pub mod http;
-pub mod identity;
-pub mod next;
-pub mod pending;
-pub mod provider;
+pub(crate) mod flow;
+pub(crate) mod github;
+pub(crate) mod http;
+pub(crate) mod identity;
+pub(crate) mod next;
+pub(crate) mod pending;
+pub(crate) mod provider;
 
-pub use error::SocialError;
+pub(crate) use error::SocialError;

@@ -3,13 +3,13 @@
 
 /// A same-origin relative path, safe to redirect to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SafeNext(String);
+pub(crate) struct SafeNext(String);
 
 impl SafeNext {
     /// Accepts a path that starts with exactly one `/`, has no `\` and no control characters,
     /// and stays a path once percent-decoded (`/%2F%2Fevil.test` is refused as `//evil.test` would
     /// be). Anything else is `None`, and the caller uses its default.
-    pub fn parse(input: &str) -> Option<Self> {
+    pub(crate) fn parse(input: &str) -> Option<Self> {
         let decoded = percent_decode(input)?;
         for candidate in [input, decoded.as_str()] {
             let mut chars = candidate.chars();
@@ -30,7 +30,7 @@ impl SafeNext {
     }
 
     /// The path.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

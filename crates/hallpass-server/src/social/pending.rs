@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 /// How long a user may spend at the provider before the transaction expires.
-pub const PENDING_LIFETIME: time::Duration = time::Duration::minutes(10);
+pub(crate) const PENDING_LIFETIME: time::Duration = time::Duration::minutes(10);
 
 /// Bound into every sealed transaction, so a ciphertext made for another purpose never opens.
 const AAD: &[u8] = b"hallpass/pending-login/v1";

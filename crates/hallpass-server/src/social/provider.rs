@@ -25,7 +25,7 @@ use crate::config::ProviderSettings;
 
 /// Discovery keeps RFC 9207's flag, which the library's metadata type drops.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct Rfc9207Metadata {
+pub(crate) struct Rfc9207Metadata {
     /// Whether the provider promises an `iss` parameter on every authorization response.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
@@ -34,7 +34,7 @@ pub struct Rfc9207Metadata {
 impl AdditionalProviderMetadata for Rfc9207Metadata {}
 
 /// A discovery document with the RFC 9207 flag.
-pub type Metadata = ProviderMetadata<
+pub(crate) type Metadata = ProviderMetadata<
     Rfc9207Metadata,
     CoreAuthDisplay,
     CoreClientAuthMethod,
@@ -51,7 +51,7 @@ pub type Metadata = ProviderMetadata<
 
 /// A client built from discovery: the authorization endpoint is known; the token and userinfo
 /// endpoints are optional in discovery documents, so only maybe.
-pub type DiscoveredClient = CoreClient<
+pub(crate) type DiscoveredClient = CoreClient<
     EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
