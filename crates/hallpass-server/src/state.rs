@@ -10,8 +10,10 @@ use hallpass_core::{
 use hallpass_store::Stores;
 
 use crate::{
-    config::ServerConfig, infra::render::Pages, passwords::Passwords, rate_limit::RateLimits,
-    telemetry::Metrics, tokens::Tokens,
+    config::ServerConfig,
+    infra::{passwords::Passwords, rate_limit::RateLimits, render::Pages},
+    telemetry::Metrics,
+    tokens::Tokens,
 };
 
 /// Everything a request may need. Built once per server; no globals, so tests run many servers
@@ -51,11 +53,11 @@ pub struct AppState {
 #[derive(Clone, Debug)]
 pub struct Social {
     /// The configured providers.
-    pub providers: crate::social::provider::Providers,
+    pub providers: crate::infra::social::provider::Providers,
     /// Calls to providers (discovery, keys, token endpoint).
-    pub http: crate::social::http::ProviderHttp,
+    pub http: crate::infra::social::http::ProviderHttp,
     /// Seals the login in progress into its cookie.
-    pub pending: crate::social::pending::PendingKey,
+    pub pending: crate::infra::social::pending::PendingKey,
 }
 
 /// A server-wide "stopping" flag. Graceful shutdown waits for open connections, so every

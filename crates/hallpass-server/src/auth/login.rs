@@ -11,7 +11,7 @@ use hallpass_core::{
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, http::client::Client, rate_limit::Lockee, state::AppState};
+use crate::{error::ApiError, http::client::Client, infra::rate_limit::Lockee, state::AppState};
 
 /// A successful login.
 #[derive(Debug)]

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::{
     error::ApiError,
     http::{client::Client, extract::Authenticated},
-    rate_limit::Lockee,
+    infra::rate_limit::Lockee,
     state::AppState,
 };
 

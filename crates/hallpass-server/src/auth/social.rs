@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     error::ApiError,
     http::client::Client,
-    social::{SocialError, identity::VerifiedIdentity, provider::Provider},
+    infra::social::{SocialError, identity::VerifiedIdentity, provider::Provider},
     state::AppState,
 };
 

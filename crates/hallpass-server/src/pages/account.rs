@@ -14,10 +14,8 @@ use crate::{
     http::{
         client::Client,
         cookies::end_browser_session,
-        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id, resolve},
-    },
-    pages::{
         device::device,
+        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id, resolve},
         view::{FieldError, field_errors, human_time},
     },
     state::AppState,

@@ -18,10 +18,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::ApiError,
-    http::extract::{
-        AppQuery, Authenticated, CsrfForm, CsrfOnly, MayModify, PathResource, SessionForm, resolve,
+    http::{
+        extract::{
+            AppQuery, Authenticated, CsrfForm, CsrfOnly, MayModify, PathResource, SessionForm,
+            resolve,
+        },
+        view::{FieldError, field_errors, human_time, viewer},
     },
-    pages::view::{FieldError, field_errors, human_time, viewer},
     state::AppState,
 };
 

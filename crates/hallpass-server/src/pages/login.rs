@@ -15,8 +15,8 @@ use crate::{
         client::Client,
         device_cookie,
         extract::{CsrfForm, PresessionForm, resolve},
+        view::presession_page,
     },
-    pages::view::{logged_in, presession_page},
     state::AppState,
 };
 
@@ -112,4 +112,16 @@ pub(crate) async fn submit(
         }
         Err(error) => state.pages.error(&error),
     }
+}
+
+/// After a successful login or signup: the session cookie, and on to the account page.
+pub(super) fn logged_in(state: &AppState, outcome: &auth::LoginOutcome) -> Response {
+    (
+        [(
+            header::SET_COOKIE,
+            crate::http::cookies::session_cookie(&state.config, outcome.token.expose()),
+        )],
+        Redirect::to("/account"),
+    )
+        .into_response()
 }

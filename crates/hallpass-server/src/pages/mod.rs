@@ -5,7 +5,5 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod assets;
 pub(crate) mod board;
-mod device;
 pub(crate) mod login;
 pub(crate) mod signup;
-mod view;

@@ -15,8 +15,9 @@ use crate::{
         client::Client,
         device_cookie,
         extract::{CsrfForm, PresessionForm},
+        view::{FieldError, field_errors, presession_page},
     },
-    pages::view::{FieldError, field_errors, logged_in, presession_page},
+    pages::login::logged_in,
     state::AppState,
 };
 

@@ -20,8 +20,8 @@ use crate::{
     http::{
         client::Client,
         extract::{Admin, AppJson, AppQuery},
+        json::AdminUserJson,
     },
-    routes::json::AdminUserJson,
     state::AppState,
 };
 

@@ -16,8 +16,8 @@ use crate::{
         client::Client,
         cookies, device_cookie,
         extract::{AppJson, check_origin, resolve},
+        json::{SessionJson, UserJson},
     },
-    routes::json::{SessionJson, UserJson},
     state::AppState,
 };
 

@@ -4,8 +4,10 @@ use axum::{Json, extract::State};
 use serde::Serialize;
 
 use crate::{
-    http::extract::{Authenticated, Credential},
-    routes::json::{SessionJson, UserJson},
+    http::{
+        extract::{Authenticated, Credential},
+        json::{SessionJson, UserJson},
+    },
     state::AppState,
 };
 

@@ -3,7 +3,6 @@
 pub(crate) mod admin;
 pub(crate) mod auth_check;
 pub(crate) mod health;
-pub(crate) mod json;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod me;

@@ -14,8 +14,8 @@ use crate::{
     http::{
         client::Client,
         extract::{Authenticated, path_id},
+        json::SessionJson,
     },
-    routes::json::SessionJson,
     state::AppState,
 };
 

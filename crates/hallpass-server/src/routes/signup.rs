@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     auth::{self, SignupInput},
     error::ApiError,
-    http::{client::Client, extract::AppJson},
-    routes::json::UserJson,
+    http::{client::Client, extract::AppJson, json::UserJson},
     state::AppState,
 };
 

@@ -20,7 +20,7 @@ use crate::{
         cookies,
         extract::{AppQuery, resolve},
     },
-    social::{
+    infra::social::{
         SocialError, flow,
         next::SafeNext,
         pending::{PENDING_LIFETIME, PendingLogin},

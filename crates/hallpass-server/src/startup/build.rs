@@ -14,11 +14,13 @@ use super::redact_url;
 use crate::{
     config::{ServerConfig, Settings},
     event_streams::EventStreams,
-    infra::render::Pages,
-    passwords::Passwords,
-    rate_limit::RateLimits,
-    secret_key,
-    social::{http::ProviderHttp, pending::PendingKey, provider::Providers},
+    infra::{
+        passwords::Passwords,
+        rate_limit::RateLimits,
+        render::Pages,
+        secret_key,
+        social::{http::ProviderHttp, pending::PendingKey, provider::Providers},
+    },
     state::{AppState, Keys, Node, Shutdown, Social},
     telemetry::Metrics,
     tokens::{

@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use super::users::{Admin, admin_or_page};
 use crate::{
     error::ApiError,
-    http::extract::AppQuery,
-    pages::view::{human_time, viewer},
+    http::{
+        extract::AppQuery,
+        view::{human_time, viewer},
+    },
     state::AppState,
 };
 

@@ -18,10 +18,8 @@ use crate::{
     error::ApiError,
     http::{
         client::Client,
-        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id},
-    },
-    pages::{
         device::device,
+        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id},
         view::{human_time, viewer},
     },
     state::AppState,

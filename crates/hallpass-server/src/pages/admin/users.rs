@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     error::ApiError,
-    http::extract::{AdminRole, AppQuery, HasRole},
-    pages::view::{human_time, viewer},
+    http::{
+        extract::{AdminRole, AppQuery, HasRole},
+        view::{human_time, viewer},
+    },
     state::AppState,
 };
 

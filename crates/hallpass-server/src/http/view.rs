@@ -1,18 +1,18 @@
 //! What the pages share: the pre-session form, the signed-in viewer, times for people, form
-//! errors, and the redirect after logging in.
+//! errors.
 
 use axum::{
     http::{StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Serialize;
 
-use crate::{auth, error::ApiError, http::cookies, infra::random::random_bytes, state::AppState};
+use crate::{error::ApiError, http::cookies, infra::random::random_bytes, state::AppState};
 
 /// Renders a login or signup form: `context` gets the pre-session CSRF token bound to the
 /// browser's nonce cookie, which is set here when the browser has none yet.
-pub(super) fn presession_page(
+pub(crate) fn presession_page(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     status: StatusCode,
@@ -38,20 +38,8 @@ pub(super) fn presession_page(
     Ok(response)
 }
 
-/// After a successful login or signup: the session cookie, and on to the account page.
-pub(super) fn logged_in(state: &AppState, outcome: &auth::LoginOutcome) -> Response {
-    (
-        [(
-            header::SET_COOKIE,
-            cookies::session_cookie(&state.config, outcome.token.expose()),
-        )],
-        Redirect::to("/account"),
-    )
-        .into_response()
-}
-
 /// What every page shows of the signed-in viewer (the header's name, links and logout form).
-pub(super) fn viewer(
+pub(crate) fn viewer(
     state: &AppState,
     caller: Option<&crate::http::extract::Authenticated>,
 ) -> minijinja::Value {
@@ -69,7 +57,7 @@ pub(super) fn viewer(
 }
 
 /// Formats a time for people: `2026-11-22 07:13 UTC`.
-pub(super) fn human_time(t: time::OffsetDateTime) -> String {
+pub(crate) fn human_time(t: time::OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     t.to_offset(time::UtcOffset::UTC)
         .format(&format)
@@ -78,12 +66,12 @@ pub(super) fn human_time(t: time::OffsetDateTime) -> String {
 
 /// A validation error as the templates show it.
 #[derive(Serialize)]
-pub(super) struct FieldError {
+pub(crate) struct FieldError {
     field: &'static str,
     message: String,
 }
 
-pub(super) fn field_errors(error: &ApiError) -> Vec<FieldError> {
+pub(crate) fn field_errors(error: &ApiError) -> Vec<FieldError> {
     match error {
         ApiError::Validation(errors) => errors
             .iter()

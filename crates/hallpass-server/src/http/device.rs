@@ -1,7 +1,7 @@
 //! Devices as people recognise them: "Firefox on Linux" rather than a user-agent string.
 
 /// A short description of a device from its user agent ("Firefox on Linux").
-pub(super) fn device(user_agent: Option<&str>) -> String {
+pub(crate) fn device(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent else {
         return "Unknown device".to_owned();
     };
