@@ -240,7 +240,7 @@ impl IntoResponse for ApiError {
             );
         }
         if failed_store {
-            // Seen by readiness (routes/health.rs): recent store failures make the node unready.
+            // Seen by readiness (features/probes/health.rs): recent store failures make the node unready.
             response.extensions_mut().insert(StoreFailed);
         }
         response

@@ -20,14 +20,13 @@ use tower_http::{
 
 use crate::{
     error::ApiError,
+    features::{account, admin, board, login, probes, sessions, signup, social, tokens},
     http::{
         cors,
         page_headers::with_page_headers,
         request_id::{self, REQUEST_ID},
         resilience, unread_body,
     },
-    pages::{self, admin},
-    routes as api,
     state::AppState,
     telemetry,
 };
@@ -41,101 +40,107 @@ pub(crate) fn app(state: AppState) -> Router {
     // answer here too, under the same CORS.
     let api = Router::new()
         // Probes. `/metrics` needs `metrics_token` (404 when none is configured).
-        .route("/healthz", get(api::health::healthz))
-        .route("/readyz", get(api::health::readyz))
-        .route("/metrics", get(api::health::guarded_metrics))
+        .route("/healthz", get(probes::health::healthz))
+        .route("/readyz", get(probes::health::readyz))
+        .route("/metrics", get(probes::health::guarded_metrics))
         // Accounts and browser sessions.
-        .route("/v1/signup", post(api::signup::signup))
-        .route("/v1/login", post(api::login::login))
-        .route("/v1/me", get(api::me::me))
-        .route("/v1/logout", post(api::logout::logout))
-        .route("/v1/sessions", get(api::sessions::list))
-        .route("/v1/sessions/{id}", delete(api::sessions::revoke))
-        .route("/v1/password", post(api::password::change))
-        .route("/v1/session/events", get(api::session_events::events))
+        .route("/v1/signup", post(signup::api::signup))
+        .route("/v1/login", post(login::api::login))
+        .route("/v1/me", get(sessions::me::me))
+        .route("/v1/logout", post(sessions::logout::logout))
+        .route("/v1/sessions", get(sessions::devices::list))
+        .route("/v1/sessions/{id}", delete(sessions::devices::revoke))
+        .route("/v1/password", post(sessions::password::change))
+        .route("/v1/session/events", get(sessions::events::events))
         // Administration; every handler takes the `Admin` extractor.
-        .route("/v1/admin/users", get(api::admin::list_users))
+        .route("/v1/admin/users", get(admin::api::list_users))
         .route(
             "/v1/admin/users/{id}",
-            patch(api::admin::update_user).delete(api::admin::delete_user),
+            patch(admin::api::update_user).delete(admin::api::delete_user),
         )
         .route(
             "/v1/admin/users/{id}/logout",
-            post(api::admin::force_logout),
+            post(admin::api::force_logout),
         )
-        .route("/v1/admin/audit", get(api::admin::audit_log))
+        .route("/v1/admin/audit", get(admin::api::audit_log))
         // Tokens: issuing and revoking, forward auth, the revocation feed, key publication.
-        .route("/v1/token", post(api::token::token))
-        .route("/v1/revoke", post(api::token::revoke))
-        .route("/v1/auth/check", get(api::auth_check::check))
-        .route("/v1/revocations", get(api::revocations::feed))
-        .route("/.well-known/jwks.json", get(api::well_known::jwks))
+        .route("/v1/token", post(tokens::token::token))
+        .route("/v1/revoke", post(tokens::token::revoke))
+        .route("/v1/auth/check", get(probes::auth_check::check))
+        .route("/v1/revocations", get(tokens::revocations::feed))
+        .route("/.well-known/jwks.json", get(tokens::well_known::jwks))
         .route(
             "/.well-known/openid-configuration",
-            get(api::well_known::configuration),
+            get(tokens::well_known::configuration),
         )
         // Social login: the providers, for an app's login buttons.
-        .route("/v1/oauth/providers", get(api::social::providers));
+        .route("/v1/oauth/providers", get(social::api::providers));
 
     // Server-rendered pages, with the page headers (strict CSP, no referrer, no framing).
     let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/account") }))
-        .route("/login", get(pages::login::show).post(pages::login::submit))
+        .route("/login", get(login::pages::show).post(login::pages::submit))
         .route(
             "/signup",
-            get(pages::signup::show).post(pages::signup::submit),
+            get(signup::pages::show).post(signup::pages::submit),
         )
-        .route("/account", get(pages::account::show))
-        .route("/logout", post(pages::account::logout))
-        .route("/account/password", post(pages::account::change_password))
+        .route("/account", get(account::pages::show))
+        .route("/logout", post(account::pages::logout))
+        .route("/account/password", post(account::pages::change_password))
         .route(
             "/account/sessions/{id}/revoke",
-            post(pages::account::revoke),
+            post(account::pages::revoke),
         )
         .route(
             "/account/identities/{provider}/unlink",
-            post(pages::account::unlink),
+            post(account::pages::unlink),
         )
-        .route("/demo/board", get(pages::board::list))
+        .route("/demo/board", get(board::pages::list))
         .route(
             "/demo/board/new",
-            get(pages::board::new_form).post(pages::board::create),
+            get(board::pages::new_form).post(board::pages::create),
         )
-        .route("/demo/board/{id}", get(pages::board::show))
+        .route("/demo/board/{id}", get(board::pages::show))
         .route(
             "/demo/board/{id}/edit",
-            get(pages::board::edit_form).post(pages::board::update),
+            get(board::pages::edit_form).post(board::pages::update),
         )
-        .route("/demo/board/{id}/delete", post(pages::board::delete))
-        .route("/admin", get(admin::users::users))
-        .route("/admin/users/{id}", get(admin::user::show))
-        .route("/admin/users/{id}/roles", post(admin::user::set_roles))
+        .route("/demo/board/{id}/delete", post(board::pages::delete))
+        .route("/admin", get(admin::pages::users::users))
+        .route("/admin/users/{id}", get(admin::pages::user::show))
+        .route(
+            "/admin/users/{id}/roles",
+            post(admin::pages::user::set_roles),
+        )
         .route(
             "/admin/users/{id}/disabled",
-            post(admin::user::set_disabled),
+            post(admin::pages::user::set_disabled),
         )
-        .route("/admin/users/{id}/logout", post(admin::user::force_logout))
-        .route("/admin/users/{id}/delete", post(admin::user::delete))
+        .route(
+            "/admin/users/{id}/logout",
+            post(admin::pages::user::force_logout),
+        )
+        .route("/admin/users/{id}/delete", post(admin::pages::user::delete))
         .route(
             "/admin/users/{id}/sessions/{session}/revoke",
-            post(admin::user::revoke_session),
+            post(admin::pages::user::revoke_session),
         )
-        .route("/admin/audit", get(admin::audit::show))
+        .route("/admin/audit", get(admin::pages::audit::show))
         // Social login's browser legs answer pages (their errors, their redirects).
         .route(
             "/v1/oauth/{provider}/authorize",
-            get(api::social::authorize),
+            get(social::api::authorize),
         )
-        .route("/v1/oauth/{provider}/callback", get(api::social::callback));
+        .route("/v1/oauth/{provider}/callback", get(social::api::callback));
 
     // Static files, with their own cache policy; the SDK may be imported from any origin.
     let sdk = Router::new()
-        .route("/sdk/hallpass.js", get(pages::assets::sdk))
-        .route("/sdk/hallpass.d.ts", get(pages::assets::sdk_types))
+        .route("/sdk/hallpass.js", get(probes::assets::sdk))
+        .route("/sdk/hallpass.d.ts", get(probes::assets::sdk_types))
         .layer(cors::public());
     let assets = Router::new()
-        .route("/static/hallpass.css", get(pages::assets::stylesheet))
-        .route("/static/live.js", get(pages::assets::live_script))
+        .route("/static/hallpass.css", get(probes::assets::stylesheet))
+        .route("/static/live.js", get(probes::assets::live_script))
         .merge(sdk);
 
     let routes = Router::new()
@@ -149,9 +154,9 @@ pub(crate) fn app(state: AppState) -> Router {
 /// credentials; the operator decides who reaches the address.
 pub(crate) fn ops_app(state: AppState) -> Router {
     Router::new()
-        .route("/healthz", get(api::health::healthz))
-        .route("/readyz", get(api::health::readyz))
-        .route("/metrics", get(api::health::metrics))
+        .route("/healthz", get(probes::health::healthz))
+        .route("/readyz", get(probes::health::readyz))
+        .route("/metrics", get(probes::health::metrics))
         .fallback(not_found)
         .with_state(state)
 }

@@ -1,11 +1,12 @@
 //! What the pages share: the pre-session form, the signed-in viewer, times for people, form
-//! errors.
+//! errors, and the redirect after logging in.
 
 use axum::{
     http::{StatusCode, header},
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hallpass_core::session::SessionToken;
 use serde::Serialize;
 
 use crate::{error::ApiError, http::cookies, infra::random::random_bytes, state::AppState};
@@ -36,6 +37,18 @@ pub(crate) fn presession_page(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
+}
+
+/// After a successful login or signup: the session cookie, and on to the account page.
+pub(crate) fn logged_in(state: &AppState, token: &SessionToken) -> Response {
+    (
+        [(
+            header::SET_COOKIE,
+            cookies::session_cookie(&state.config, token.expose()),
+        )],
+        Redirect::to("/account"),
+    )
+        .into_response()
 }
 
 /// What every page shows of the signed-in viewer (the header's name, links and logout form).

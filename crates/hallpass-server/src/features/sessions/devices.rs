@@ -8,8 +8,8 @@ use axum::{
 use hallpass_core::session::SessionId;
 use serde::Serialize;
 
+use super::ops;
 use crate::{
-    auth,
     error::ApiError,
     http::{
         client::Client,
@@ -51,6 +51,6 @@ pub(crate) async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = SessionId(path_id(&id)?);
-    auth::revoke_one(&state, &caller, id, &client).await?;
+    ops::revoke_one(&state, &caller, id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

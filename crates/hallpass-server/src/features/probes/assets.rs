@@ -3,10 +3,10 @@
 
 use axum::{http::header, response::IntoResponse};
 
-const STYLESHEET: &str = include_str!("../../../../web/static/hallpass.css");
-const LIVE_SCRIPT: &str = include_str!("../../../../web/static/live.js");
-const SDK: &str = include_str!("../../../../web/hallpass.js");
-const SDK_TYPES: &str = include_str!("../../../../web/hallpass.d.ts");
+const STYLESHEET: &str = include_str!("../../../../../web/static/hallpass.css");
+const LIVE_SCRIPT: &str = include_str!("../../../../../web/static/live.js");
+const SDK: &str = include_str!("../../../../../web/hallpass.js");
+const SDK_TYPES: &str = include_str!("../../../../../web/hallpass.d.ts");
 
 const CSS: &str = "text/css; charset=utf-8";
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";

@@ -8,14 +8,14 @@ use axum::{
 use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
+use super::ops;
 use crate::{
-    auth,
     error::ApiError,
     http::{
         client::Client,
         device_cookie,
         extract::{CsrfForm, PresessionForm, resolve},
-        view::presession_page,
+        view::{logged_in, presession_page},
     },
     state::AppState,
 };
@@ -76,7 +76,7 @@ pub(crate) async fn submit(
         .flatten()
         .map(|c| c.session);
     let device = device_cookie::presented(&state, &headers);
-    match auth::login(
+    match ops::login(
         &state,
         &form.username,
         &form.password,
@@ -89,7 +89,7 @@ pub(crate) async fn submit(
     {
         Ok(outcome) => match device_cookie::issue(&state, outcome.user.id, device.as_ref()) {
             Ok(device) => {
-                let mut response = logged_in(&state, &outcome);
+                let mut response = logged_in(&state, &outcome.token);
                 response.headers_mut().append(header::SET_COOKIE, device);
                 response
             }
@@ -112,16 +112,4 @@ pub(crate) async fn submit(
         }
         Err(error) => state.pages.error(&error),
     }
-}
-
-/// After a successful login or signup: the session cookie, and on to the account page.
-pub(super) fn logged_in(state: &AppState, outcome: &auth::LoginOutcome) -> Response {
-    (
-        [(
-            header::SET_COOKIE,
-            crate::http::cookies::session_cookie(&state.config, outcome.token.expose()),
-        )],
-        Redirect::to("/account"),
-    )
-        .into_response()
 }

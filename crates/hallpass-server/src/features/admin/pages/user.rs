@@ -14,8 +14,8 @@ use super::{
     users::{Admin, UserRow, admin_or_page},
 };
 use crate::{
-    auth::admin::{self, existing_user},
     error::ApiError,
+    features::admin::ops::{self, existing_user},
     http::{
         client::Client,
         device::device,
@@ -163,7 +163,7 @@ pub(crate) async fn set_roles(
             roles: Some(roles),
             disabled: None,
         };
-        admin::update_user(&state, &caller, &target, &update, &client).await?;
+        ops::update_user(&state, &caller, &target, &update, &client).await?;
         Ok(if make_admin {
             "Now an administrator.".to_owned()
         } else {
@@ -188,7 +188,7 @@ pub(crate) async fn set_disabled(
             roles: None,
             disabled: Some(form.disabled),
         };
-        admin::update_user(&state, &caller, &target, &update, &client).await?;
+        ops::update_user(&state, &caller, &target, &update, &client).await?;
         Ok(if form.disabled {
             "Account disabled; every session of it has ended.".to_owned()
         } else {
@@ -209,7 +209,7 @@ pub(crate) async fn force_logout(
     let result = async {
         form?;
         let target = existing_user(&state, &id).await?;
-        let count = admin::force_logout(&state, &caller, &target, &client).await?;
+        let count = ops::force_logout(&state, &caller, &target, &client).await?;
         Ok(format!("Logged out everywhere: {count} session(s) ended."))
     };
     done(&state, &caller, &id, result.await).await
@@ -227,7 +227,7 @@ pub(crate) async fn revoke_session(
         form?;
         let target = existing_user(&state, &id).await?;
         let session = SessionId(path_id(&session)?);
-        admin::revoke_session(&state, &caller, &target, session, &client).await?;
+        ops::revoke_session(&state, &caller, &target, session, &client).await?;
         Ok("That session has ended.".to_owned())
     };
     done(&state, &caller, &id, result.await).await
@@ -244,7 +244,7 @@ pub(crate) async fn delete(
     let result = async {
         form?;
         let target = existing_user(&state, &id).await?;
-        admin::delete_user(&state, &caller, &target, &client).await
+        ops::delete_user(&state, &caller, &target, &client).await
     };
     match result.await {
         Ok(()) => Redirect::to("/admin").into_response(),

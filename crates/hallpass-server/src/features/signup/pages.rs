@@ -8,16 +8,17 @@ use axum::{
 use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
+use super::ops;
+use crate::features::login;
 use crate::{
-    auth::{self, SignupInput},
     error::ApiError,
+    features::signup::ops::SignupInput,
     http::{
         client::Client,
         device_cookie,
         extract::{CsrfForm, PresessionForm},
-        view::{FieldError, field_errors, presession_page},
+        view::{FieldError, field_errors, logged_in, presession_page},
     },
-    pages::login::logged_in,
     state::AppState,
 };
 
@@ -74,9 +75,9 @@ pub(crate) async fn submit(
         password: &form.password,
         email: Some(form.email.as_str()),
     };
-    let result = match auth::signup(&state, input, &client).await {
+    let result = match ops::signup(&state, input, &client).await {
         Ok(_) => {
-            auth::login(
+            login::ops::login(
                 &state,
                 &form.username,
                 &form.password,
@@ -94,7 +95,7 @@ pub(crate) async fn submit(
         // "Brute force and lockout").
         Ok(outcome) => match device_cookie::issue(&state, outcome.user.id, None) {
             Ok(device) => {
-                let mut response = logged_in(&state, &outcome);
+                let mut response = logged_in(&state, &outcome.token);
                 response.headers_mut().append(header::SET_COOKIE, device);
                 response
             }

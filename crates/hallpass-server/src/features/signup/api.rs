@@ -3,9 +3,10 @@
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::ops;
 use crate::{
-    auth::{self, SignupInput},
     error::ApiError,
+    features::signup::ops::SignupInput,
     http::{client::Client, extract::AppJson, json::UserJson},
     state::AppState,
 };
@@ -32,7 +33,7 @@ pub(crate) async fn signup(
         password: &body.password,
         email: body.email.as_deref(),
     };
-    let user = auth::signup(&state, input, &client).await?;
+    let user = ops::signup(&state, input, &client).await?;
     Ok((
         StatusCode::CREATED,
         Json(SignupResponse {

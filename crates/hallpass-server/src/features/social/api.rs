@@ -12,8 +12,9 @@ use axum::{
 use hallpass_core::{session::SessionKind, user::UserId};
 use serde::Deserialize;
 
+use super::ops;
+use crate::features::login;
 use crate::{
-    auth,
     error::ApiError,
     http::{
         client::Client,
@@ -199,8 +200,7 @@ pub(crate) async fn callback(
                 return Err(ApiError::Unauthenticated);
             }
         }
-        let user =
-            auth::social::account_for(&state, &provider, &identity, link_to, &client).await?;
+        let user = ops::account_for(&state, &provider, &identity, link_to, &client).await?;
         if user.disabled {
             return Err(ApiError::InvalidCredentials);
         }
@@ -213,7 +213,7 @@ pub(crate) async fn callback(
             return Ok(Redirect::to(&next).into_response());
         }
         let previous = current.map(|c| c.session);
-        let outcome = auth::open_session(
+        let outcome = login::ops::open_session(
             &state,
             user,
             &client,
@@ -273,7 +273,7 @@ async fn app_signed_in(
     client: &Client,
     return_to: &str,
 ) -> Result<Response, ApiError> {
-    let outcome = auth::open_session(state, user, client, None, SessionKind::Token).await?;
+    let outcome = login::ops::open_session(state, user, client, None, SessionKind::Token).await?;
     let refresh = state
         .tokens
         .refresh_token(&outcome.session)

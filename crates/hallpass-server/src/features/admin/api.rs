@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    auth::admin::{self, existing_user},
     error::ApiError,
+    features::admin::ops::{self, existing_user},
     http::{
         client::Client,
         extract::{Admin, AppJson, AppQuery},
@@ -66,7 +66,7 @@ pub(crate) async fn force_logout(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = existing_user(&state, &id).await?;
-    admin::force_logout(&state, &admin, &user, &client).await?;
+    ops::force_logout(&state, &admin, &user, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -99,7 +99,7 @@ pub(crate) async fn update_user(
         roles,
         disabled: body.disabled,
     };
-    let user = admin::update_user(&state, &admin, &target, &update, &client).await?;
+    let user = ops::update_user(&state, &admin, &target, &update, &client).await?;
     Ok(Json(UserResponse {
         user: AdminUserJson::from(&user),
     }))
@@ -112,7 +112,7 @@ pub(crate) async fn delete_user(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = existing_user(&state, &id).await?;
-    admin::delete_user(&state, &admin, &user, &client).await?;
+    ops::delete_user(&state, &admin, &user, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -13,13 +13,13 @@ use hallpass_core::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::features::login;
 use crate::{
-    auth::{
-        self,
-        refresh::{RefreshError, exchange},
+    features::tokens::{
+        oauth::{Encoding, OAuthBody, OAuthError},
+        ops::{RefreshError, exchange},
     },
     http::{client::Client, cookies, extract::check_origin},
-    routes::oauth::{Encoding, OAuthBody, OAuthError},
     state::AppState,
 };
 
@@ -84,7 +84,7 @@ pub(crate) async fn token(
                     "the password grant needs username and password",
                 ));
             };
-            let outcome = auth::login(
+            let outcome = login::ops::login(
                 &state,
                 username,
                 password,

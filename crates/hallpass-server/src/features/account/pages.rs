@@ -8,9 +8,11 @@ use axum::{
 use hallpass_core::session::SessionId;
 use serde::{Deserialize, Serialize};
 
+use crate::features::sessions;
+use crate::features::social;
 use crate::{
-    auth::{self, LogoutScope},
     error::ApiError,
+    features::sessions::ops::LogoutScope,
     http::{
         client::Client,
         cookies::end_browser_session,
@@ -147,7 +149,7 @@ pub(crate) async fn logout(
         Ok(form) => form,
         Err(error) => return state.pages.error(&error),
     };
-    match auth::logout(&state, &caller, form.scope, &client).await {
+    match sessions::ops::logout(&state, &caller, form.scope, &client).await {
         Ok(revoked) if form.scope == LogoutScope::Others => {
             let notice = format!("Logged out of {revoked} other device(s).");
             page(&state, &caller, StatusCode::OK, Some(&notice), Vec::new())
@@ -188,7 +190,7 @@ pub(crate) async fn change_password(
         Ok(form) => form,
         Err(error) => return state.pages.error(&error),
     };
-    let result = auth::change_password(
+    let result = sessions::ops::change_password(
         &state,
         &caller,
         &form.current_password,
@@ -225,7 +227,7 @@ pub(crate) async fn revoke(
         Err(error) => return state.pages.error(&error),
     };
     let result = match path_id(&id) {
-        Ok(id) => auth::revoke_one(&state, &caller, SessionId(id), &client).await,
+        Ok(id) => sessions::ops::revoke_one(&state, &caller, SessionId(id), &client).await,
         Err(error) => Err(error),
     };
     match result {
@@ -253,7 +255,7 @@ pub(crate) async fn unlink(
         Err(error) => return state.pages.error(&error),
     };
     // Refused (the last way to log in) or not linked: the error page says which.
-    let rendered = match auth::social::unlink(&state, caller.user.id, &provider, &client).await {
+    let rendered = match social::ops::unlink(&state, caller.user.id, &provider, &client).await {
         Ok(()) => {
             let notice = "That account is no longer linked.";
             page(&state, &caller, StatusCode::OK, Some(notice), Vec::new()).await

@@ -8,9 +8,10 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::ops;
 use crate::{
-    auth::{self, LogoutScope},
     error::ApiError,
+    features::sessions::ops::LogoutScope,
     http::{
         client::Client,
         cookies,
@@ -37,7 +38,7 @@ pub(crate) async fn logout(
     caller: Authenticated,
     OptionalJson(body): OptionalJson<LogoutRequest>,
 ) -> Result<Response, ApiError> {
-    let revoked = auth::logout(&state, &caller, body.scope, &client).await?;
+    let revoked = ops::logout(&state, &caller, body.scope, &client).await?;
     let mut response = Json(LogoutResponse {
         revoked_sessions: revoked,
     })

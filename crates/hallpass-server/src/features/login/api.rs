@@ -9,8 +9,8 @@ use axum::{
 use hallpass_core::session::SessionKind;
 use serde::{Deserialize, Serialize};
 
+use super::ops;
 use crate::{
-    auth,
     error::ApiError,
     http::{
         client::Client,
@@ -50,7 +50,7 @@ pub(crate) async fn login(
         .flatten()
         .map(|caller| caller.session);
     let device = device_cookie::presented(&state, &headers);
-    let outcome = auth::login(
+    let outcome = ops::login(
         &state,
         &body.username,
         &body.password,

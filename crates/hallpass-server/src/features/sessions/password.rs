@@ -3,8 +3,8 @@
 use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 
+use super::ops;
 use crate::{
-    auth,
     error::ApiError,
     http::{
         client::Client,
@@ -25,7 +25,7 @@ pub(crate) async fn change(
     caller: Authenticated,
     AppJson(body): AppJson<PasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    auth::change_password(
+    ops::change_password(
         &state,
         &caller,
         &body.current_password,
