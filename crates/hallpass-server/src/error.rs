@@ -12,8 +12,6 @@ use hallpass_core::{CsrfRejection, ValidationError, token::TokenError};
 use hallpass_store::StoreError;
 use serde::Serialize;
 
-use crate::passwords::HashingError;
-
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -81,7 +79,7 @@ pub enum ApiError {
     },
     /// A social login or link failed; the message says why (never a secret).
     #[error("{0}")]
-    Social(#[from] crate::social::SocialError),
+    Social(#[from] crate::infra::social::SocialError),
     /// The database is unreachable or cannot take writes right now. Logged with its cause,
     /// answered 503 `store_unavailable` with `Retry-After`; a write may or may not have landed.
     #[error("the server cannot reach its database right now; try again shortly")]
@@ -106,19 +104,10 @@ impl From<StoreError> for ApiError {
             StoreError::UsernameTaken => Self::UsernameTaken,
             StoreError::SessionLimitReached => Self::SessionLimitReached,
             StoreError::LastAdministrator => Self::LastAdmin,
-            StoreError::IdentityTaken => Self::Social(crate::social::SocialError::AlreadyLinked),
+            StoreError::IdentityTaken => {
+                Self::Social(crate::infra::social::SocialError::AlreadyLinked)
+            }
             unavailable if unavailable.is_unavailable() => Self::StoreUnavailable(unavailable),
-            other => Self::Internal(other.into()),
-        }
-    }
-}
-
-impl From<HashingError> for ApiError {
-    fn from(error: HashingError) -> Self {
-        match error {
-            HashingError::QueueFull => Self::Overloaded {
-                retry_after: Duration::from_secs(1),
-            },
             other => Self::Internal(other.into()),
         }
     }
@@ -168,15 +157,15 @@ impl ApiError {
             Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::StoreUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             Self::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
-            Self::Social(crate::social::SocialError::Config(_)) => {
+            Self::Social(crate::infra::social::SocialError::Config(_)) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
             }
             Self::Social(
-                crate::social::SocialError::AlreadyLinked
-                | crate::social::SocialError::AlreadyLinkedHere
-                | crate::social::SocialError::LastWayToLogIn,
+                crate::infra::social::SocialError::AlreadyLinked
+                | crate::infra::social::SocialError::AlreadyLinkedHere
+                | crate::infra::social::SocialError::LastWayToLogIn,
             ) => (StatusCode::CONFLICT, "social_login_failed"),
-            Self::Social(crate::social::SocialError::Provider(_)) => {
+            Self::Social(crate::infra::social::SocialError::Provider(_)) => {
                 (StatusCode::BAD_GATEWAY, "social_login_failed")
             }
             Self::Social(_) => (StatusCode::BAD_REQUEST, "social_login_failed"),
@@ -251,7 +240,7 @@ impl IntoResponse for ApiError {
             );
         }
         if failed_store {
-            // Seen by readiness (routes/health.rs): recent store failures make the node unready.
+            // Seen by readiness (features/probes/health.rs): recent store failures make the node unready.
             response.extensions_mut().insert(StoreFailed);
         }
         response
@@ -263,4 +252,4 @@ const STORE_RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// Marks a response answered 503 because the store failed.
 #[derive(Debug, Clone, Copy)]
-pub struct StoreFailed;
+pub(crate) struct StoreFailed;

@@ -1,20 +1,18 @@
 //! The hallpass server: the axum service, its pages, configuration and the `hallpass` CLI.
 //!
 //! A request flows one way: router → extractor (who is calling, is the write theirs) → handler →
-//! [`auth`] (validate and decide with `hallpass-core`) → store (`hallpass-store`) → response.
+//! operation (`features/*/ops.rs`: validate and decide with `hallpass-core`) → store
+//! (`hallpass-store`) → response. `router.rs` is the route table; `ARCHITECTURE.md` has the map.
 
-pub mod auth;
+pub(crate) mod audit;
 pub mod cli;
 pub mod config;
-pub mod error;
+pub(crate) mod error;
 pub mod event_streams;
-pub mod http;
-pub mod pages;
-pub mod passwords;
-pub mod rate_limit;
-pub mod routes;
-pub mod secret_key;
-pub mod social;
+pub(crate) mod features;
+pub(crate) mod http;
+pub(crate) mod infra;
+pub(crate) mod router;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -1,24 +1,17 @@
 //! Shared state, split into the few sub-states handlers actually ask for.
 
-use std::{net::IpAddr, sync::Arc};
+use std::sync::Arc;
 
 use axum::extract::FromRef;
 use hallpass_core::{
-    clock::Clock,
-    csrf::{CsrfKey, OriginPolicy},
-    device::DeviceKey,
-    refresh_binding::RefreshBindingKey,
+    clock::Clock, csrf::CsrfKey, device::DeviceKey, refresh_binding::RefreshBindingKey,
     secret::SecretKey,
-    session::{LimitPolicy, SessionPolicy},
 };
 use hallpass_store::Stores;
 
 use crate::{
-    config::{SessionLimitPolicy, Settings},
-    http::ops_access::OpsAccess,
-    pages::Pages,
-    passwords::Passwords,
-    rate_limit::RateLimits,
+    config::ServerConfig,
+    infra::{passwords::Passwords, rate_limit::RateLimits, render::Pages},
     telemetry::Metrics,
     tokens::Tokens,
 };
@@ -60,11 +53,11 @@ pub struct AppState {
 #[derive(Clone, Debug)]
 pub struct Social {
     /// The configured providers.
-    pub providers: crate::social::provider::Providers,
+    pub providers: crate::infra::social::provider::Providers,
     /// Calls to providers (discovery, keys, token endpoint).
-    pub http: crate::social::http::ProviderHttp,
+    pub http: crate::infra::social::http::ProviderHttp,
     /// Seals the login in progress into its cookie.
-    pub pending: crate::social::pending::PendingKey,
+    pub pending: crate::infra::social::pending::PendingKey,
 }
 
 /// A server-wide "stopping" flag. Graceful shutdown waits for open connections, so every
@@ -130,7 +123,7 @@ pub struct Node {
     /// The reconcile interval.
     pub reconcile_every: std::time::Duration,
     /// Recent store failures, for readiness.
-    pub store_health: Arc<crate::http::resilience::StoreHealth>,
+    pub store_health: Arc<crate::infra::store_health::StoreHealth>,
 }
 
 /// Keys derived from the server secret, one per purpose.
@@ -151,69 +144,6 @@ impl Keys {
             csrf: CsrfKey::new(secret.derive("hallpass/csrf/v1")),
             device: DeviceKey::new(secret.derive("hallpass/device/v1")),
             refresh_binding: RefreshBindingKey::new(secret.derive("hallpass/refresh-binding/v1")),
-        }
-    }
-}
-
-/// The settings the request path reads, in the form it reads them.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// The public URL without a trailing slash.
-    pub public_url: String,
-    /// Whether cookies get `Secure` and the `__Host-` prefix (public URL is https).
-    pub secure_cookies: bool,
-    /// Expiry and limits of sessions.
-    pub session_policy: SessionPolicy,
-    /// Which origins may make cookie-authenticated writes.
-    pub origins: OriginPolicy,
-    /// Other origins whose pages may call the API with credentials (CORS), as `scheme://host[:port]`.
-    pub allowed_origins: Vec<String>,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
-    /// Tolerated clock difference.
-    pub clock_skew: time::Duration,
-    /// The longest a request may take.
-    pub request_timeout: std::time::Duration,
-    /// Who may read `/metrics` on the public listener; `None`: nobody (it is not served there).
-    pub metrics_access: Option<OpsAccess>,
-    /// Who may read the revocation feed; `None`: anyone.
-    pub revocation_feed_access: Option<OpsAccess>,
-}
-
-impl ServerConfig {
-    /// The runtime view of validated settings.
-    pub fn from_settings(settings: &Settings) -> Self {
-        let public_url = settings.public_url.trim_end_matches('/').to_owned();
-        let own_origin = url::Url::parse(&public_url)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_else(|_| public_url.clone());
-        Self {
-            secure_cookies: public_url.starts_with("https://"),
-            session_policy: SessionPolicy {
-                idle_timeout: settings.session_idle_timeout.time(),
-                lifetime: settings.session_lifetime.time(),
-                max_per_user: settings.max_sessions_per_user,
-                limit_policy: match settings.session_limit_policy {
-                    SessionLimitPolicy::EvictOldest => LimitPolicy::EvictOldest,
-                    SessionLimitPolicy::RejectNew => LimitPolicy::RejectNew,
-                },
-            },
-            origins: OriginPolicy::new(&own_origin, &settings.allowed_origins),
-            allowed_origins: settings
-                .allowed_origins
-                .iter()
-                .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
-                .collect(),
-            clock_skew: settings.clock_skew.time(),
-            request_timeout: settings.request_timeout.std(),
-            metrics_access: settings.metrics_token.as_ref().map(OpsAccess::new),
-            revocation_feed_access: settings.revocation_feed_token.as_ref().map(OpsAccess::new),
-            trusted_proxies: settings
-                .trusted_proxies
-                .iter()
-                .filter_map(|p| p.parse().ok())
-                .collect(),
-            public_url,
         }
     }
 }

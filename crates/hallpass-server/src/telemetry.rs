@@ -271,7 +271,7 @@ fn route_label(request: &Request) -> String {
 }
 
 /// Middleware: counts and times every request. Every label comes from a fixed set (route
-/// templates, [`method_label`], the statuses hallpass answers), so clients cannot create series.
+/// templates, `method_label`, the statuses hallpass answers), so clients cannot create series.
 pub async fn track_requests(
     State(metrics): State<Metrics>,
     request: Request,

@@ -11,7 +11,7 @@ use hallpass_core::{
 use hallpass_store::Stores;
 use serde_json::Value;
 
-use crate::{config::Settings, secret_key, startup::key_policy, tokens::keyring::KeyRing};
+use crate::{config::Settings, infra::secret_key, startup::key_policy, tokens::keyring::KeyRing};
 
 /// Prints every key not yet retired.
 pub(super) async fn list(settings: &Settings) -> anyhow::Result<()> {

@@ -39,7 +39,7 @@ pub(super) async fn create(
     let password = Password::parse(typed, "password", &[username.as_str()])?;
     let argon2 = settings.argon2;
     let hasher = PasswordHasher::new(argon2.m_cost, argon2.t_cost, argon2.p_cost)?;
-    let salt = crate::auth::random_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let salt = crate::infra::random::random_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
     let password_hash = tokio::task::spawn_blocking(move || {
         hasher.hash(password.expose(), salt, &mut HashMemory::default())
     })

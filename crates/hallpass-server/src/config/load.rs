@@ -7,9 +7,9 @@ use figment::{
     providers::{Format, Serialized, Toml},
     value::{Dict, Map, Value},
 };
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
-use super::Settings;
+use super::{ConfigError, Settings};
 
 /// Settings given as command-line flags; they win over everything else.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -26,22 +26,6 @@ pub struct Overrides {
     /// `--redis-url`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_url: Option<String>,
-}
-
-/// The settings could not be read; the message names the setting and where it came from.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A value is malformed or a key unknown.
-    #[error("{0}")]
-    Invalid(#[from] Box<figment::Error>),
-    /// The values parse but do not make sense together.
-    #[error("{setting}: {message}")]
-    Inconsistent {
-        /// The setting at fault.
-        setting: &'static str,
-        /// Why.
-        message: String,
-    },
 }
 
 const ENV_PREFIX: &str = "HALLPASS_";
@@ -167,27 +151,6 @@ fn environment(env: impl IntoIterator<Item = (String, String)>) -> (Dict, Vec<St
         }
     }
     (values, warnings)
-}
-
-/// Lists may be written as TOML arrays or, in the environment, comma-separated.
-pub(super) fn string_or_list<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match Either::deserialize(deserializer)? {
-        Either::One(s) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        Either::Many(v) => v,
-    })
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Social login providers (DESIGN §3): one TOML table per provider, named by its URL segment
+//! Social login providers (docs/design.md §3): one TOML table per provider, named by its URL segment
 //! (`/v1/oauth/{name}/…`). `kakao`, `google` and `github` are presets; any other name is a
 //! generic OpenID Connect provider found by its `issuer`'s discovery document.
 

@@ -11,11 +11,11 @@ use axum::{
 };
 use hallpass_core::session::clean_user_agent;
 
-use crate::state::ServerConfig;
+use crate::config::ServerConfig;
 
 /// The client's address and user agent.
 #[derive(Debug, Clone)]
-pub struct Client {
+pub(crate) struct Client {
     /// The client's address: the peer's, or taken from `X-Forwarded-For` when the peer is a
     /// trusted proxy.
     pub ip: IpAddr,

@@ -57,7 +57,7 @@ impl From<Ipv6Prefix> for u8 {
 /// One client for per-address counting: an IPv4 address (IPv4-mapped IPv6 included), or the
 /// IPv6 network of the configured prefix length that holds the address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClientKey {
+pub(crate) struct ClientKey {
     network: IpAddr,
     /// The IPv6 prefix length; none for IPv4.
     bits: Option<u8>,
@@ -65,7 +65,7 @@ pub struct ClientKey {
 
 impl ClientKey {
     /// The client `ip` counts as, with IPv6 addresses grouped by `prefix`.
-    pub fn new(ip: IpAddr, prefix: Ipv6Prefix) -> Self {
+    pub(crate) fn new(ip: IpAddr, prefix: Ipv6Prefix) -> Self {
         match ip.to_canonical() {
             IpAddr::V4(v4) => Self {
                 network: IpAddr::V4(v4),

@@ -1,12 +1,12 @@
 //! The cookies hallpass sets, and reading them strictly.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use cookie::{Cookie, SameSite};
 use time::Duration;
 
 use hallpass_core::{refresh_binding::RefreshBindingKey, session::SessionId};
 
-use crate::{error::ApiError, state::ServerConfig};
+use crate::{config::ServerConfig, error::ApiError};
 
 /// The session cookie's base name.
 const SESSION: &str = "hallpass_session";
@@ -48,7 +48,7 @@ fn build(config: &ServerConfig, base: &str, value: String, max_age: Duration) ->
 }
 
 /// `Set-Cookie` for a new session, kept by the browser for the session's lifetime.
-pub fn session_cookie(config: &ServerConfig, token: &str) -> HeaderValue {
+pub(crate) fn session_cookie(config: &ServerConfig, token: &str) -> HeaderValue {
     build(
         config,
         SESSION,
@@ -58,7 +58,7 @@ pub fn session_cookie(config: &ServerConfig, token: &str) -> HeaderValue {
 }
 
 /// `Set-Cookie` that deletes the session cookie.
-pub fn clear_session_cookie(config: &ServerConfig) -> HeaderValue {
+pub(crate) fn clear_session_cookie(config: &ServerConfig) -> HeaderValue {
     build(config, SESSION, String::new(), Duration::ZERO)
 }
 
@@ -66,7 +66,7 @@ pub fn clear_session_cookie(config: &ServerConfig) -> HeaderValue {
 /// cookie (HttpOnly, scoped to `/v1/token`; `__Secure-` under https, as `__Host-` demands
 /// `Path=/`) and its companion binding it to this browser (`__Host-` under https). Always set
 /// together, so every rotation renews both.
-pub fn refresh_cookies(
+pub(crate) fn refresh_cookies(
     config: &ServerConfig,
     key: &RefreshBindingKey,
     token: &str,
@@ -80,7 +80,7 @@ pub fn refresh_cookies(
 }
 
 /// The `Set-Cookie`s that delete the refresh cookie and its companion.
-pub fn clear_refresh_cookies(config: &ServerConfig) -> [HeaderValue; 2] {
+pub(crate) fn clear_refresh_cookies(config: &ServerConfig) -> [HeaderValue; 2] {
     [
         scoped(config, REFRESH, REFRESH_PATH, String::new(), Duration::ZERO),
         build(config, REFRESH_BINDING, String::new(), Duration::ZERO),
@@ -117,17 +117,21 @@ fn scoped(
 /// `Set-Cookie` for a social login in progress (a sealed transaction), kept only until
 /// `max_age`. (Lax, as every hallpass cookie: the provider's callback is a top-level
 /// navigation from another site.)
-pub fn pending_login_cookie(config: &ServerConfig, sealed: &str, max_age: Duration) -> HeaderValue {
+pub(crate) fn pending_login_cookie(
+    config: &ServerConfig,
+    sealed: &str,
+    max_age: Duration,
+) -> HeaderValue {
     build(config, PENDING, sealed.to_owned(), max_age)
 }
 
 /// `Set-Cookie` that deletes the social login in progress.
-pub fn clear_pending_login_cookie(config: &ServerConfig) -> HeaderValue {
+pub(crate) fn clear_pending_login_cookie(config: &ServerConfig) -> HeaderValue {
     build(config, PENDING, String::new(), Duration::ZERO)
 }
 
 /// The social login in progress, if the browser sent one.
-pub fn read_pending_login(
+pub(crate) fn read_pending_login(
     headers: &HeaderMap,
     config: &ServerConfig,
 ) -> Result<Option<String>, ApiError> {
@@ -137,12 +141,12 @@ pub fn read_pending_login(
 /// Every refresh cookie the browser sent. There may be several: a sibling site can add its own
 /// under the same name (for another `Domain`), which is why the companion decides which, if
 /// any, hallpass set ([`read_refresh_binding`]).
-pub fn read_refresh(headers: &HeaderMap, config: &ServerConfig) -> Vec<String> {
+pub(crate) fn read_refresh(headers: &HeaderMap, config: &ServerConfig) -> Vec<String> {
     read_all(headers, &scoped_name(config, REFRESH))
 }
 
 /// The refresh cookie's companion, if sent (once: a second copy is refused).
-pub fn read_refresh_binding(
+pub(crate) fn read_refresh_binding(
     headers: &HeaderMap,
     config: &ServerConfig,
 ) -> Result<Option<String>, ApiError> {
@@ -150,14 +154,14 @@ pub fn read_refresh_binding(
 }
 
 /// `Set-Cookie` for the pre-session nonce the login and signup forms are bound to.
-pub fn presession_cookie(config: &ServerConfig, nonce: &str) -> HeaderValue {
+pub(crate) fn presession_cookie(config: &ServerConfig, nonce: &str) -> HeaderValue {
     build(config, PRESESSION, nonce.to_owned(), Duration::hours(12))
 }
 
 /// The session cookie's value, if sent. Only the exact name counts (no case folding, trimming or
 /// decoding of names), and a request carrying it twice is refused rather than guessing which
 /// one the browser meant: a second copy is how cookie tossing shadows a victim's session.
-pub fn read_session(
+pub(crate) fn read_session(
     headers: &HeaderMap,
     config: &ServerConfig,
 ) -> Result<Option<String>, ApiError> {
@@ -165,7 +169,7 @@ pub fn read_session(
 }
 
 /// The pre-session nonce, if sent.
-pub fn read_presession(
+pub(crate) fn read_presession(
     headers: &HeaderMap,
     config: &ServerConfig,
 ) -> Result<Option<String>, ApiError> {
@@ -204,6 +208,18 @@ fn read(headers: &HeaderMap, wanted: &str) -> Result<Option<String>, ApiError> {
         }
     }
     Ok(found)
+}
+
+/// Deletes the session and refresh cookies (and the refresh cookie's companion), and asks the browser to drop every cookie of this origin.
+pub(crate) fn end_browser_session(headers: &mut axum::http::HeaderMap, config: &ServerConfig) {
+    headers.append(header::SET_COOKIE, clear_session_cookie(config));
+    for cookie in clear_refresh_cookies(config) {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+    headers.insert(
+        HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cookies\""),
+    );
 }
 
 #[cfg(test)]

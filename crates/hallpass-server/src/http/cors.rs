@@ -1,4 +1,4 @@
-//! CORS for the API (DESIGN §6): single-page apps on the origins in `allowed_origins` may call
+//! CORS for the API (docs/design.md §6): single-page apps on the origins in `allowed_origins` may call
 //! it with credentials (the refresh cookie, the session cookie); every other origin gets no
 //! `Access-Control-Allow-Origin` at all, so its script cannot read an answer. Never `*`.
 
@@ -7,13 +7,13 @@ use std::time::Duration;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::{http::extract::CSRF_HEADER, state::ServerConfig};
+use crate::{config::ServerConfig, http::extract::CSRF_HEADER};
 
 /// How long a browser may reuse a preflight answer (Chromium caps this at 2 hours).
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// The API's CORS layer: the configured origins only, with credentials; preflights cached.
-pub fn api(config: &ServerConfig) -> CorsLayer {
+pub(crate) fn api(config: &ServerConfig) -> CorsLayer {
     let origins: Vec<HeaderValue> = config
         .allowed_origins
         .iter()
@@ -35,7 +35,7 @@ pub fn api(config: &ServerConfig) -> CorsLayer {
 }
 
 /// For public, credential-free files (the browser SDK): any origin may load them.
-pub fn public() -> CorsLayer {
+pub(crate) fn public() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(tower_http::cors::Any)
         .allow_methods([Method::GET])

@@ -9,12 +9,12 @@ use hallpass_core::{
     user::UserId,
 };
 
-use crate::{auth, error::ApiError, state::AppState};
+use crate::{error::ApiError, state::AppState};
 
 /// The cookie's base name; `__Host-` prefixed under https.
 const DEVICE: &str = "hallpass_device";
 /// How long a browser stays a known device after its last successful login.
-pub const DEVICE_COOKIE_LIFETIME: time::Duration = time::Duration::days(365);
+pub(crate) const DEVICE_COOKIE_LIFETIME: time::Duration = time::Duration::days(365);
 
 fn name(secure: bool) -> String {
     if secure {
@@ -27,7 +27,7 @@ fn name(secure: bool) -> String {
 /// The device token this request presents, if it presents exactly one device cookie and it is
 /// genuine and unexpired. A missing, duplicated, forged or expired cookie is no device: the
 /// attempt is then judged as one from anywhere else, so nothing here needs an error.
-pub fn presented(state: &AppState, headers: &HeaderMap) -> Option<DeviceToken> {
+pub(crate) fn presented(state: &AppState, headers: &HeaderMap) -> Option<DeviceToken> {
     let wanted = name(state.config.secure_cookies);
     let mut values = headers
         .get_all(header::COOKIE)
@@ -51,14 +51,14 @@ pub fn presented(state: &AppState, headers: &HeaderMap) -> Option<DeviceToken> {
 
 /// `Set-Cookie` naming this browser a known device of `user`: the device it already was for
 /// that user (so its failure count carries over), or a new one.
-pub fn issue(
+pub(crate) fn issue(
     state: &AppState,
     user: UserId,
     presented: Option<&DeviceToken>,
 ) -> Result<HeaderValue, ApiError> {
     let device = match presented.filter(|token| token.user == user) {
         Some(token) => token.device,
-        None => DeviceId::from_random(auth::random_bytes()?),
+        None => DeviceId::from_random(crate::infra::random::random_bytes()?),
     };
     let now = state.clock.now();
     let token = DeviceToken {

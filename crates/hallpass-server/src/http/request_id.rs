@@ -5,14 +5,14 @@
 use axum::{extract::Request, http::HeaderName};
 
 /// The header carrying the id, in both directions.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest client-chosen id kept.
 const MAX_LEN: usize = 64;
 
 /// Removes a client's `X-Request-Id` unless there is exactly one and it is 1–64 characters of
 /// `A-Z`, `a-z`, `0-9` and `-` (a UUID among them); the layer after this mints one where none is left.
-pub fn drop_unacceptable(mut request: Request) -> Request {
+pub(crate) fn drop_unacceptable(mut request: Request) -> Request {
     let mut values = request.headers().get_all(&REQUEST_ID).iter();
     let acceptable = match (values.next(), values.next()) {
         (Some(id), None) => is_acceptable(id.as_bytes()),

@@ -25,7 +25,7 @@ use axum::{
 use http_body::{Frame, SizeHint};
 
 /// Middleware: adds `Connection: close` to any answer whose request body was not read to its end.
-pub async fn close_if_unread(request: Request, next: Next) -> Response {
+pub(crate) async fn close_if_unread(request: Request, next: Next) -> Response {
     if request.body().is_end_stream() {
         return next.run(request).await;
     }

@@ -12,14 +12,16 @@ use hallpass_store::{
 
 use super::redact_url;
 use crate::{
-    config::Settings,
+    config::{ServerConfig, Settings},
     event_streams::EventStreams,
-    pages::Pages,
-    passwords::Passwords,
-    rate_limit::RateLimits,
-    secret_key,
-    social::{http::ProviderHttp, pending::PendingKey, provider::Providers},
-    state::{AppState, Keys, Node, ServerConfig, Shutdown, Social},
+    infra::{
+        passwords::Passwords,
+        rate_limit::RateLimits,
+        render::Pages,
+        secret_key,
+        social::{http::ProviderHttp, pending::PendingKey, provider::Providers},
+    },
+    state::{AppState, Keys, Node, Shutdown, Social},
     telemetry::Metrics,
     tokens::{
         Tokens,

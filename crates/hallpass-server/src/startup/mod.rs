@@ -1,6 +1,7 @@
 //! Building and running a server: the seam between `main` and the tests.
 
 mod build;
+mod redact;
 mod tasks;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -10,11 +11,13 @@ use hallpass_core::clock::Clock;
 use tokio::net::TcpListener;
 
 pub use build::{build_state, key_policy};
+pub use redact::redact_url;
 use tasks::{check_clock, expire_streams, flush_touches, maintenance, reconcile};
 
 use crate::{
     config::Settings,
     http::{self, serve::ConnectionLimits},
+    router,
     state::AppState,
 };
 
@@ -77,7 +80,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = http::app(self.state.clone());
+        let app = router::app(self.state.clone());
         let stopping = self.state.shutdown.clone();
         let delay = self.shutdown_delay;
         let stop = async move {
@@ -102,7 +105,7 @@ impl Application {
             tracing::info!(address = ?listener.local_addr().ok(), "serving /metrics, /healthz and /readyz for operators");
             http::serve::serve(
                 listener,
-                http::ops_app(self.state.clone()),
+                router::ops_app(self.state.clone()),
                 self.limits.clone(),
                 self.state.metrics.clone(),
                 self.state.shutdown.wait(),
@@ -139,17 +142,6 @@ impl Application {
             tracing::warn!(error = ?error, "writing session activity at shutdown failed");
         }
         result
-    }
-}
-
-/// A database URL fit for logs: any password replaced.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("redacted"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
     }
 }
 

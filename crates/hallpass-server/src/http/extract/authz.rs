@@ -23,14 +23,14 @@ use crate::{
 };
 
 /// A role a route demands.
-pub trait RequiredRole {
+pub(crate) trait RequiredRole {
     /// The role.
     fn role() -> Role;
 }
 
 /// The `admin` role.
 #[derive(Debug, Clone, Copy)]
-pub struct AdminRole;
+pub(crate) struct AdminRole;
 
 impl RequiredRole for AdminRole {
     fn role() -> Role {
@@ -40,7 +40,7 @@ impl RequiredRole for AdminRole {
 
 /// A caller holding role `R`: strangers get 401, everyone else without the role 403.
 #[derive(Debug, Clone)]
-pub struct HasRole<R> {
+pub(crate) struct HasRole<R> {
     /// The caller.
     pub caller: Authenticated,
     role: PhantomData<R>,
@@ -65,7 +65,7 @@ where
 }
 
 /// A resource that can be found by the id in a request's path.
-pub trait PathResource: Owned + Sized + Send {
+pub(crate) trait PathResource: Owned + Sized + Send {
     /// Loads it by the path's `{id}`; `None` when there is no such resource.
     fn load(
         state: &AppState,
@@ -76,7 +76,7 @@ pub trait PathResource: Owned + Sized + Send {
 /// The resource the path names, which the caller may modify (its owner or an administrator):
 /// strangers get 401, a missing resource 404, anyone else 403.
 #[derive(Debug, Clone)]
-pub struct MayModify<R> {
+pub(crate) struct MayModify<R> {
     /// The caller.
     pub caller: Authenticated,
     /// The resource.

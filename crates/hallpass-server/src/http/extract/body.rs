@@ -17,7 +17,7 @@ use crate::error::ApiError;
 
 /// A JSON body (`Content-Type: application/json`).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AppJson<T>(pub T);
+pub(crate) struct AppJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for AppJson<T>
 where
@@ -77,7 +77,7 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 
 /// A JSON body, or no body at all (then `T::default()`): for endpoints whose every field is optional.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OptionalJson<T>(pub T);
+pub(crate) struct OptionalJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for OptionalJson<T>
 where
@@ -116,7 +116,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
 
 /// A URL-encoded form body, for the pages.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AppForm<T>(pub T);
+pub(crate) struct AppForm<T>(pub T);
 
 impl<S, T> FromRequest<S> for AppForm<T>
 where
@@ -141,7 +141,7 @@ where
 
 /// A query string; a malformed one is 400 `invalid_request` naming the problem.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AppQuery<T>(pub T);
+pub(crate) struct AppQuery<T>(pub T);
 
 impl<S, T> axum::extract::FromRequestParts<S> for AppQuery<T>
 where

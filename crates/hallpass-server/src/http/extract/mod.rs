@@ -2,11 +2,13 @@
 
 mod authz;
 mod body;
+mod path;
 mod session;
 
-pub use authz::{AdminRole, HasRole, MayModify, PathResource, RequiredRole};
-pub use body::{AppForm, AppJson, AppQuery, OptionalJson};
-pub use session::{
+pub(crate) use authz::{AdminRole, HasRole, MayModify, PathResource};
+pub(crate) use body::{AppForm, AppJson, AppQuery, OptionalJson};
+pub(crate) use path::path_id;
+pub(crate) use session::{
     Admin, Authenticated, CSRF_HEADER, Credential, CsrfForm, CsrfOnly, PresessionForm, SessionForm,
     check_origin, is_unsafe, resolve,
 };

@@ -19,11 +19,11 @@ use crate::{
 };
 
 /// The header a cookie-authenticated API write carries its CSRF token in.
-pub const CSRF_HEADER: &str = "x-csrf-token";
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 
 /// How the caller proved it holds its session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential {
+pub(crate) enum Credential {
     /// The session cookie.
     Cookie,
     /// An access token in `Authorization: Bearer`.
@@ -34,7 +34,7 @@ pub enum Credential {
 /// PATCH, DELETE) a cookie caller must also pass both CSRF halves, with the token from
 /// `X-CSRF-Token`, so no handler can forget them; Bearer callers need neither.
 #[derive(Debug, Clone)]
-pub struct Authenticated {
+pub(crate) struct Authenticated {
     /// The session.
     pub session: Session,
     /// Its user.
@@ -77,7 +77,7 @@ where
 /// An administrator, authenticated as [`Authenticated`] is (CSRF included): the JSON admin API.
 /// Anyone else gets 403.
 #[derive(Debug, Clone)]
-pub struct Admin(pub Authenticated);
+pub(crate) struct Admin(pub Authenticated);
 
 impl<S> FromRequestParts<S> for Admin
 where
@@ -94,14 +94,14 @@ where
 }
 
 /// A form that carries a CSRF token in its `csrf_token` field.
-pub trait CsrfForm {
+pub(crate) trait CsrfForm {
     /// The token the form carried.
     fn csrf_token(&self) -> &str;
 }
 
 /// A form that carries nothing but its CSRF token (a button: log out, delete, revoke).
 #[derive(Debug, Clone, serde::Deserialize)]
-pub struct CsrfOnly {
+pub(crate) struct CsrfOnly {
     #[serde(default)]
     csrf_token: String,
 }
@@ -115,7 +115,7 @@ impl CsrfForm for CsrfOnly {
 /// A page form posted by a logged-in user: authenticated, same-origin, and carrying the
 /// session's CSRF token in the form body.
 #[derive(Debug, Clone)]
-pub struct SessionForm<F> {
+pub(crate) struct SessionForm<F> {
     /// The caller.
     pub caller: Authenticated,
     /// The parsed form.
@@ -147,7 +147,7 @@ where
 /// A login or signup form: same-origin, carrying the token bound to the pre-session cookie
 /// (login CSRF: a foreign page must not log the victim into the attacker's account).
 #[derive(Debug, Clone)]
-pub struct PresessionForm<F>(pub F);
+pub(crate) struct PresessionForm<F>(pub F);
 
 impl<S, F> FromRequest<S> for PresessionForm<F>
 where
@@ -171,15 +171,15 @@ where
 
 /// Whether `method` may change state, so a cookie caller must prove it is not a forgery: anything
 /// but GET, HEAD, OPTIONS and TRACE (an unknown method counts as unsafe).
-pub fn is_unsafe(method: &Method) -> bool {
+pub(crate) fn is_unsafe(method: &Method) -> bool {
     !matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
 }
 
-/// The origin half of the CSRF check (DESIGN §6).
-pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), CsrfRejection> {
+/// The origin half of the CSRF check (docs/design.md §6).
+pub(crate) fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), CsrfRejection> {
     let text = |name| {
         headers
             .get(name)
@@ -195,7 +195,7 @@ pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), CsrfRej
 /// malformed, unknown, revoked or expired cookie, or a disabled user, is simply "no session"; a
 /// bad Bearer token is an `invalid_token` error. Cookie activity is recorded in the store at
 /// most once per touch interval.
-pub async fn resolve(
+pub(crate) async fn resolve(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Authenticated>, ApiError> {

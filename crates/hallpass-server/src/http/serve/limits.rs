@@ -29,7 +29,7 @@ const MIN_DERIVED_CONNECTIONS: u64 = 32;
 
 /// How connections are limited; built once at start.
 #[derive(Debug, Clone)]
-pub struct ConnectionLimits {
+pub(crate) struct ConnectionLimits {
     /// A request's headers must arrive within this; none: no limit.
     pub header_read_timeout: Option<Duration>,
     /// A connection with no request in flight for this long is closed; none: never.
@@ -47,7 +47,7 @@ pub struct ConnectionLimits {
 impl ConnectionLimits {
     /// The limits the settings ask for. Raises the open-file soft limit to the hard limit first
     /// (logging both), because the default total cap is derived from it.
-    pub fn from_settings(settings: &Settings) -> Self {
+    pub(crate) fn from_settings(settings: &Settings) -> Self {
         let open_files = raise_open_file_limit();
         let derived = open_files.map_or(MAX_DERIVED_CONNECTIONS, |limit| {
             limit

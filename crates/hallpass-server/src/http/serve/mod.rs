@@ -33,7 +33,7 @@ use tokio::{
 use tower::{Service, ServiceExt};
 
 use crate::telemetry::Metrics;
-pub use limits::ConnectionLimits;
+pub(crate) use limits::ConnectionLimits;
 use limits::{Admission, Slot};
 
 /// How long the accept loop waits after an error such as EMFILE: long enough not to spin, short
@@ -44,7 +44,7 @@ const WARN_EVERY: Duration = Duration::from_secs(1);
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting, asks every
 /// connection to finish (idle ones close at once, busy ones after their response) and waits.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,

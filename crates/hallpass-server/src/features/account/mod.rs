@@ -1,0 +1,3 @@
+//! The `/account` page: the profile, devices, password and linked providers.
+
+pub(crate) mod pages;

@@ -1,0 +1,253 @@
+//! `/admin/users/{id}`: one account's access, sessions and recent activity, and the forms that
+//! change them.
+
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use hallpass_core::{session::SessionId, user::Role};
+use hallpass_store::{AuditQuery, UserUpdate};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    audit::audit_rows,
+    users::{Admin, UserRow, admin_or_page},
+};
+use crate::{
+    error::ApiError,
+    features::admin::ops::{self, existing_user},
+    http::{
+        client::Client,
+        device::device,
+        extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id},
+        view::{human_time, viewer},
+    },
+    state::AppState,
+};
+
+#[derive(Serialize)]
+struct SessionRow {
+    id: String,
+    kind: &'static str,
+    device: String,
+    user_agent: Option<String>,
+    ip: Option<String>,
+    created_at: String,
+    last_seen_at: String,
+}
+
+async fn user_page(
+    state: &AppState,
+    caller: &Authenticated,
+    id: &str,
+    notice: Option<&str>,
+) -> Result<Response, ApiError> {
+    let user = existing_user(state, id).await?;
+    let now = state.clock.now();
+    let policy = &state.config.session_policy;
+    let sessions: Vec<SessionRow> = state
+        .stores
+        .sessions
+        .sessions_of_user(user.id, now)
+        .await?
+        .iter()
+        .filter(|s| policy.is_live(s, now))
+        .map(|s| SessionRow {
+            id: s.id.0.to_string(),
+            kind: s.kind.as_str(),
+            device: device(s.user_agent.as_deref()),
+            user_agent: s.user_agent.clone(),
+            ip: s.ip.clone(),
+            created_at: human_time(s.created_at),
+            last_seen_at: human_time(s.last_seen_at),
+        })
+        .collect();
+    let recent = AuditQuery {
+        user: Some(user.id),
+        limit: 10,
+        ..AuditQuery::default()
+    };
+    let events = audit_rows(state, &state.stores.audit.list_audit(&recent).await?).await?;
+    let html = state.pages.render(
+        "admin_user.html",
+        minijinja::context! {
+            title => format!("User {}", user.username),
+            section => "admin",
+            user => minijinja::value::Serde(UserRow::from(&user)),
+            is_admin => user.is_admin(),
+            is_self => user.id == caller.user.id,
+            sessions => minijinja::value::Serde(&sessions),
+            events => minijinja::value::Serde(&events),
+            notice,
+            ..viewer(state, Some(caller))
+        },
+    )?;
+    Ok(html.into_response())
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+) -> Response {
+    let caller = admin_or_page!(state, admin);
+    user_page(&state, &caller, &id, None)
+        .await
+        .unwrap_or_else(|e| state.pages.error(&e))
+}
+
+/// After an action on a user: their page again, saying what happened, or the error page.
+async fn done(
+    state: &AppState,
+    caller: &Authenticated,
+    id: &str,
+    outcome: Result<String, ApiError>,
+) -> Response {
+    let page = match outcome {
+        Ok(notice) => user_page(state, caller, id, Some(&notice)).await,
+        Err(error) => Err(error),
+    };
+    page.unwrap_or_else(|e| state.pages.error(&e))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RolesForm {
+    /// A checkbox: present ("on") when the user should be an administrator.
+    admin: Option<String>,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DisabledForm {
+    disabled: bool,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl CsrfForm for RolesForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+impl CsrfForm for DisabledForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+pub(crate) async fn set_roles(
+    State(state): State<AppState>,
+    client: Client,
+    admin: Admin,
+    Path(id): Path<String>,
+    form: Result<SessionForm<RolesForm>, ApiError>,
+) -> Response {
+    let caller = admin_or_page!(state, admin);
+    let result = async {
+        let SessionForm { form, .. } = form?;
+        let target = existing_user(&state, &id).await?;
+        let make_admin = form.admin.is_some();
+        // Whether this may demote the caller or the last administrator is the store's call
+        // (`last_admin`), the same rule as the JSON API's.
+        let mut roles: Vec<Role> = target
+            .roles
+            .iter()
+            .filter(|r| **r != Role::admin())
+            .cloned()
+            .collect();
+        if make_admin {
+            roles.push(Role::admin());
+        }
+        let update = UserUpdate {
+            roles: Some(roles),
+            disabled: None,
+        };
+        ops::update_user(&state, &caller, &target, &update, &client).await?;
+        Ok(if make_admin {
+            "Now an administrator.".to_owned()
+        } else {
+            "No longer an administrator.".to_owned()
+        })
+    };
+    done(&state, &caller, &id, result.await).await
+}
+
+pub(crate) async fn set_disabled(
+    State(state): State<AppState>,
+    client: Client,
+    admin: Admin,
+    Path(id): Path<String>,
+    form: Result<SessionForm<DisabledForm>, ApiError>,
+) -> Response {
+    let caller = admin_or_page!(state, admin);
+    let result = async {
+        let SessionForm { form, .. } = form?;
+        let target = existing_user(&state, &id).await?;
+        let update = UserUpdate {
+            roles: None,
+            disabled: Some(form.disabled),
+        };
+        ops::update_user(&state, &caller, &target, &update, &client).await?;
+        Ok(if form.disabled {
+            "Account disabled; every session of it has ended.".to_owned()
+        } else {
+            "Account enabled again.".to_owned()
+        })
+    };
+    done(&state, &caller, &id, result.await).await
+}
+
+pub(crate) async fn force_logout(
+    State(state): State<AppState>,
+    client: Client,
+    admin: Admin,
+    Path(id): Path<String>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
+) -> Response {
+    let caller = admin_or_page!(state, admin);
+    let result = async {
+        form?;
+        let target = existing_user(&state, &id).await?;
+        let count = ops::force_logout(&state, &caller, &target, &client).await?;
+        Ok(format!("Logged out everywhere: {count} session(s) ended."))
+    };
+    done(&state, &caller, &id, result.await).await
+}
+
+pub(crate) async fn revoke_session(
+    State(state): State<AppState>,
+    client: Client,
+    admin: Admin,
+    Path((id, session)): Path<(String, String)>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
+) -> Response {
+    let caller = admin_or_page!(state, admin);
+    let result = async {
+        form?;
+        let target = existing_user(&state, &id).await?;
+        let session = SessionId(path_id(&session)?);
+        ops::revoke_session(&state, &caller, &target, session, &client).await?;
+        Ok("That session has ended.".to_owned())
+    };
+    done(&state, &caller, &id, result.await).await
+}
+
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    client: Client,
+    admin: Admin,
+    Path(id): Path<String>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
+) -> Response {
+    let caller = admin_or_page!(state, admin);
+    let result = async {
+        form?;
+        let target = existing_user(&state, &id).await?;
+        ops::delete_user(&state, &caller, &target, &client).await
+    };
+    match result.await {
+        Ok(()) => Redirect::to("/admin").into_response(),
+        Err(error) => state.pages.error(&error),
+    }
+}

@@ -1,0 +1,115 @@
+//! `GET /login`, `POST /login`.
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use hallpass_core::session::SessionKind;
+use serde::Deserialize;
+
+use super::ops;
+use crate::{
+    error::ApiError,
+    http::{
+        client::Client,
+        device_cookie,
+        extract::{CsrfForm, PresessionForm, resolve},
+        view::{logged_in, presession_page},
+    },
+    state::AppState,
+};
+
+/// Renders the login form, with a pre-session token and an optional message.
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    username: Option<&str>,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let providers: Vec<minijinja::Value> = state
+        .social
+        .providers
+        .all()
+        .map(|p| minijinja::context! { name => &p.name, display_name => &p.display_name })
+        .collect();
+    presession_page(state, headers, status, "login.html", |csrf_token| {
+        minijinja::context! { title => "Log in", csrf_token, username, error, providers }
+    })
+}
+
+pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if matches!(resolve(&state, &headers).await, Ok(Some(_))) {
+        return Redirect::to("/account").into_response();
+    }
+    page(&state, &headers, StatusCode::OK, None, None).unwrap_or_else(|e| state.pages.error(&e))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl CsrfForm for LoginForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    form: Result<PresessionForm<LoginForm>, ApiError>,
+) -> Response {
+    let form = match form {
+        Ok(PresessionForm(form)) => form,
+        Err(error) => return state.pages.error(&error),
+    };
+    let previous = resolve(&state, &headers)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.session);
+    let device = device_cookie::presented(&state, &headers);
+    match ops::login(
+        &state,
+        &form.username,
+        &form.password,
+        &client,
+        previous.as_ref(),
+        SessionKind::Cookie,
+        device.as_ref(),
+    )
+    .await
+    {
+        Ok(outcome) => match device_cookie::issue(&state, outcome.user.id, device.as_ref()) {
+            Ok(device) => {
+                let mut response = logged_in(&state, &outcome.token);
+                response.headers_mut().append(header::SET_COOKIE, device);
+                response
+            }
+            Err(error) => state.pages.error(&error),
+        },
+        Err(
+            error @ (ApiError::InvalidCredentials
+            | ApiError::RateLimited { .. }
+            | ApiError::SessionLimitReached),
+        ) => {
+            let (status, _) = error.status_and_code();
+            page(
+                &state,
+                &headers,
+                status,
+                Some(&form.username),
+                Some(error.to_string()),
+            )
+            .unwrap_or_else(|e| state.pages.error(&e))
+        }
+        Err(error) => state.pages.error(&error),
+    }
+}

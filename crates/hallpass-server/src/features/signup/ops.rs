@@ -1,0 +1,74 @@
+//! Creating an account.
+
+use hallpass_core::{
+    ValidationError,
+    audit::AuditKind,
+    password::Password,
+    user::{Email, NewUser, User, UserId, Username},
+};
+use uuid::Uuid;
+
+use crate::{error::ApiError, http::client::Client, state::AppState};
+
+/// What a signup form or request carries.
+#[derive(Debug)]
+pub(crate) struct SignupInput<'a> {
+    /// Desired username.
+    pub username: &'a str,
+    /// Desired password.
+    pub password: &'a str,
+    /// Optional email; empty counts as none.
+    pub email: Option<&'a str>,
+}
+
+/// Validates every field (reporting all problems at once), hashes the password off the async
+/// workers and creates the account.
+pub(crate) async fn signup(
+    state: &AppState,
+    input: SignupInput<'_>,
+    client: &Client,
+) -> Result<User, ApiError> {
+    state.limits.check_ip(client.ip).await?;
+    let mut errors: Vec<ValidationError> = Vec::new();
+    let username = Username::parse(input.username)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let email_text = input.email.map(str::trim).filter(|e| !e.is_empty());
+    let email = email_text
+        .map(Email::parse)
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let context: Vec<&str> = [Some(input.username.trim()), email_text]
+        .into_iter()
+        .flatten()
+        .collect();
+    let password = Password::parse(input.password, "password", &context)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let (Some(username), Some(password)) = (username, password) else {
+        return Err(ApiError::Validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let password_hash = state.passwords.hash(password).await?;
+    let user = state
+        .stores
+        .users
+        .create_user(&NewUser {
+            id: UserId(Uuid::new_v4()),
+            username,
+            email,
+            roles: Vec::new(),
+            password_hash,
+            created_at: state.clock.now(),
+        })
+        .await?;
+    let mut event = crate::audit::event(state, AuditKind::Signup, client);
+    event.actor = Some(user.id);
+    event.subject = Some(user.id);
+    crate::audit::record(state, event).await?;
+    Ok(user)
+}

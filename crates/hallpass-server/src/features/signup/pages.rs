@@ -1,0 +1,115 @@
+//! `GET /signup`, `POST /signup`: create an account and land logged in.
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::Response,
+};
+use hallpass_core::session::SessionKind;
+use serde::Deserialize;
+
+use super::ops;
+use crate::features::login;
+use crate::{
+    error::ApiError,
+    features::signup::ops::SignupInput,
+    http::{
+        client::Client,
+        device_cookie,
+        extract::{CsrfForm, PresessionForm},
+        view::{FieldError, field_errors, logged_in, presession_page},
+    },
+    state::AppState,
+};
+
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    form: Option<&SignupForm>,
+    errors: &[FieldError],
+) -> Result<Response, ApiError> {
+    presession_page(state, headers, status, "signup.html", |csrf_token| {
+        minijinja::context! {
+            title => "Create your account",
+            csrf_token,
+            username => form.map(|f| f.username.as_str()),
+            email => form.map(|f| f.email.as_str()).filter(|e| !e.is_empty()),
+            errors => minijinja::value::Serde(errors),
+        }
+    })
+}
+
+pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    page(&state, &headers, StatusCode::OK, None, &[]).unwrap_or_else(|e| state.pages.error(&e))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SignupForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl CsrfForm for SignupForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    form: Result<PresessionForm<SignupForm>, ApiError>,
+) -> Response {
+    let form = match form {
+        Ok(PresessionForm(form)) => form,
+        Err(error) => return state.pages.error(&error),
+    };
+    let input = SignupInput {
+        username: &form.username,
+        password: &form.password,
+        email: Some(form.email.as_str()),
+    };
+    let result = match ops::signup(&state, input, &client).await {
+        Ok(_) => {
+            login::ops::login(
+                &state,
+                &form.username,
+                &form.password,
+                &client,
+                None,
+                SessionKind::Cookie,
+                None,
+            )
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        // The browser that made the account is its owner's first known device (docs/operations.md,
+        // "Brute force and lockout").
+        Ok(outcome) => match device_cookie::issue(&state, outcome.user.id, None) {
+            Ok(device) => {
+                let mut response = logged_in(&state, &outcome.token);
+                response.headers_mut().append(header::SET_COOKIE, device);
+                response
+            }
+            Err(error) => state.pages.error(&error),
+        },
+        Err(
+            error @ (ApiError::Validation(_)
+            | ApiError::UsernameTaken
+            | ApiError::RateLimited { .. }),
+        ) => {
+            let (status, _) = error.status_and_code();
+            page(&state, &headers, status, Some(&form), &field_errors(&error))
+                .unwrap_or_else(|e| state.pages.error(&e))
+        }
+        Err(error) => state.pages.error(&error),
+    }
+}
