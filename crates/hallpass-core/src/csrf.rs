@@ -1,4 +1,4 @@
-//! Cross-site request forgery defence: both halves of DESIGN §6.
+//! Cross-site request forgery defence: both halves of docs/design.md §6.
 //!
 //! 1. The request must come from our own origin or an allowed one (`Sec-Fetch-Site`, else `Origin`).
 //! 2. It must carry a token bound to the session by HMAC (or, before login, to a nonce cookie).

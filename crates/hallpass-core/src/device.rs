@@ -1,6 +1,6 @@
 //! Device tokens: a browser's signed note that it has logged in to an account before.
 //!
-//! The account lockout (DESIGN §4) stops password guessing, but by itself it also lets anyone
+//! The account lockout (docs/design.md §4) stops password guessing, but by itself it also lets anyone
 //! lock an owner out by guessing wrong on purpose. A device token (OWASP's "device cookie")
 //! tells the owner's own browser apart: an attempt presenting a valid one for the account is
 //! judged by that device's own failure count instead of the account's. The token is

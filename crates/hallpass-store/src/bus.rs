@@ -1,4 +1,4 @@
-//! The revocation bus (DESIGN §7): after a node writes a revocation or a user change to the
+//! The revocation bus (docs/design.md §7): after a node writes a revocation or a user change to the
 //! store, it publishes it; every other node drops the sessions from its cache and adds them to
 //! its revoked set. Three carriers behind one trait: in-process (a single node), PostgreSQL
 //! LISTEN/NOTIFY, Redis pub/sub. A lost message is repaired by the periodic reconcile, so it

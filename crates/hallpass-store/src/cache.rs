@@ -1,5 +1,5 @@
 //! A per-node cache of live sessions, so a steady-state cookie request makes no database round
-//! trip (DESIGN §1). It wraps the real stores: every write that can end a session or change its
+//! trip (docs/design.md §1). It wraps the real stores: every write that can end a session or change its
 //! user goes through the wrapper and drops the affected entries, so on one node a revocation,
 //! a disabled account or a new role takes effect at once. Entries also expire after `max_age`,
 //! which bounds how long a revocation made by *another* node can go unseen.

@@ -1,4 +1,4 @@
-//! A node's revoked set (DESIGN §7): the sessions revoked recently enough that an access token
+//! A node's revoked set (docs/design.md §7): the sessions revoked recently enough that an access token
 //! issued for them may still be unexpired. Checking it costs no I/O; entries expire by
 //! themselves, so memory is bounded by recent revocations, not by tokens.
 //!

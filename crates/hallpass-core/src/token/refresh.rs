@@ -1,4 +1,4 @@
-//! Refresh tokens and the rotation state machine of DESIGN §1.
+//! Refresh tokens and the rotation state machine of docs/design.md §1.
 //!
 //! The token of generation `n` is `hp_rt_` + base64url(session id ‖ n ‖ HMAC(refresh key,
 //! session id ‖ n ‖ salt)). Nothing secret is stored: the salt is in the session row, the key is
@@ -130,7 +130,7 @@ pub enum RefreshDecision {
     Theft,
 }
 
-/// Decides per DESIGN §1. `since_rotation` is how long ago generation `current` became current;
+/// Decides per docs/design.md §1. `since_rotation` is how long ago generation `current` became current;
 /// the grace window is measured from that rotation, so it never slides. The caller measures it
 /// on every clock it has and passes the longest, so no skewed clock can widen the window.
 pub fn decide(

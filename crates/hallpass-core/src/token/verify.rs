@@ -1,4 +1,4 @@
-//! Access-token verification per DESIGN §5 and RFC 8725.
+//! Access-token verification per docs/design.md §5 and RFC 8725.
 //!
 //! jsonwebtoken checks the signature; the header and claims are parsed here, strictly, because
 //! its `decode` ignores unknown header members (`jku`, `x5u`, `jwk`, `crit` would pass), takes

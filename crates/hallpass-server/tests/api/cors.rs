@@ -1,4 +1,4 @@
-//! CORS (DESIGN §6): pages on the origins in `allowed_origins` may call the API with
+//! CORS (docs/design.md §6): pages on the origins in `allowed_origins` may call the API with
 //! credentials; no other origin is ever named in `Access-Control-Allow-Origin`.
 
 use reqwest::{Method, StatusCode, header};

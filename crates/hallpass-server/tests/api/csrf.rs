@@ -1,4 +1,4 @@
-//! Every CSRF rejection of DESIGN §6, on a cookie-authenticated write.
+//! Every CSRF rejection of docs/design.md §6, on a cookie-authenticated write.
 
 use reqwest::{StatusCode, header};
 use serde_json::json;

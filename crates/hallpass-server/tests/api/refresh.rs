@@ -1,4 +1,4 @@
-//! The refresh state machine of DESIGN §1, one test per transition, on every backend.
+//! The refresh state machine of docs/design.md §1, one test per transition, on every backend.
 
 use reqwest::StatusCode;
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Instant revocation of access tokens (DESIGN §7): every way of ending a session, a restart,
+//! Instant revocation of access tokens (docs/design.md §7): every way of ending a session, a restart,
 //! and the feed for resource servers.
 
 use reqwest::{Method, StatusCode};
