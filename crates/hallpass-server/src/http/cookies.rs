@@ -24,6 +24,8 @@ const PRESESSION: &str = "hallpass_csrf";
 /// `__Secure-` one scoped to the callbacks could be planted by a sibling site, carrying the
 /// attacker's own transaction into the victim's callback (login CSRF).
 const PENDING: &str = "hallpass_oauth";
+/// The signed device cookie (`http/device_cookie.rs`).
+const DEVICE: &str = "hallpass_device";
 
 /// Cookie names for this deployment: `__Host-` prefixed under https, where the prefix makes the
 /// browser refuse cookies set by sibling subdomains or over plain http (cookie tossing).
@@ -174,6 +176,21 @@ pub(crate) fn read_presession(
     config: &ServerConfig,
 ) -> Result<Option<String>, ApiError> {
     read(headers, &name(config, PRESESSION))
+}
+
+/// `Set-Cookie` for a sealed device token (see `http/device_cookie.rs`).
+pub(crate) fn device_cookie(
+    config: &ServerConfig,
+    sealed: String,
+    max_age: Duration,
+) -> HeaderValue {
+    build(config, DEVICE, sealed, max_age)
+}
+
+/// The device cookie's value, if sent exactly once: a second copy may have been tossed in by a
+/// sibling site, so neither is trusted.
+pub(crate) fn read_device(headers: &HeaderMap, config: &ServerConfig) -> Option<String> {
+    read(headers, &name(config, DEVICE)).ok().flatten()
 }
 
 /// Every value of the cookie named exactly `wanted`, in the order the browser sent them.

@@ -2,45 +2,22 @@
 //! account lockout caused by someone else's wrong guesses does not lock the owner's browser out
 //! (see `hallpass_core::device` and docs/operations.md "Brute force and lockout").
 
-use axum::http::{HeaderMap, HeaderValue, header};
-use cookie::{Cookie, SameSite};
+use axum::http::{HeaderMap, HeaderValue};
 use hallpass_core::{
     device::{DeviceId, DeviceToken},
     user::UserId,
 };
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, http::cookies, state::AppState};
 
-/// The cookie's base name; `__Host-` prefixed under https.
-const DEVICE: &str = "hallpass_device";
 /// How long a browser stays a known device after its last successful login.
 pub(crate) const DEVICE_COOKIE_LIFETIME: time::Duration = time::Duration::days(365);
-
-fn name(secure: bool) -> String {
-    if secure {
-        format!("__Host-{DEVICE}")
-    } else {
-        DEVICE.to_owned()
-    }
-}
 
 /// The device token this request presents, if it presents exactly one device cookie and it is
 /// genuine and unexpired. A missing, duplicated, forged or expired cookie is no device: the
 /// attempt is then judged as one from anywhere else, so nothing here needs an error.
 pub(crate) fn presented(state: &AppState, headers: &HeaderMap) -> Option<DeviceToken> {
-    let wanted = name(state.config.secure_cookies);
-    let mut values = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| Cookie::split_parse(v).flatten())
-        .filter(|c| c.name() == wanted)
-        .map(|c| c.value().to_owned());
-    let value = values.next()?;
-    if values.next().is_some() {
-        // Two copies: one may have been tossed in by a sibling site; trust neither.
-        return None;
-    }
+    let value = cookies::read_device(headers, &state.config)?;
     state.keys.device.open(
         &value,
         state.clock.now(),
@@ -66,18 +43,9 @@ pub(crate) fn issue(
         device,
         issued_at: now.replace_nanosecond(0).unwrap_or(now),
     };
-    let cookie = Cookie::build((
-        name(state.config.secure_cookies),
+    Ok(cookies::device_cookie(
+        &state.config,
         state.keys.device.seal(&token),
+        DEVICE_COOKIE_LIFETIME,
     ))
-    .http_only(true)
-    // Lax like every hallpass cookie: it only matters on login POSTs, which Lax already keeps
-    // from other sites' forms (and Strict would add nothing for sibling ports, the same site).
-    .same_site(SameSite::Lax)
-    .path("/")
-    .secure(state.config.secure_cookies)
-    .max_age(DEVICE_COOKIE_LIFETIME)
-    .build();
-    HeaderValue::try_from(cookie.to_string())
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("device cookie: {e}")))
 }
