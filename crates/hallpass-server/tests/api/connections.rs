@@ -18,7 +18,7 @@ use tokio::{
     net::{TcpSocket, TcpStream},
 };
 
-use crate::helpers::{Backend, METRICS_TOKEN, spawn_app_with, test_settings};
+use crate::helpers::{Backend, METRICS_TOKEN, read_response, spawn_app_with, test_settings};
 
 /// A connection to `addr` from the loopback address `from` (all of 127/8 is on lo).
 async fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
@@ -55,32 +55,8 @@ async fn request(stream: &mut TcpStream, path: &str) -> (u16, String) {
         "GET {path} HTTP/1.1\r\nHost: hallpass.test\r\nAuthorization: Bearer {METRICS_TOKEN}\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    let mut buf = [0_u8; 4096];
-    let read = async {
-        loop {
-            let n = stream.read(&mut buf).await.unwrap();
-            assert!(n > 0, "closed before the response was complete");
-            response.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&response);
-            if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                let length = head
-                    .lines()
-                    .find_map(|line| {
-                        let line = line.to_ascii_lowercase();
-                        line.strip_prefix("content-length:")
-                            .map(|v| v.trim().parse::<usize>().unwrap())
-                    })
-                    .unwrap_or(0);
-                if body.len() >= length {
-                    return (head[9..12].parse().unwrap(), body.to_owned());
-                }
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(1), read)
-        .await
-        .expect("no answer within 1 s")
+    let (status, _, body) = read_response(stream, Duration::from_secs(1)).await;
+    (status, body)
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::{
     helpers::{Backend, PASSWORD, TestApp, problem, redis_url, spawn_app, spawn_app_with},
-    pages::hidden_token,
+    pages::{form, post_form},
 };
 
 const WRONG: &str = "wrong wrong wrong";
@@ -165,33 +165,17 @@ async fn the_login_form_honours_the_device_cookie_too() {
     let form_login = |cookie: Option<String>| {
         let app = &app;
         async move {
-            let page = app.client.get(app.url("/login")).send().await.unwrap();
-            let nonce = page
-                .headers()
-                .get_all(header::SET_COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find(|v| v.starts_with("hallpass_csrf="))
-                .and_then(|v| v.split(';').next())
-                .unwrap()
-                .to_owned();
-            let token = hidden_token(&page.text().await.unwrap());
+            let (nonce, token) = form(app, "/login").await;
             let cookies = match cookie {
                 Some(device) => format!("{nonce}; {device}"),
                 None => nonce,
             };
-            app.client
-                .post(app.url("/login"))
-                .header(header::COOKIE, cookies)
-                .header("sec-fetch-site", "same-origin")
-                .form(&[
-                    ("username", "alice"),
-                    ("password", PASSWORD),
-                    ("csrf_token", token.as_str()),
-                ])
-                .send()
-                .await
-                .unwrap()
+            let fields = [
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf_token", token.as_str()),
+            ];
+            post_form(app, "/login", &cookies, &fields).await
         }
     };
     let first = form_login(None).await;
@@ -301,30 +285,13 @@ async fn device_cookies_are_host_prefixed_and_secure_under_https() {
 #[tokio::test]
 async fn the_browser_that_signed_up_through_the_form_is_a_known_device() {
     let app = spawn_app().await;
-    let page = app.client.get(app.url("/signup")).send().await.unwrap();
-    let nonce = page
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("hallpass_csrf="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_owned();
-    let token = hidden_token(&page.text().await.unwrap());
-    let signed_up = app
-        .client
-        .post(app.url("/signup"))
-        .header(header::COOKIE, nonce)
-        .header("sec-fetch-site", "same-origin")
-        .form(&[
-            ("username", "alice"),
-            ("password", PASSWORD),
-            ("csrf_token", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (nonce, token) = form(&app, "/signup").await;
+    let fields = [
+        ("username", "alice"),
+        ("password", PASSWORD),
+        ("csrf_token", token.as_str()),
+    ];
+    let signed_up = post_form(&app, "/signup", &nonce, &fields).await;
     assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
     let device = device_cookie(&signed_up);
     attacker_locks(&app, "alice").await;

@@ -25,7 +25,7 @@ fn presession_cookie(response: &reqwest::Response) -> String {
 }
 
 /// GET a form page; returns its nonce cookie and token.
-async fn form(app: &TestApp, path: &str) -> (String, String) {
+pub(crate) async fn form(app: &TestApp, path: &str) -> (String, String) {
     let response = app.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = presession_cookie(&response);
@@ -33,7 +33,8 @@ async fn form(app: &TestApp, path: &str) -> (String, String) {
     (cookie, token)
 }
 
-async fn post_form(
+/// POST a form as the page's own browser would (same-origin).
+pub(crate) async fn post_form(
     app: &TestApp,
     path: &str,
     cookie: &str,

@@ -4,12 +4,9 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+use tokio::{io::AsyncWriteExt, net::TcpStream};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, read_response, spawn_app};
 
 /// The series of one metric family in a scrape.
 fn series<'a>(text: &'a str, family: &str) -> Vec<&'a str> {
@@ -110,33 +107,6 @@ async fn a_request_id_is_kept_only_in_the_strict_shape() {
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
 }
 
-/// Reads one response from `stream`: its status, lower-cased head and body.
-async fn read_response(stream: &mut TcpStream) -> (u16, String, String) {
-    let mut response = Vec::new();
-    let mut buf = [0_u8; 4096];
-    let read = async {
-        loop {
-            let n = stream.read(&mut buf).await.unwrap();
-            assert!(n > 0, "closed before the response was complete");
-            response.extend_from_slice(&buf[..n]);
-            let text = String::from_utf8_lossy(&response).into_owned();
-            if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                let head = head.to_ascii_lowercase();
-                let length = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map_or(0, |v| v.trim().parse::<usize>().unwrap());
-                if body.len() >= length {
-                    return (head[9..12].parse().unwrap(), head, body.to_owned());
-                }
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(2), read)
-        .await
-        .expect("no answer within 2 s")
-}
-
 fn post(path: &str, content_type: &str, body: &str) -> String {
     format!(
         "POST {path} HTTP/1.1\r\nHost: hallpass.test\r\nContent-Type: {content_type}\r\n\
@@ -166,7 +136,7 @@ async fn a_refusal_before_the_body_is_read_says_connection_close() {
     for (request, status) in refusals {
         let mut stream = TcpStream::connect(app.addr).await.unwrap();
         stream.write_all(request.as_bytes()).await.unwrap();
-        let (got, head, _) = read_response(&mut stream).await;
+        let (got, head, _) = read_response(&mut stream, Duration::from_secs(2)).await;
         assert_eq!(got, status, "{request}");
         assert!(
             head.lines().any(|l| l == "connection: close"),
@@ -186,7 +156,7 @@ async fn an_answer_after_the_body_was_read_keeps_the_connection() {
             .write_all(post("/v1/login", "application/json", body).as_bytes())
             .await
             .unwrap();
-        let (status, head, _) = read_response(&mut stream).await;
+        let (status, head, _) = read_response(&mut stream, Duration::from_secs(2)).await;
         assert_eq!(status, 401);
         assert!(!head.contains("connection: close"), "{head}");
     }
@@ -195,12 +165,15 @@ async fn an_answer_after_the_body_was_read_keeps_the_connection() {
         .write_all(post("/v1/login", "application/json", "{not json").as_bytes())
         .await
         .unwrap();
-    let (status, head, _) = read_response(&mut stream).await;
+    let (status, head, _) = read_response(&mut stream, Duration::from_secs(2)).await;
     assert_eq!(status, 400);
     assert!(!head.contains("connection: close"), "{head}");
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: hallpass.test\r\n\r\n")
         .await
         .unwrap();
-    assert_eq!(read_response(&mut stream).await.0, 200);
+    assert_eq!(
+        read_response(&mut stream, Duration::from_secs(2)).await.0,
+        200
+    );
 }

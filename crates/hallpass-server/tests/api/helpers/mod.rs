@@ -15,8 +15,10 @@ use tempfile::TempDir;
 use time::OffsetDateTime;
 
 mod cookies;
+mod raw;
 mod tokens;
 pub(crate) use cookies::{cookie_header, has_attribute, set_cookie_named, set_cookies};
+pub(crate) use raw::read_response;
 pub(crate) use tokens::{oauth_error, tokens_from};
 
 /// The origin tests present as "our own" (the configured public URL).
