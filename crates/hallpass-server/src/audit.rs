@@ -1,8 +1,9 @@
 //! The audit log as the operations write it: every change recorded, or the change fails.
 
 use hallpass_core::audit::{AuditEvent, AuditKind};
+use hallpass_store::StoreError;
 
-use crate::{error::ApiError, http::client::Client, state::AppState};
+use crate::{operation::Client, state::AppState};
 
 /// An audit event of `kind` now, from `client`.
 pub(crate) fn event(state: &AppState, kind: AuditKind, client: &Client) -> AuditEvent {
@@ -12,7 +13,6 @@ pub(crate) fn event(state: &AppState, kind: AuditKind, client: &Client) -> Audit
 }
 
 /// Appends to the audit log; a failure fails the request, so that nothing happens unrecorded.
-pub(crate) async fn record(state: &AppState, event: AuditEvent) -> Result<(), ApiError> {
-    state.stores.audit.append(&event).await?;
-    Ok(())
+pub(crate) async fn record(state: &AppState, event: AuditEvent) -> Result<(), StoreError> {
+    state.stores.audit.append(&event).await
 }

@@ -12,9 +12,11 @@ use hallpass_core::{CsrfRejection, ValidationError, token::TokenError};
 use hallpass_store::StoreError;
 use serde::Serialize;
 
+use crate::operation::OpError;
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// The body is not JSON, or not the JSON expected.
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
@@ -33,9 +35,6 @@ pub enum ApiError {
     /// The current password given to change it is wrong.
     #[error("the current password is wrong")]
     WrongCurrentPassword,
-    /// Authenticated, but not allowed.
-    #[error("you are not allowed to do this")]
-    Forbidden,
     /// Authenticated, but the authorization rules say no (role or ownership).
     #[error("you are not allowed to do this: {0}")]
     Denied(#[from] hallpass_core::authz::Denied),
@@ -79,7 +78,7 @@ pub enum ApiError {
     },
     /// A social login or link failed; the message says why (never a secret).
     #[error("{0}")]
-    Social(#[from] crate::infra::social::SocialError),
+    Social(crate::infra::social::SocialError),
     /// The database is unreachable or cannot take writes right now. Logged with its cause,
     /// answered 503 `store_unavailable` with `Retry-After`; a write may or may not have landed.
     #[error("the server cannot reach its database right now; try again shortly")]
@@ -92,23 +91,24 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
-impl From<ValidationError> for ApiError {
-    fn from(error: ValidationError) -> Self {
-        Self::Validation(vec![error])
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::UsernameTaken => Self::UsernameTaken,
-            StoreError::SessionLimitReached => Self::SessionLimitReached,
-            StoreError::LastAdministrator => Self::LastAdmin,
-            StoreError::IdentityTaken => {
-                Self::Social(crate::infra::social::SocialError::AlreadyLinked)
-            }
-            unavailable if unavailable.is_unavailable() => Self::StoreUnavailable(unavailable),
-            other => Self::Internal(other.into()),
+/// Every operation's error, and everything that converts into one (the store's, the hasher's,
+/// the limits', a validation), reaches HTTP through this one mapping.
+impl<E: Into<OpError>> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        match error.into() {
+            OpError::Invalid(errors) => Self::Validation(errors),
+            OpError::InvalidCredentials => Self::InvalidCredentials,
+            OpError::WrongCurrentPassword => Self::WrongCurrentPassword,
+            OpError::Unauthenticated => Self::Unauthenticated,
+            OpError::NotFound => Self::NotFound,
+            OpError::UsernameTaken => Self::UsernameTaken,
+            OpError::SessionLimitReached => Self::SessionLimitReached,
+            OpError::LastAdmin => Self::LastAdmin,
+            OpError::RateLimited { retry_after } => Self::RateLimited { retry_after },
+            OpError::Overloaded { retry_after } => Self::Overloaded { retry_after },
+            OpError::Social(error) => Self::Social(error),
+            OpError::StoreUnavailable(error) => Self::StoreUnavailable(error),
+            OpError::Internal(error) => Self::Internal(error),
         }
     }
 }
@@ -133,7 +133,7 @@ struct Problem<'a> {
 
 impl ApiError {
     /// HTTP status and stable machine-readable code.
-    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub(crate) fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             Self::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
@@ -142,7 +142,7 @@ impl ApiError {
             }
             Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             Self::WrongCurrentPassword => (StatusCode::FORBIDDEN, "invalid_credentials"),
-            Self::Forbidden | Self::Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::Csrf(_) => (StatusCode::FORBIDDEN, "csrf_failed"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
@@ -174,7 +174,7 @@ impl ApiError {
     }
 
     /// Whether the client should be told when to come back.
-    pub fn retry_after(&self) -> Option<Duration> {
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after } | Self::Overloaded { retry_after } => {
                 Some(*retry_after)

@@ -12,6 +12,7 @@ pub mod event_streams;
 pub(crate) mod features;
 pub(crate) mod http;
 pub(crate) mod infra;
+pub(crate) mod operation;
 pub(crate) mod router;
 pub mod startup;
 pub mod state;

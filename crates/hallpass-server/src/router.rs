@@ -22,7 +22,7 @@ use crate::{
     error::ApiError,
     features::{account, admin, board, login, probes, sessions, signup, social, tokens},
     http::{
-        cors,
+        cors, page_error,
         page_headers::with_page_headers,
         request_id::{self, REQUEST_ID},
         resilience, unread_body,
@@ -76,7 +76,8 @@ pub(crate) fn app(state: AppState) -> Router {
         // Social login: the providers, for an app's login buttons.
         .route("/v1/oauth/providers", get(social::api::providers));
 
-    // Server-rendered pages, with the page headers (strict CSP, no referrer, no framing).
+    // Server-rendered pages, with the page headers (strict CSP, no referrer, no framing) and
+    // errors rendered as the error page.
     let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/account") }))
         .route("/login", get(login::pages::show).post(login::pages::submit))
@@ -131,7 +132,12 @@ pub(crate) fn app(state: AppState) -> Router {
             "/v1/oauth/{provider}/authorize",
             get(social::api::authorize),
         )
-        .route("/v1/oauth/{provider}/callback", get(social::api::callback));
+        .route("/v1/oauth/{provider}/callback", get(social::api::callback))
+        // A page handler's error (`PageError`) becomes the error page here, once.
+        .layer(middleware::from_fn_with_state(
+            state.pages.clone(),
+            page_error::render_page_errors,
+        ));
 
     // Static files, with their own cache policy; the SDK may be imported from any origin.
     let sdk = Router::new()

@@ -14,7 +14,7 @@ mod settings;
 pub use duration::ConfigDuration;
 pub use error::ConfigError;
 pub use load::{Overrides, load};
-pub use ops::{MIN_OPS_TOKEN_CHARS, OpsToken};
+pub use ops::{MIN_OPS_TOKEN_CHARS, OpsAccess, OpsToken};
 pub use providers::ProviderSettings;
 pub use runtime::ServerConfig;
 pub use settings::{

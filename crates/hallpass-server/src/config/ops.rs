@@ -1,6 +1,8 @@
 //! Credentials for the operations endpoints (`/metrics`, `/v1/revocations`) as read from settings.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 /// The fewest characters an operations token may have: 32 random characters are far beyond
 /// guessing, and the comparison is of digests in constant time.
@@ -40,6 +42,34 @@ impl From<&str> for OpsToken {
 impl std::fmt::Debug for OpsToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+/// The digest of a configured operations token; the token itself is not kept. The HTTP side
+/// (`http/ops_access.rs`) reads the credential from the request and asks [`Self::matches`].
+#[derive(Clone)]
+pub struct OpsAccess {
+    digest: [u8; 32],
+}
+
+impl OpsAccess {
+    /// Keeps the digest of `token`.
+    pub fn new(token: &OpsToken) -> Self {
+        Self {
+            digest: Sha256::digest(token.expose().as_bytes()).into(),
+        }
+    }
+
+    /// Whether `presented` is the token, compared by digest in constant time.
+    pub fn matches(&self, presented: &str) -> bool {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        bool::from(digest.ct_eq(&self.digest))
+    }
+}
+
+impl std::fmt::Debug for OpsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpsAccess([redacted])")
     }
 }
 

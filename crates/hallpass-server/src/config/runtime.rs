@@ -7,8 +7,7 @@ use hallpass_core::{
     session::{LimitPolicy, SessionPolicy},
 };
 
-use super::{SessionLimitPolicy, Settings};
-use crate::http::ops_access::OpsAccess;
+use super::{OpsAccess, SessionLimitPolicy, Settings};
 
 /// The settings the request path reads, in the form it reads them.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{ConfigDuration, OpsToken, ProviderSettings};
-use crate::http::client_key::Ipv6Prefix;
+use crate::infra::client_key::Ipv6Prefix;
 
 /// Every setting, as read. [`load`](super::load) checks it, and
 /// [`ServerConfig::from_settings`](super::ServerConfig::from_settings) turns it into what the

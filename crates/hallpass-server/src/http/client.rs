@@ -1,4 +1,5 @@
-//! Who is on the other end: address and user agent, for rate limits, audit and the device list.
+//! Who is on the other end ([`Client`]: address and user agent, for rate limits, audit and the
+//! device list), read from the connection and its headers.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -11,18 +12,9 @@ use axum::{
 };
 use hallpass_core::session::clean_user_agent;
 
-use crate::config::ServerConfig;
+use crate::{config::ServerConfig, operation::Client};
 
-/// The client's address and user agent.
-#[derive(Debug, Clone)]
-pub(crate) struct Client {
-    /// The client's address: the peer's, or taken from `X-Forwarded-For` when the peer is a
-    /// trusted proxy.
-    pub ip: IpAddr,
-    /// `User-Agent`, cleaned and truncated.
-    pub user_agent: Option<String>,
-}
-
+/// The client's address and user agent, from the connection and its headers.
 impl<S> FromRequestParts<S> for Client
 where
     S: Send + Sync,

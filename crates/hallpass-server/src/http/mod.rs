@@ -2,7 +2,6 @@
 //! layers the route table (`router.rs`) puts around the routes. It imports no feature.
 
 pub(crate) mod client;
-pub(crate) mod client_key;
 pub(crate) mod cookies;
 pub(crate) mod cors;
 pub(crate) mod device;
@@ -10,6 +9,7 @@ pub(crate) mod device_cookie;
 pub(crate) mod extract;
 pub(crate) mod json;
 pub(crate) mod ops_access;
+pub(crate) mod page_error;
 pub(crate) mod page_headers;
 pub(crate) mod request_id;
 pub(crate) mod resilience;

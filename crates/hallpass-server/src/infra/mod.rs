@@ -1,5 +1,6 @@
 //! This node's machinery, below the features and the HTTP toolkit: no feature, no route.
 
+pub(crate) mod client_key;
 pub(crate) mod passwords;
 pub(crate) mod random;
 pub(crate) mod rate_limit;

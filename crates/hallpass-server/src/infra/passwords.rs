@@ -5,7 +5,6 @@
 use std::{
     sync::{Arc, Mutex, mpsc},
     thread,
-    time::Duration,
 };
 
 use hallpass_core::password::{
@@ -13,8 +12,6 @@ use hallpass_core::password::{
 };
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
-
-use crate::error::ApiError;
 
 /// Why a hashing job did not produce an answer.
 #[derive(Debug, thiserror::Error)]
@@ -124,17 +121,5 @@ impl Passwords {
         let presented = Zeroizing::new(presented.to_owned());
         self.run(move |hasher, memory| hasher.verify_dummy(presented.as_bytes(), memory))
             .await
-    }
-}
-
-/// A full hashing queue is the server being busy (503, retry soon); anything else is ours.
-impl From<HashingError> for ApiError {
-    fn from(error: HashingError) -> Self {
-        match error {
-            HashingError::QueueFull => ApiError::Overloaded {
-                retry_after: Duration::from_secs(1),
-            },
-            other => ApiError::Internal(other.into()),
-        }
     }
 }

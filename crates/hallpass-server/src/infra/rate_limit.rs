@@ -13,14 +13,15 @@ use hallpass_core::{clock::Clock, user::UserId};
 
 use crate::{
     config::RateLimitSettings,
-    error::ApiError,
-    http::client_key::{ClientKey, Ipv6Prefix},
+    infra::client_key::{ClientKey, Ipv6Prefix},
 };
 
+mod limited;
 mod lockout;
 mod posts;
 mod shared;
 
+pub(crate) use limited::Limited;
 pub(crate) use lockout::Lockee;
 use lockout::Lockout;
 
@@ -68,7 +69,7 @@ impl RateLimits {
 
     /// Spends one attempt of the budget of the client at `ip` (its /64 for IPv6, by default),
     /// or says when the next one is allowed.
-    pub async fn check_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+    pub async fn check_ip(&self, ip: IpAddr) -> Result<(), Limited> {
         let Some(limiter) = &self.per_ip else {
             return Ok(());
         };
@@ -79,17 +80,15 @@ impl RateLimits {
                 .await
             {
                 Ok(None) => return Ok(()),
-                Ok(Some(retry_after)) => return Err(ApiError::RateLimited { retry_after }),
+                Ok(Some(retry_after)) => return Err(Limited { retry_after }),
                 Err(error) => {
                     tracing::warn!(error = %error, "shared rate limit unreachable; counting locally")
                 }
             }
         }
-        limiter
-            .check_key(&client)
-            .map_err(|not_until| ApiError::RateLimited {
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-            })
+        limiter.check_key(&client).map_err(|not_until| Limited {
+            retry_after: not_until.wait_time_from(DefaultClock::default().now()),
+        })
     }
 
     fn lockout_on(&self) -> bool {
@@ -97,13 +96,13 @@ impl RateLimits {
     }
 
     /// Refuses while `lockee` is locked.
-    pub async fn check_lockout(&self, lockee: Lockee<'_>) -> Result<(), ApiError> {
+    pub async fn check_lockout(&self, lockee: Lockee<'_>) -> Result<(), Limited> {
         if let Some(shared) = self.shared.as_ref().filter(|_| self.lockout_on()) {
             match shared.locked_until(&lockee.key()).await {
                 Ok(locked) => {
                     let now_ms = unix_ms(self.lockout.clock.as_ref());
                     return match locked.filter(|until| *until > now_ms) {
-                        Some(until) => Err(ApiError::RateLimited {
+                        Some(until) => Err(Limited {
                             retry_after: Duration::from_millis(
                                 u64::try_from(until - now_ms).unwrap_or(1000),
                             )
@@ -153,7 +152,7 @@ impl RateLimits {
     }
 
     /// Spends one of `author`'s board posts for this minute, or says when the next is allowed.
-    pub async fn check_post(&self, author: UserId) -> Result<(), ApiError> {
+    pub async fn check_post(&self, author: UserId) -> Result<(), Limited> {
         if self.posts_per_minute == 0 {
             return Ok(());
         }
@@ -172,7 +171,7 @@ impl RateLimits {
         }
         let count = count.unwrap_or_else(|| u64::from(self.posts.hit(author, minute)));
         if count > u64::from(self.posts_per_minute) {
-            return Err(ApiError::RateLimited { retry_after: left });
+            return Err(Limited { retry_after: left });
         }
         Ok(())
     }
@@ -212,10 +211,7 @@ mod tests {
         let ip: IpAddr = [10, 0, 0, 1].into();
         assert!(limits.check_ip(ip).await.is_ok());
         assert!(limits.check_ip(ip).await.is_ok());
-        assert!(matches!(
-            limits.check_ip(ip).await,
-            Err(ApiError::RateLimited { .. })
-        ));
+        assert!(matches!(limits.check_ip(ip).await, Err(Limited { .. })));
         assert!(limits.check_ip([10, 0, 0, 2].into()).await.is_ok());
     }
 

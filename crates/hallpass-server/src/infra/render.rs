@@ -1,15 +1,10 @@
-//! The page templates, embedded at build time and parsed once at start-up, and the error card.
+//! The page templates, embedded at build time and parsed once at start-up.
 
 use std::sync::Arc;
 
-use axum::{
-    http::StatusCode,
-    response::{Html, IntoResponse, Redirect, Response},
-};
+use axum::response::Html;
 use minijinja::Environment;
 use serde::Serialize;
-
-use crate::error::ApiError;
 
 const TEMPLATES: [(&str, &str); 12] = [
     (
@@ -79,45 +74,23 @@ impl Pages {
     }
 
     /// Renders `name` with `context`.
-    pub fn render(&self, name: &str, context: impl Serialize) -> Result<Html<String>, ApiError> {
+    pub fn render(&self, name: &str, context: impl Serialize) -> Result<Html<String>, RenderError> {
         self.env
             .get_template(name)
             .and_then(|template| template.render(minijinja::value::Serde(&context)))
             .map(Html)
-            .map_err(|e| {
-                ApiError::Internal(anyhow::Error::new(e).context(format!("rendering {name}")))
+            .map_err(|source| RenderError {
+                template: name.to_owned(),
+                source,
             })
-    }
-
-    /// An error as a page: an expired session goes back to the login form, anything else
-    /// gets the error card with the status the API would have answered.
-    pub fn error(&self, error: &ApiError) -> Response {
-        let (status, _) = error.status_and_code();
-        if status == StatusCode::UNAUTHORIZED {
-            return Redirect::to("/login").into_response();
-        }
-        let message = match error {
-            ApiError::Internal(cause) => {
-                tracing::error!(error = ?cause, "page failed");
-                "Something went wrong on our side. Please try again.".to_owned()
-            }
-            ApiError::Csrf(_) => {
-                "This form was sent from another site or has expired. Go back, reload the page and try again.".to_owned()
-            }
-            other => other.to_string(),
-        };
-        let context = minijinja::context! {
-            title => status.canonical_reason().unwrap_or("Error"),
-            status => status.as_u16(),
-            message,
-        };
-        match self.render("error.html", context) {
-            Ok(html) => (status, html).into_response(),
-            Err(_) => (status, message_only(status)).into_response(),
-        }
     }
 }
 
-fn message_only(status: StatusCode) -> String {
-    status.canonical_reason().unwrap_or("Error").to_owned()
+/// A template failed to render: a bug of ours, never the visitor's input.
+#[derive(Debug, thiserror::Error)]
+#[error("rendering {template}")]
+pub struct RenderError {
+    template: String,
+    #[source]
+    source: minijinja::Error,
 }

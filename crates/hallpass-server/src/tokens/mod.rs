@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use hallpass_core::{
     session::{Session, SessionId},
-    token::{AccessClaims, RefreshKey, TokenError, Verifier},
+    token::{AccessClaims, KeyError, RefreshKey, TokenError, Verifier},
     user::User,
 };
 use hallpass_store::RevokedSessions;
@@ -15,7 +15,6 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::error::ApiError;
 use keyring::KeyRing;
 use verified::VerifiedTokens;
 
@@ -58,7 +57,7 @@ impl Tokens {
         user: &User,
         session: SessionId,
         now: OffsetDateTime,
-    ) -> Result<AccessToken, ApiError> {
+    ) -> Result<AccessToken, KeyError> {
         let now = now.unix_timestamp();
         let ttl = self.access_ttl.whole_seconds();
         let claims = AccessClaims {
@@ -72,12 +71,7 @@ impl Tokens {
             sid: session.to_string(),
             roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
         };
-        let token = self
-            .keyring
-            .current()
-            .signer
-            .sign(&claims)
-            .map_err(|e| ApiError::Internal(e.into()))?;
+        let token = self.keyring.current().signer.sign(&claims)?;
         Ok(AccessToken {
             token,
             expires_in: ttl,

@@ -10,14 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::sessions;
 use crate::features::social;
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::sessions::ops::LogoutScope,
     http::{
-        client::Client,
         cookies::end_browser_session,
         device::device,
         extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id, resolve},
+        page_error::PageError,
         view::{FieldError, field_errors, human_time},
     },
     state::AppState,
@@ -116,13 +117,13 @@ async fn page(
     Ok((status, html).into_response())
 }
 
-pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match resolve(&state, &headers).await {
-        Ok(Some(caller)) => page(&state, &caller, StatusCode::OK, None, Vec::new())
-            .await
-            .unwrap_or_else(|e| state.pages.error(&e)),
-        Ok(None) => Redirect::to("/login").into_response(),
-        Err(error) => state.pages.error(&error),
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    match resolve(&state, &headers).await? {
+        Some(caller) => Ok(page(&state, &caller, StatusCode::OK, None, Vec::new()).await?),
+        None => Ok(Redirect::to("/login").into_response()),
     }
 }
 
@@ -144,25 +145,16 @@ pub(crate) async fn logout(
     State(state): State<AppState>,
     client: Client,
     form: Result<SessionForm<LogoutForm>, ApiError>,
-) -> Response {
-    let SessionForm { caller, form } = match form {
-        Ok(form) => form,
-        Err(error) => return state.pages.error(&error),
-    };
-    match sessions::ops::logout(&state, &caller, form.scope, &client).await {
-        Ok(revoked) if form.scope == LogoutScope::Others => {
-            let notice = format!("Logged out of {revoked} other device(s).");
-            page(&state, &caller, StatusCode::OK, Some(&notice), Vec::new())
-                .await
-                .unwrap_or_else(|e| state.pages.error(&e))
-        }
-        Ok(_) => {
-            let mut response = Redirect::to("/login").into_response();
-            end_browser_session(response.headers_mut(), &state.config);
-            response
-        }
-        Err(error) => state.pages.error(&error),
+) -> Result<Response, PageError> {
+    let SessionForm { caller, form } = form?;
+    let revoked = sessions::ops::logout(&state, caller.caller(), form.scope, &client).await?;
+    if form.scope == LogoutScope::Others {
+        let notice = format!("Logged out of {revoked} other device(s).");
+        return Ok(page(&state, &caller, StatusCode::OK, Some(&notice), Vec::new()).await?);
     }
+    let mut response = Redirect::to("/login").into_response();
+    end_browser_session(response.headers_mut(), &state.config);
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -185,24 +177,22 @@ pub(crate) async fn change_password(
     State(state): State<AppState>,
     client: Client,
     form: Result<SessionForm<PasswordForm>, ApiError>,
-) -> Response {
-    let SessionForm { caller, form } = match form {
-        Ok(form) => form,
-        Err(error) => return state.pages.error(&error),
-    };
+) -> Result<Response, PageError> {
+    let SessionForm { caller, form } = form?;
     let result = sessions::ops::change_password(
         &state,
-        &caller,
+        caller.caller(),
         &form.current_password,
         &form.new_password,
         &client,
     )
     .await;
-    let rendered = match result {
+    let rendered = match result.map_err(ApiError::from) {
         Ok(()) => {
             let notice = "Password changed. Every other device has been logged out.";
             page(&state, &caller, StatusCode::OK, Some(notice), Vec::new()).await
         }
+        // What the person typed is wrong or too soon: the form again, saying which.
         Err(
             error @ (ApiError::Validation(_)
             | ApiError::WrongCurrentPassword
@@ -213,7 +203,7 @@ pub(crate) async fn change_password(
         }
         Err(error) => Err(error),
     };
-    rendered.unwrap_or_else(|e| state.pages.error(&e))
+    Ok(rendered?)
 }
 
 pub(crate) async fn revoke(
@@ -221,27 +211,12 @@ pub(crate) async fn revoke(
     client: Client,
     Path(id): Path<String>,
     form: Result<SessionForm<CsrfOnly>, ApiError>,
-) -> Response {
-    let SessionForm { caller, .. } = match form {
-        Ok(form) => form,
-        Err(error) => return state.pages.error(&error),
-    };
-    let result = match path_id(&id) {
-        Ok(id) => sessions::ops::revoke_one(&state, &caller, SessionId(id), &client).await,
-        Err(error) => Err(error),
-    };
-    match result {
-        Ok(()) => page(
-            &state,
-            &caller,
-            StatusCode::OK,
-            Some("That device has been logged out."),
-            Vec::new(),
-        )
-        .await
-        .unwrap_or_else(|e| state.pages.error(&e)),
-        Err(error) => state.pages.error(&error),
-    }
+) -> Result<Response, PageError> {
+    let SessionForm { caller, .. } = form?;
+    let id = SessionId(path_id(&id)?);
+    sessions::ops::revoke_one(&state, caller.caller(), id, &client).await?;
+    let notice = "That device has been logged out.";
+    Ok(page(&state, &caller, StatusCode::OK, Some(notice), Vec::new()).await?)
 }
 
 pub(crate) async fn unlink(
@@ -249,18 +224,10 @@ pub(crate) async fn unlink(
     client: Client,
     Path(provider): Path<String>,
     form: Result<SessionForm<CsrfOnly>, ApiError>,
-) -> Response {
-    let SessionForm { caller, .. } = match form {
-        Ok(form) => form,
-        Err(error) => return state.pages.error(&error),
-    };
+) -> Result<Response, PageError> {
+    let SessionForm { caller, .. } = form?;
     // Refused (the last way to log in) or not linked: the error page says which.
-    let rendered = match social::ops::unlink(&state, caller.user.id, &provider, &client).await {
-        Ok(()) => {
-            let notice = "That account is no longer linked.";
-            page(&state, &caller, StatusCode::OK, Some(notice), Vec::new()).await
-        }
-        Err(error) => Err(error),
-    };
-    rendered.unwrap_or_else(|e| state.pages.error(&e))
+    social::ops::unlink(&state, caller.user.id, &provider, &client).await?;
+    let notice = "That account is no longer linked.";
+    Ok(page(&state, &caller, StatusCode::OK, Some(notice), Vec::new()).await?)
 }

@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::admin::ops::{self, existing_user},
     http::{
-        client::Client,
-        extract::{Admin, AppJson, AppQuery},
+        extract::{Admin, AppJson, AppQuery, path_id},
         json::AdminUserJson,
     },
     state::AppState,
@@ -65,8 +65,8 @@ pub(crate) async fn force_logout(
     Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let user = existing_user(&state, &id).await?;
-    ops::force_logout(&state, &admin, &user, &client).await?;
+    let user = existing_user(&state, UserId(path_id(&id)?)).await?;
+    ops::force_logout(&state, admin.caller(), &user, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -94,12 +94,12 @@ pub(crate) async fn update_user(
         .as_ref()
         .map(|roles| parse_roles(roles.iter().map(String::as_str)))
         .transpose()?;
-    let target = existing_user(&state, &id).await?;
+    let target = existing_user(&state, UserId(path_id(&id)?)).await?;
     let update = UserUpdate {
         roles,
         disabled: body.disabled,
     };
-    let user = ops::update_user(&state, &admin, &target, &update, &client).await?;
+    let user = ops::update_user(&state, admin.caller(), &target, &update, &client).await?;
     Ok(Json(UserResponse {
         user: AdminUserJson::from(&user),
     }))
@@ -111,8 +111,8 @@ pub(crate) async fn delete_user(
     Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let user = existing_user(&state, &id).await?;
-    ops::delete_user(&state, &admin, &user, &client).await?;
+    let user = existing_user(&state, UserId(path_id(&id)?)).await?;
+    ops::delete_user(&state, admin.caller(), &user, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -10,26 +10,24 @@ use hallpass_core::{
 use hallpass_store::UserUpdate;
 
 use crate::{
-    error::ApiError,
-    http::{client::Client, extract::Authenticated},
+    operation::{Caller, Client, OpError},
     state::AppState,
 };
 
-/// The user with this id (as text from a path), or 404.
-pub(crate) async fn existing_user(state: &AppState, id: &str) -> Result<User, ApiError> {
-    let id = UserId(crate::http::extract::path_id(id)?);
+/// The user with this id, or [`OpError::NotFound`].
+pub(crate) async fn existing_user(state: &AppState, id: UserId) -> Result<User, OpError> {
     state
         .stores
         .users
         .user_by_id(id)
         .await?
-        .ok_or(ApiError::NotFound)
+        .ok_or(OpError::NotFound)
 }
 
 fn admin_event(
     state: &AppState,
     kind: AuditKind,
-    admin: &Authenticated,
+    admin: Caller<'_>,
     subject: UserId,
     client: &Client,
 ) -> AuditEvent {
@@ -42,10 +40,10 @@ fn admin_event(
 /// Ends every session of `user` ("log out everywhere", by an administrator). Returns how many.
 pub(crate) async fn force_logout(
     state: &AppState,
-    admin: &Authenticated,
+    admin: Caller<'_>,
     user: &User,
     client: &Client,
-) -> Result<usize, ApiError> {
+) -> Result<usize, OpError> {
     let revoked = state
         .stores
         .sessions
@@ -60,42 +58,42 @@ pub(crate) async fn force_logout(
 /// Ends one session of `user`; 404 if it is not theirs or already over.
 pub(crate) async fn revoke_session(
     state: &AppState,
-    admin: &Authenticated,
+    admin: Caller<'_>,
     user: &User,
     session: SessionId,
     client: &Client,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let revoked = state
         .stores
         .sessions
         .revoke_session(user.id, session, state.clock.now())
         .await?;
     if !revoked {
-        return Err(ApiError::NotFound);
+        return Err(OpError::NotFound);
     }
     let mut event = admin_event(state, AuditKind::AdminForceLogout, admin, user.id, client);
     event.session = Some(session);
     event.detail = Some("1 session revoked".to_owned());
-    crate::audit::record(state, event).await
+    Ok(crate::audit::record(state, event).await?)
 }
 
-/// Changes roles and/or the disabled flag; [`ApiError::LastAdmin`] (nothing changed) if that
+/// Changes roles and/or the disabled flag; [`OpError::LastAdmin`] (nothing changed) if that
 /// would leave no enabled administrator, the caller included. Disabling also ends every session,
 /// so that the account stays logged out if it is enabled again. Either puts the user in the
 /// revocation feed in the same store transaction (their tokens issued so far are refused).
 pub(crate) async fn update_user(
     state: &AppState,
-    admin: &Authenticated,
+    admin: Caller<'_>,
     target: &User,
     update: &UserUpdate,
     client: &Client,
-) -> Result<User, ApiError> {
+) -> Result<User, OpError> {
     let user = state
         .stores
         .users
         .update_user(target.id, update, state.clock.now())
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(OpError::NotFound)?;
     let mut detail = Vec::new();
     if let Some(roles) = &update.roles {
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
@@ -119,22 +117,22 @@ pub(crate) async fn update_user(
 }
 
 /// Deletes the account, its sessions (revoked at once on every node, and in the revocation
-/// feed) and its posts; [`ApiError::LastAdmin`] if it is the last enabled administrator.
+/// feed) and its posts; [`OpError::LastAdmin`] if it is the last enabled administrator.
 pub(crate) async fn delete_user(
     state: &AppState,
-    admin: &Authenticated,
+    admin: Caller<'_>,
     user: &User,
     client: &Client,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     if !state
         .stores
         .users
         .delete_user(user.id, state.clock.now())
         .await?
     {
-        return Err(ApiError::NotFound);
+        return Err(OpError::NotFound);
     }
     let mut event = admin_event(state, AuditKind::AdminUserDeleted, admin, user.id, client);
     event.detail = Some(format!("username {:?}", user.username));
-    crate::audit::record(state, event).await
+    Ok(crate::audit::record(state, event).await?)
 }

@@ -6,7 +6,7 @@
 
 use axum::{
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use hallpass_core::{
@@ -23,6 +23,7 @@ use crate::{
             AppQuery, Authenticated, CsrfForm, CsrfOnly, MayModify, PathResource, SessionForm,
             resolve,
         },
+        page_error::PageError,
         view::{FieldError, field_errors, human_time, viewer},
     },
     state::AppState,
@@ -86,12 +87,10 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<AppQuery<ListQuery>, ApiError>,
-) -> Response {
+) -> Result<Response, PageError> {
     let page = query.map_or(1, |AppQuery(q)| q.page.unwrap_or(1)).max(1);
     let caller = optional_viewer(&state, &headers).await;
-    render_list(&state, caller.as_ref(), page)
-        .await
-        .unwrap_or_else(|e| state.pages.error(&e))
+    Ok(render_list(&state, caller.as_ref(), page).await?)
 }
 
 async fn render_list(
@@ -132,22 +131,19 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
-) -> Response {
+) -> Result<Response, PageError> {
     let caller = optional_viewer(&state, &headers).await;
-    let shown = async {
-        let post = Post::load(&state, &id).await?.ok_or(ApiError::NotFound)?;
-        let html = state.pages.render(
-            "board_post.html",
-            minijinja::context! {
-                title => &post.title,
-                section => "board",
-                post => minijinja::value::Serde(PostView::new(&post, caller.as_ref())),
-                ..viewer(&state, caller.as_ref())
-            },
-        )?;
-        Ok::<_, ApiError>(html.into_response())
-    };
-    shown.await.unwrap_or_else(|e| state.pages.error(&e))
+    let post = Post::load(&state, &id).await?.ok_or(ApiError::NotFound)?;
+    let html = state.pages.render(
+        "board_post.html",
+        minijinja::context! {
+            title => &post.title,
+            section => "board",
+            post => minijinja::value::Serde(PostView::new(&post, caller.as_ref())),
+            ..viewer(&state, caller.as_ref())
+        },
+    )?;
+    Ok(html.into_response())
 }
 
 /// The title and body a post form sends.
@@ -175,7 +171,7 @@ fn form_page(
     values: &PostForm,
     status: StatusCode,
     errors: &[FieldError],
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let html = state.pages.render(
         "board_form.html",
         minijinja::context! {
@@ -190,37 +186,28 @@ fn form_page(
     Ok((status, html).into_response())
 }
 
-pub(crate) async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match resolve(&state, &headers).await {
-        Ok(Some(caller)) => form_page(
-            &state,
-            &caller,
-            None,
-            &PostForm::default(),
-            StatusCode::OK,
-            &[],
-        )
-        .unwrap_or_else(|e| state.pages.error(&e)),
-        Ok(None) => Redirect::to("/login").into_response(),
-        Err(error) => state.pages.error(&error),
-    }
+pub(crate) async fn new_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let Some(caller) = resolve(&state, &headers).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let values = PostForm::default();
+    form_page(&state, &caller, None, &values, StatusCode::OK, &[])
 }
 
 pub(crate) async fn create(
     State(state): State<AppState>,
     form: Result<SessionForm<PostForm>, ApiError>,
-) -> Response {
-    let SessionForm { caller, form } = match form {
-        Ok(form) => form,
-        Err(error) => return state.pages.error(&error),
-    };
+) -> Result<Response, PageError> {
+    let SessionForm { caller, form } = form?;
     let (title, body) = match parse_post(&form.title, &form.body) {
         Ok(parsed) => parsed,
         Err(errors) => return invalid(&state, &caller, None, &form, errors),
     };
-    if let Err(error) = state.limits.check_post(caller.user.id).await {
-        return refused(&state, &error);
-    }
+    // Over the per-minute budget: the error page, with `Retry-After`.
+    state.limits.check_post(caller.user.id).await?;
     let new = NewPost {
         id: PostId(uuid::Uuid::now_v7()),
         author: caller.user.id,
@@ -228,20 +215,15 @@ pub(crate) async fn create(
         body,
         created_at: state.clock.now(),
     };
-    match state.stores.posts.create_post(&new).await {
-        Ok(post) => see_other(&format!("/demo/board/{}", post.id.0)),
-        Err(error) => state.pages.error(&error.into()),
-    }
+    let post = state.stores.posts.create_post(&new).await?;
+    Ok(see_other(&format!("/demo/board/{}", post.id.0)))
 }
 
 pub(crate) async fn edit_form(
     State(state): State<AppState>,
     allowed: Result<MayModify<Post>, ApiError>,
-) -> Response {
-    let MayModify { caller, resource } = match allowed {
-        Ok(allowed) => allowed,
-        Err(error) => return state.pages.error(&error),
-    };
+) -> Result<Response, PageError> {
+    let MayModify { caller, resource } = allowed?;
     let values = PostForm {
         title: resource.title.clone(),
         body: resource.body.clone(),
@@ -255,18 +237,15 @@ pub(crate) async fn edit_form(
         StatusCode::OK,
         &[],
     )
-    .unwrap_or_else(|e| state.pages.error(&e))
 }
 
 pub(crate) async fn update(
     State(state): State<AppState>,
     allowed: Result<MayModify<Post>, ApiError>,
     form: Result<SessionForm<PostForm>, ApiError>,
-) -> Response {
-    let (post, SessionForm { caller, form }) = match (allowed, form) {
-        (Ok(allowed), Ok(form)) => (allowed.resource, form),
-        (Err(error), _) | (_, Err(error)) => return state.pages.error(&error),
-    };
+) -> Result<Response, PageError> {
+    let post = allowed?.resource;
+    let SessionForm { caller, form } = form?;
     let (title, body) = match parse_post(&form.title, &form.body) {
         Ok(parsed) => parsed,
         Err(errors) => return invalid(&state, &caller, Some(&post), &form, errors),
@@ -275,28 +254,22 @@ pub(crate) async fn update(
         .stores
         .posts
         .update_post(post.id, &title, &body, state.clock.now())
-        .await;
-    match updated {
-        Ok(Some(post)) => see_other(&format!("/demo/board/{}", post.id.0)),
-        Ok(None) => state.pages.error(&ApiError::NotFound),
-        Err(error) => state.pages.error(&error.into()),
-    }
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(see_other(&format!("/demo/board/{}", updated.id.0)))
 }
 
 pub(crate) async fn delete(
     State(state): State<AppState>,
     allowed: Result<MayModify<Post>, ApiError>,
     form: Result<SessionForm<CsrfOnly>, ApiError>,
-) -> Response {
-    let post = match (allowed, form) {
-        (Ok(allowed), Ok(_)) => allowed.resource,
-        (Err(error), _) | (_, Err(error)) => return state.pages.error(&error),
-    };
-    match state.stores.posts.delete_post(post.id).await {
-        Ok(true) => see_other("/demo/board"),
-        Ok(false) => state.pages.error(&ApiError::NotFound),
-        Err(error) => state.pages.error(&error.into()),
+) -> Result<Response, PageError> {
+    let post = allowed?.resource;
+    form?;
+    if !state.stores.posts.delete_post(post.id).await? {
+        return Err(ApiError::NotFound.into());
     }
+    Ok(see_other("/demo/board"))
 }
 
 /// The form again, with what was typed and what is wrong with it (422).
@@ -306,29 +279,10 @@ fn invalid(
     post: Option<&Post>,
     form: &PostForm,
     errors: Vec<hallpass_core::ValidationError>,
-) -> Response {
+) -> Result<Response, PageError> {
     let errors = field_errors(&ApiError::Validation(errors));
-    form_page(
-        state,
-        caller,
-        post,
-        form,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &errors,
-    )
-    .unwrap_or_else(|e| state.pages.error(&e))
-}
-
-/// The error page, with `Retry-After` when the error has one (a post over the per-minute budget).
-fn refused(state: &AppState, error: &ApiError) -> Response {
-    let mut response = state.pages.error(error);
-    if let Some(after) = error.retry_after() {
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(after.as_secs().max(1)),
-        );
-    }
-    response
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    form_page(state, caller, post, form, status, &errors)
 }
 
 /// After a successful form post: on to the result, as a GET.

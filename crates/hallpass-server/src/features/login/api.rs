@@ -10,10 +10,10 @@ use hallpass_core::session::SessionKind;
 use serde::{Deserialize, Serialize};
 
 use super::ops;
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     http::{
-        client::Client,
         cookies, device_cookie,
         extract::{AppJson, check_origin, resolve},
         json::{SessionJson, UserJson},

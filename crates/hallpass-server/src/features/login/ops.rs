@@ -11,7 +11,11 @@ use hallpass_core::{
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, http::client::Client, infra::rate_limit::Lockee, state::AppState};
+use crate::{
+    infra::rate_limit::Lockee,
+    operation::{Client, OpError},
+    state::AppState,
+};
 
 /// A successful login.
 #[derive(Debug)]
@@ -43,7 +47,7 @@ pub(crate) async fn login(
     previous: Option<&Session>,
     kind: SessionKind,
     device: Option<&DeviceToken>,
-) -> Result<LoginOutcome, ApiError> {
+) -> Result<LoginOutcome, OpError> {
     // First, so that an address over its budget neither costs a lookup nor counts failures.
     state.limits.check_ip(client.ip).await?;
     let account = username.trim().to_ascii_lowercase();
@@ -96,7 +100,7 @@ pub(crate) async fn login(
             });
             tracing::info!(ip = %client.ip, reason = event.detail.as_deref(), "login failed");
             crate::audit::record(state, event).await?;
-            return Err(ApiError::InvalidCredentials);
+            return Err(OpError::InvalidCredentials);
         }
     };
 
@@ -114,7 +118,7 @@ pub(crate) async fn open_session(
     client: &Client,
     previous: Option<&Session>,
     kind: SessionKind,
-) -> Result<LoginOutcome, ApiError> {
+) -> Result<LoginOutcome, OpError> {
     let token = SessionToken::from_random(crate::infra::random::random_bytes()?);
     // Whole microseconds, as the store keeps them, so the answer matches later reads.
     let now = from_micros(to_micros(state.clock.now()));

@@ -9,12 +9,13 @@ use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
 use super::ops;
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     http::{
-        client::Client,
         device_cookie,
         extract::{CsrfForm, PresessionForm, resolve},
+        page_error::PageError,
         view::{logged_in, presession_page},
     },
     state::AppState,
@@ -39,11 +40,14 @@ fn page(
     })
 }
 
-pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     if matches!(resolve(&state, &headers).await, Ok(Some(_))) {
-        return Redirect::to("/account").into_response();
+        return Ok(Redirect::to("/account").into_response());
     }
-    page(&state, &headers, StatusCode::OK, None, None).unwrap_or_else(|e| state.pages.error(&e))
+    Ok(page(&state, &headers, StatusCode::OK, None, None)?)
 }
 
 #[derive(Deserialize)]
@@ -65,18 +69,15 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     client: Client,
     form: Result<PresessionForm<LoginForm>, ApiError>,
-) -> Response {
-    let form = match form {
-        Ok(PresessionForm(form)) => form,
-        Err(error) => return state.pages.error(&error),
-    };
+) -> Result<Response, PageError> {
+    let PresessionForm(form) = form?;
     let previous = resolve(&state, &headers)
         .await
         .ok()
         .flatten()
         .map(|c| c.session);
     let device = device_cookie::presented(&state, &headers);
-    match ops::login(
+    let result = ops::login(
         &state,
         &form.username,
         &form.password,
@@ -85,31 +86,30 @@ pub(crate) async fn submit(
         SessionKind::Cookie,
         device.as_ref(),
     )
-    .await
-    {
-        Ok(outcome) => match device_cookie::issue(&state, outcome.user.id, device.as_ref()) {
-            Ok(device) => {
-                let mut response = logged_in(&state, &outcome.token);
-                response.headers_mut().append(header::SET_COOKIE, device);
-                response
-            }
-            Err(error) => state.pages.error(&error),
-        },
+    .await;
+    match result.map_err(ApiError::from) {
+        Ok(outcome) => {
+            let device = device_cookie::issue(&state, outcome.user.id, device.as_ref())?;
+            let mut response = logged_in(&state, &outcome.token);
+            response.headers_mut().append(header::SET_COOKIE, device);
+            Ok(response)
+        }
+        // The form again, saying why, with the name that was typed.
         Err(
             error @ (ApiError::InvalidCredentials
             | ApiError::RateLimited { .. }
             | ApiError::SessionLimitReached),
         ) => {
             let (status, _) = error.status_and_code();
-            page(
+            let message = Some(error.to_string());
+            Ok(page(
                 &state,
                 &headers,
                 status,
                 Some(&form.username),
-                Some(error.to_string()),
-            )
-            .unwrap_or_else(|e| state.pages.error(&e))
+                message,
+            )?)
         }
-        Err(error) => state.pages.error(&error),
+        Err(error) => Err(error.into()),
     }
 }

@@ -11,7 +11,7 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, http::ops_access, state::AppState};
 
 pub(crate) async fn guarded_metrics(
     State(state): State<AppState>,
@@ -22,7 +22,7 @@ pub(crate) async fn guarded_metrics(
         .metrics_access
         .as_ref()
         .ok_or(ApiError::NotFound)?;
-    access.admit(&headers)?;
+    ops_access::admit(access, &headers)?;
     Ok(metrics(State(state)).await.into_response())
 }
 

@@ -9,10 +9,10 @@ use hallpass_core::session::SessionId;
 use serde::Serialize;
 
 use super::ops;
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     http::{
-        client::Client,
         extract::{Authenticated, path_id},
         json::SessionJson,
     },
@@ -51,6 +51,6 @@ pub(crate) async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = SessionId(path_id(&id)?);
-    ops::revoke_one(&state, &caller, id, &client).await?;
+    ops::revoke_one(&state, caller.caller(), id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

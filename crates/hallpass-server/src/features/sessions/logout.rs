@@ -9,11 +9,11 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::ops;
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::sessions::ops::LogoutScope,
     http::{
-        client::Client,
         cookies,
         extract::{Authenticated, Credential, OptionalJson},
     },
@@ -38,7 +38,7 @@ pub(crate) async fn logout(
     caller: Authenticated,
     OptionalJson(body): OptionalJson<LogoutRequest>,
 ) -> Result<Response, ApiError> {
-    let revoked = ops::logout(&state, &caller, body.scope, &client).await?;
+    let revoked = ops::logout(&state, caller.caller(), body.scope, &client).await?;
     let mut response = Json(LogoutResponse {
         revoked_sessions: revoked,
     })

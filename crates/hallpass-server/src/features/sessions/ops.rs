@@ -9,9 +9,8 @@ use hallpass_core::{
 use serde::Deserialize;
 
 use crate::{
-    error::ApiError,
-    http::{client::Client, extract::Authenticated},
     infra::rate_limit::Lockee,
+    operation::{Caller, Client, OpError},
     state::AppState,
 };
 
@@ -31,10 +30,10 @@ pub(crate) enum LogoutScope {
 /// Ends the sessions `scope` names; returns how many.
 pub(crate) async fn logout(
     state: &AppState,
-    caller: &Authenticated,
+    caller: Caller<'_>,
     scope: LogoutScope,
     client: &Client,
-) -> Result<usize, ApiError> {
+) -> Result<usize, OpError> {
     let now = state.clock.now();
     let sessions = &state.stores.sessions;
     let user = caller.user.id;
@@ -69,24 +68,24 @@ pub(crate) async fn logout(
 /// unknown one (404).
 pub(crate) async fn revoke_one(
     state: &AppState,
-    caller: &Authenticated,
+    caller: Caller<'_>,
     id: SessionId,
     client: &Client,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let revoked = state
         .stores
         .sessions
         .revoke_session(caller.user.id, id, state.clock.now())
         .await?;
     if !revoked {
-        return Err(ApiError::NotFound);
+        return Err(OpError::NotFound);
     }
     let mut event = crate::audit::event(state, AuditKind::SessionsRevoked, client);
     event.actor = Some(caller.user.id);
     event.subject = Some(caller.user.id);
     event.session = Some(id);
     event.detail = Some("revoked from the device list".to_owned());
-    crate::audit::record(state, event).await
+    Ok(crate::audit::record(state, event).await?)
 }
 
 /// Sets `user`'s password hash and ends every session of theirs but `keep`, returning the ids
@@ -99,7 +98,7 @@ pub(crate) async fn replace_password(
     user: UserId,
     hash: &PasswordHash,
     keep: Option<SessionId>,
-) -> Result<Vec<SessionId>, ApiError> {
+) -> Result<Vec<SessionId>, OpError> {
     state.stores.users.set_password_hash(user, hash).await?;
     Ok(state
         .stores
@@ -113,11 +112,11 @@ pub(crate) async fn replace_password(
 /// password is logged out.
 pub(crate) async fn change_password(
     state: &AppState,
-    caller: &Authenticated,
+    caller: Caller<'_>,
     current: &str,
     new: &str,
     client: &Client,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let user = &caller.user;
     let context: Vec<&str> = [
         Some(user.username.as_str()),
@@ -144,7 +143,7 @@ pub(crate) async fn change_password(
             == Verification::Mismatch
     {
         state.limits.record_failure(lockee).await;
-        return Err(ApiError::WrongCurrentPassword);
+        return Err(OpError::WrongCurrentPassword);
     }
     state.limits.record_success(lockee).await;
     let hash = state.passwords.hash(new).await?;
@@ -158,5 +157,5 @@ pub(crate) async fn change_password(
         if first { "first password set, " } else { "" },
         revoked.len()
     ));
-    crate::audit::record(state, event).await
+    Ok(crate::audit::record(state, event).await?)
 }

@@ -4,12 +4,10 @@ use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 
 use super::ops;
+use crate::operation::Client;
 use crate::{
     error::ApiError,
-    http::{
-        client::Client,
-        extract::{AppJson, Authenticated},
-    },
+    http::extract::{AppJson, Authenticated},
     state::AppState,
 };
 
@@ -27,7 +25,7 @@ pub(crate) async fn change(
 ) -> Result<StatusCode, ApiError> {
     ops::change_password(
         &state,
-        &caller,
+        caller.caller(),
         &body.current_password,
         &body.new_password,
         &client,

@@ -4,10 +4,11 @@ use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::ops;
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::signup::ops::SignupInput,
-    http::{client::Client, extract::AppJson, json::UserJson},
+    http::{extract::AppJson, json::UserJson},
     state::AppState,
 };
 

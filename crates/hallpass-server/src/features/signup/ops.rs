@@ -8,7 +8,10 @@ use hallpass_core::{
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, http::client::Client, state::AppState};
+use crate::{
+    operation::{Client, OpError},
+    state::AppState,
+};
 
 /// What a signup form or request carries.
 #[derive(Debug)]
@@ -27,7 +30,7 @@ pub(crate) async fn signup(
     state: &AppState,
     input: SignupInput<'_>,
     client: &Client,
-) -> Result<User, ApiError> {
+) -> Result<User, OpError> {
     state.limits.check_ip(client.ip).await?;
     let mut errors: Vec<ValidationError> = Vec::new();
     let username = Username::parse(input.username)
@@ -48,10 +51,10 @@ pub(crate) async fn signup(
         .map_err(|e| errors.push(e))
         .ok();
     let (Some(username), Some(password)) = (username, password) else {
-        return Err(ApiError::Validation(errors));
+        return Err(OpError::Invalid(errors));
     };
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(OpError::Invalid(errors));
     }
     let password_hash = state.passwords.hash(password).await?;
     let user = state

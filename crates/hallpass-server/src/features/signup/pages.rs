@@ -10,13 +10,14 @@ use serde::Deserialize;
 
 use super::ops;
 use crate::features::login;
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::signup::ops::SignupInput,
     http::{
-        client::Client,
         device_cookie,
         extract::{CsrfForm, PresessionForm},
+        page_error::PageError,
         view::{FieldError, field_errors, logged_in, presession_page},
     },
     state::AppState,
@@ -40,8 +41,11 @@ fn page(
     })
 }
 
-pub(crate) async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    page(&state, &headers, StatusCode::OK, None, &[]).unwrap_or_else(|e| state.pages.error(&e))
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    Ok(page(&state, &headers, StatusCode::OK, None, &[])?)
 }
 
 #[derive(Deserialize)]
@@ -65,11 +69,8 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     client: Client,
     form: Result<PresessionForm<SignupForm>, ApiError>,
-) -> Response {
-    let form = match form {
-        Ok(PresessionForm(form)) => form,
-        Err(error) => return state.pages.error(&error),
-    };
+) -> Result<Response, PageError> {
+    let PresessionForm(form) = form?;
     let input = SignupInput {
         username: &form.username,
         password: &form.password,
@@ -90,26 +91,25 @@ pub(crate) async fn submit(
         }
         Err(error) => Err(error),
     };
-    match result {
+    match result.map_err(ApiError::from) {
         // The browser that made the account is its owner's first known device (docs/operations.md,
         // "Brute force and lockout").
-        Ok(outcome) => match device_cookie::issue(&state, outcome.user.id, None) {
-            Ok(device) => {
-                let mut response = logged_in(&state, &outcome.token);
-                response.headers_mut().append(header::SET_COOKIE, device);
-                response
-            }
-            Err(error) => state.pages.error(&error),
-        },
+        Ok(outcome) => {
+            let device = device_cookie::issue(&state, outcome.user.id, None)?;
+            let mut response = logged_in(&state, &outcome.token);
+            response.headers_mut().append(header::SET_COOKIE, device);
+            Ok(response)
+        }
+        // The form again, with what was typed and what is wrong with it.
         Err(
             error @ (ApiError::Validation(_)
             | ApiError::UsernameTaken
             | ApiError::RateLimited { .. }),
         ) => {
             let (status, _) = error.status_and_code();
-            page(&state, &headers, status, Some(&form), &field_errors(&error))
-                .unwrap_or_else(|e| state.pages.error(&e))
+            let errors = field_errors(&error);
+            Ok(page(&state, &headers, status, Some(&form), &errors)?)
         }
-        Err(error) => state.pages.error(&error),
+        Err(error) => Err(error.into()),
     }
 }

@@ -14,12 +14,13 @@ use serde::Deserialize;
 
 use super::ops;
 use crate::features::login;
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     http::{
-        client::Client,
         cookies,
         extract::{AppQuery, resolve},
+        page_error::PageError,
     },
     infra::social::{
         SocialError, flow,
@@ -107,7 +108,7 @@ pub(crate) async fn authorize(
     headers: HeaderMap,
     Path(provider): Path<String>,
     query: Result<AppQuery<AuthorizeQuery>, ApiError>,
-) -> Response {
+) -> Result<Response, PageError> {
     let started = async {
         let AppQuery(query) = query?;
         let provider = state
@@ -152,7 +153,7 @@ pub(crate) async fn authorize(
         );
         Ok::<_, ApiError>(response)
     };
-    started.await.unwrap_or_else(|e| state.pages.error(&e))
+    Ok(started.await?)
 }
 
 pub(crate) async fn callback(
@@ -228,9 +229,9 @@ pub(crate) async fn callback(
         );
         Ok::<_, ApiError>(response)
     };
-    let mut response = finished.await.unwrap_or_else(|e| {
-        tracing::info!(error = ?e, "social login failed");
-        state.pages.error(&e)
+    let mut response = finished.await.unwrap_or_else(|error| {
+        tracing::info!(error = ?error, "social login failed");
+        PageError::from(error).into_response()
     });
     // Success or not, the transaction is spent.
     response.headers_mut().append(

@@ -12,9 +12,8 @@ use hallpass_store::{StoreError, UnlinkOutcome};
 use uuid::Uuid;
 
 use crate::{
-    error::ApiError,
-    http::client::Client,
     infra::social::{SocialError, identity::VerifiedIdentity, provider::Provider},
+    operation::{Client, OpError},
     state::AppState,
 };
 
@@ -29,7 +28,7 @@ pub(crate) async fn account_for(
     identity: &VerifiedIdentity,
     link_to: Option<UserId>,
     client: &Client,
-) -> Result<User, ApiError> {
+) -> Result<User, OpError> {
     let claim = Claim {
         provider: ProviderName::parse(&provider.name)?,
         subject: Subject::parse(&identity.subject)?,
@@ -110,7 +109,7 @@ impl Claim {
 /// does not verify the emails people type at signup, so linking to a password account by email
 /// would let whoever signed up first with someone's address receive their provider logins
 /// (pre-account takeover); such accounts link from `/account` instead.
-async fn user_with_email(state: &AppState, email: &Email) -> Result<Option<User>, ApiError> {
+async fn user_with_email(state: &AppState, email: &Email) -> Result<Option<User>, OpError> {
     // Two are enough to tell "exactly one" from "more than one".
     let mut found = state
         .stores
@@ -131,7 +130,7 @@ async fn create(
     identity: &VerifiedIdentity,
     claim: &Claim,
     client: &Client,
-) -> Result<User, ApiError> {
+) -> Result<User, OpError> {
     // An address the provider did not verify is not the account's: keep it off the account.
     let email = claim.email.clone().filter(|_| identity.email_verified);
     let base = username_base(identity, &provider.name);
@@ -183,7 +182,7 @@ async fn create(
             Err(other) => return Err(other.into()),
         }
     }
-    Err(ApiError::Internal(anyhow::anyhow!(
+    Err(OpError::Internal(anyhow::anyhow!(
         "no free username for a new account from {}",
         provider.name
     )))
@@ -220,13 +219,13 @@ fn username_base(identity: &VerifiedIdentity, provider: &str) -> String {
     name
 }
 
-async fn existing(state: &AppState, id: UserId) -> Result<User, ApiError> {
+async fn existing(state: &AppState, id: UserId) -> Result<User, OpError> {
     state
         .stores
         .users
         .user_by_id(id)
         .await?
-        .ok_or(ApiError::Unauthenticated)
+        .ok_or(OpError::Unauthenticated)
 }
 
 async fn audit_link(
@@ -235,12 +234,12 @@ async fn audit_link(
     user: UserId,
     provider: &str,
     how: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let mut event = crate::audit::event(state, AuditKind::IdentityLinked, client);
     event.actor = Some(user);
     event.subject = Some(user);
     event.detail = Some(format!("{provider}: {how}"));
-    crate::audit::record(state, event).await
+    Ok(crate::audit::record(state, event).await?)
 }
 
 /// Unlinks `provider` from the caller's account, never their last way to log in.
@@ -249,17 +248,17 @@ pub(crate) async fn unlink(
     user: UserId,
     provider: &str,
     client: &Client,
-) -> Result<(), ApiError> {
-    let name = ProviderName::parse(provider).map_err(|_| ApiError::NotFound)?;
+) -> Result<(), OpError> {
+    let name = ProviderName::parse(provider).map_err(|_| OpError::NotFound)?;
     match state.stores.identities.unlink_identity(user, &name).await? {
         UnlinkOutcome::Unlinked => {
             let mut event = crate::audit::event(state, AuditKind::IdentityUnlinked, client);
             event.actor = Some(user);
             event.subject = Some(user);
             event.detail = Some(provider.to_owned());
-            crate::audit::record(state, event).await
+            Ok(crate::audit::record(state, event).await?)
         }
-        UnlinkOutcome::NotLinked => Err(ApiError::NotFound),
+        UnlinkOutcome::NotLinked => Err(OpError::NotFound),
         UnlinkOutcome::LastWayToLogIn => Err(SocialError::LastWayToLogIn.into()),
     }
 }

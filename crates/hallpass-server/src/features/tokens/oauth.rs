@@ -13,6 +13,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{
     error::ApiError,
     http::extract::{AppForm, AppJson},
+    operation::OpError,
 };
 
 /// An OAuth error: `{"error": …, "error_description": …}`.
@@ -54,6 +55,13 @@ impl OAuthError {
             retry_after: None,
             store_failed: false,
         }
+    }
+}
+
+/// An operation's failure, in the OAuth shape of the HTTP answer it would get.
+impl From<OpError> for OAuthError {
+    fn from(error: OpError) -> Self {
+        ApiError::from(error).into()
     }
 }
 

@@ -1,13 +1,17 @@
-//! Exchanging a refresh token (docs/design.md §1's state machine, executed against the store).
+//! Exchanging a refresh token (docs/design.md §1's state machine, executed against the store),
+//! and revoking a token (RFC 7009).
 
 use hallpass_core::{
     audit::AuditKind,
-    session::{Session, SessionKind},
+    session::{Session, SessionId, SessionKind},
     token::{RefreshDecision, RefreshToken, decide},
-    user::User,
+    user::{User, UserId},
 };
 
-use crate::{error::ApiError, http::client::Client, state::AppState};
+use crate::{
+    operation::{Client, OpError},
+    state::AppState,
+};
 
 /// Why a refresh token was refused (always `invalid_grant` on the wire).
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +24,7 @@ pub(crate) enum RefreshError {
     Reused,
     /// The server failed.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Op(#[from] OpError),
 }
 
 /// The session and user after a successful exchange; the session's family holds the generation
@@ -51,7 +55,7 @@ pub(crate) async fn exchange(
             .sessions
             .session_for_refresh(token.session)
             .await
-            .map_err(ApiError::from)?
+            .map_err(OpError::from)?
         else {
             return Err(RefreshError::Invalid);
         };
@@ -82,7 +86,7 @@ pub(crate) async fn exchange(
                     .sessions
                     .rotate_refresh(session.id, from, now)
                     .await
-                    .map_err(ApiError::from)?
+                    .map_err(OpError::from)?
                 {
                     let mut session = session;
                     if let Some(family) = session.refresh.as_mut() {
@@ -100,7 +104,7 @@ pub(crate) async fn exchange(
                     .sessions
                     .revoke_session(user.id, session.id, now)
                     .await
-                    .map_err(ApiError::from)?;
+                    .map_err(OpError::from)?;
                 tracing::warn!(user = %user.id, session = %session.id, ip = %client.ip, "refresh token reuse: session revoked");
                 let mut event = crate::audit::event(state, AuditKind::RefreshReuseDetected, client);
                 event.subject = Some(user.id);
@@ -109,12 +113,64 @@ pub(crate) async fn exchange(
                     "generation {} presented, current {}",
                     token.generation, family.state.generation
                 ));
-                crate::audit::record(state, event).await?;
+                crate::audit::record(state, event)
+                    .await
+                    .map_err(OpError::from)?;
                 return Err(RefreshError::Reused);
             }
         }
     }
-    Err(RefreshError::Api(ApiError::Internal(anyhow::anyhow!(
+    Err(RefreshError::Op(OpError::Internal(anyhow::anyhow!(
         "refresh kept losing its compare-and-set"
     ))))
+}
+
+/// Ends the session `presented` (a refresh token, or an access token, expired or not) belongs
+/// to, and audits it if it was still live. Returns that session, or `None` when the token is not
+/// one of ours: the caller answers the same either way, so nobody learns which tokens exist.
+pub(crate) async fn revoke(
+    state: &AppState,
+    presented: &str,
+    client: &Client,
+) -> Result<Option<SessionId>, OpError> {
+    let Some((owner, id)) = session_of(state, presented).await? else {
+        return Ok(None);
+    };
+    if state
+        .stores
+        .sessions
+        .revoke_session(owner, id, state.clock.now())
+        .await?
+    {
+        let mut event = crate::audit::event(state, AuditKind::TokenRevoked, client);
+        event.subject = Some(owner);
+        event.session = Some(id);
+        crate::audit::record(state, event).await?;
+    }
+    Ok(Some(id))
+}
+
+/// The session an authentic refresh or access token belongs to (expired access tokens count:
+/// revoking one still ends its session).
+async fn session_of(state: &AppState, token: &str) -> Result<Option<(UserId, SessionId)>, OpError> {
+    if let Some(refresh) = RefreshToken::parse(token) {
+        let found = state.stores.sessions.session_by_id(refresh.session).await?;
+        return Ok(found.and_then(|(session, user)| {
+            let family = session.refresh.as_ref()?;
+            refresh
+                .is_authentic(&state.tokens.refresh_key, &family.salt)
+                .then_some((user.id, session.id))
+        }));
+    }
+    let keys = state.tokens.keyring.current();
+    let Ok(claims) = keys.verifier.verify_signed(token) else {
+        return Ok(None);
+    };
+    let (Ok(user), Ok(sid)) = (
+        uuid::Uuid::parse_str(&claims.sub),
+        uuid::Uuid::parse_str(&claims.sid),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some((UserId(user), SessionId(sid))))
 }

@@ -11,7 +11,11 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{error::ApiError, http::extract::AppQuery, state::AppState};
+use crate::{
+    error::ApiError,
+    http::{extract::AppQuery, ops_access},
+    state::AppState,
+};
 
 /// How much of the past each answer repeats.
 const OVERLAP: Duration = Duration::seconds(5);
@@ -85,7 +89,7 @@ pub(crate) async fn feed(
 ) -> Result<Json<Feed>, ApiError> {
     // The credential first: a caller without it learns nothing, not even what a cursor is.
     if let Some(access) = &state.config.revocation_feed_access {
-        access.admit(&headers)?;
+        ops_access::admit(access, &headers)?;
     }
     let AppQuery(query) = query?;
     let now = state.clock.now();

@@ -1,4 +1,6 @@
-//! `POST /v1/token` (RFC 6749 password and refresh_token grants) and `POST /v1/revoke` (RFC 7009).
+//! `POST /v1/token` (RFC 6749 password and refresh_token grants) and `POST /v1/revoke` (RFC 7009):
+//! the wire format; issuing goes through login's and refresh's operations, revoking through
+//! `ops::revoke`.
 
 use axum::{
     Json,
@@ -6,20 +8,17 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use hallpass_core::{
-    audit::AuditKind,
-    session::{SessionId, SessionKind},
-    token::RefreshToken,
-};
+use hallpass_core::{session::SessionKind, token::RefreshToken};
 use serde::{Deserialize, Serialize};
 
 use crate::features::login;
+use crate::operation::{Client, OpError};
 use crate::{
     features::tokens::{
         oauth::{Encoding, OAuthBody, OAuthError},
-        ops::{RefreshError, exchange},
+        ops::{self, RefreshError, exchange},
     },
-    http::{client::Client, cookies, extract::check_origin},
+    http::{cookies, extract::check_origin},
     state::AppState,
 };
 
@@ -113,7 +112,7 @@ pub(crate) async fn token(
             }
             match exchange(&state, &presented, &client).await {
                 Ok(refreshed) => (refreshed.session, refreshed.user),
-                Err(RefreshError::Api(error)) => return Err(error.into()),
+                Err(RefreshError::Op(error)) => return Err(error.into()),
                 Err(error) => return Err(OAuthError::invalid_grant(error.to_string())),
             }
         }
@@ -126,7 +125,8 @@ pub(crate) async fn token(
     };
     let access = state
         .tokens
-        .issue_access(&user, session.id, state.clock.now())?;
+        .issue_access(&user, session.id, state.clock.now())
+        .map_err(OpError::from)?;
     let refresh = state
         .tokens
         .refresh_token(&session)
@@ -216,11 +216,9 @@ pub(crate) async fn revoke(
     let token = request
         .token
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let Some(session) = session_of(&state, &token).await? else {
+    let Some(id) = ops::revoke(&state, &token, &client).await? else {
         return Ok(StatusCode::OK.into_response());
     };
-    let now = state.clock.now();
-    let (owner, id) = session;
     let mut response = StatusCode::OK.into_response();
     // The browser revoked the session its refresh cookie belongs to (the companion, sent to
     // every path, names it; the refresh cookie itself only goes to /v1/token): forget both.
@@ -234,50 +232,5 @@ pub(crate) async fn revoke(
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
     }
-    if state
-        .stores
-        .sessions
-        .revoke_session(owner, id, now)
-        .await
-        .map_err(crate::error::ApiError::from)?
-    {
-        let mut event = crate::audit::event(&state, AuditKind::TokenRevoked, &client);
-        event.subject = Some(owner);
-        event.session = Some(id);
-        crate::audit::record(&state, event).await?;
-    }
     Ok(response)
-}
-
-/// The session an authentic refresh or access token belongs to (expired access tokens count:
-/// revoking one still ends its session).
-async fn session_of(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<(hallpass_core::user::UserId, SessionId)>, OAuthError> {
-    if let Some(refresh) = RefreshToken::parse(token) {
-        let found = state
-            .stores
-            .sessions
-            .session_by_id(refresh.session)
-            .await
-            .map_err(crate::error::ApiError::from)?;
-        return Ok(found.and_then(|(session, user)| {
-            let family = session.refresh.as_ref()?;
-            refresh
-                .is_authentic(&state.tokens.refresh_key, &family.salt)
-                .then_some((user.id, session.id))
-        }));
-    }
-    let keys = state.tokens.keyring.current();
-    let Ok(claims) = keys.verifier.verify_signed(token) else {
-        return Ok(None);
-    };
-    let (Ok(user), Ok(sid)) = (
-        uuid::Uuid::parse_str(&claims.sub),
-        uuid::Uuid::parse_str(&claims.sid),
-    ) else {
-        return Ok(None);
-    };
-    Ok(Some((hallpass_core::user::UserId(user), SessionId(sid))))
 }

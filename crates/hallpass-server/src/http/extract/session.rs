@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use crate::{
     error::ApiError,
     http::{cookies, extract::AppForm},
+    operation::Caller,
     state::AppState,
 };
 
@@ -41,6 +42,16 @@ pub(crate) struct Authenticated {
     pub user: User,
     /// Cookie or Bearer.
     pub via: Credential,
+}
+
+impl Authenticated {
+    /// The caller as operations take it: the session and its user, however they were proved.
+    pub(crate) fn caller(&self) -> Caller<'_> {
+        Caller {
+            session: &self.session,
+            user: &self.user,
+        }
+    }
 }
 
 impl<S> FromRequestParts<S> for Authenticated

@@ -10,7 +10,7 @@ use std::{
 
 use crate::{
     config::{ConfigDuration, Settings},
-    http::client_key::{ClientKey, Ipv6Prefix},
+    infra::client_key::{ClientKey, Ipv6Prefix},
     telemetry::Metrics,
 };
 

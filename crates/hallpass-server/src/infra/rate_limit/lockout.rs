@@ -6,7 +6,7 @@ use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration};
 use hallpass_core::{clock::Clock, device::DeviceId, session::SessionId};
 use time::OffsetDateTime;
 
-use crate::error::ApiError;
+use super::limited::Limited;
 
 /// The first lockout; each further failure doubles it up to the configured maximum.
 pub(super) const FIRST_LOCKOUT: Duration = Duration::from_secs(30);
@@ -71,7 +71,7 @@ impl Lockout {
     }
 
     /// Refuses while `lockee` is locked.
-    pub(super) fn check(&self, lockee: &Lockee<'_>) -> Result<(), ApiError> {
+    pub(super) fn check(&self, lockee: &Lockee<'_>) -> Result<(), Limited> {
         if self.threshold == 0 {
             return Ok(());
         }
@@ -81,7 +81,7 @@ impl Lockout {
             .get(&lockee.key())
             .and_then(|f| f.locked_until)
         {
-            Some(until) if until > now => Err(ApiError::RateLimited {
+            Some(until) if until > now => Err(Limited {
                 retry_after: (until - now).try_into().unwrap_or(Duration::from_secs(1)),
             }),
             _ => Ok(()),
@@ -136,7 +136,7 @@ mod tests {
         assert!(lockout.check(&alice).is_ok());
         lockout.record_failure(&alice);
         assert!(
-            matches!(lockout.check(&alice), Err(ApiError::RateLimited { retry_after }) if retry_after == Duration::from_secs(30))
+            matches!(lockout.check(&alice), Err(Limited { retry_after }) if retry_after == Duration::from_secs(30))
         );
         assert!(lockout.check(&Lockee::Account("bob")).is_ok());
         assert!(
@@ -148,13 +148,13 @@ mod tests {
         assert!(lockout.check(&alice).is_ok());
         lockout.record_failure(&alice);
         assert!(
-            matches!(lockout.check(&alice), Err(ApiError::RateLimited { retry_after }) if retry_after == Duration::from_secs(60))
+            matches!(lockout.check(&alice), Err(Limited { retry_after }) if retry_after == Duration::from_secs(60))
         );
         for _ in 0..30 {
             lockout.record_failure(&alice);
         }
         assert!(
-            matches!(lockout.check(&alice), Err(ApiError::RateLimited { retry_after }) if retry_after == Duration::from_secs(900))
+            matches!(lockout.check(&alice), Err(Limited { retry_after }) if retry_after == Duration::from_secs(900))
         );
         lockout.record_success(&alice);
         assert!(lockout.check(&alice).is_ok());

@@ -117,7 +117,7 @@ impl SharedLimits {
         attempt
     }
 
-    /// One attempt from the client `ip` (a [`ClientKey`](crate::http::client_key::ClientKey));
+    /// One attempt from the client `ip` (a [`ClientKey`](crate::infra::client_key::ClientKey));
     /// `Some(wait)` when over `per_minute`.
     pub(super) async fn hit_ip(
         &self,

@@ -11,11 +11,12 @@ use hallpass_core::{
 use hallpass_store::{AuditQuery, AuditRecord};
 use serde::{Deserialize, Serialize};
 
-use super::users::{Admin, admin_or_page};
+use super::users::Admin;
 use crate::{
     error::ApiError,
     http::{
         extract::AppQuery,
+        page_error::PageError,
         view::{human_time, viewer},
     },
     state::AppState,
@@ -46,54 +47,51 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     admin: Admin,
     query: Result<AppQuery<AuditFilter>, ApiError>,
-) -> Response {
-    let caller = admin_or_page!(state, admin);
-    let rendered = async {
-        let AppQuery(filter) = query?;
-        let kind_name = filter.kind.filter(|k| !k.is_empty());
-        let kind = kind_name
-            .as_deref()
-            .map(|k| {
-                AuditKind::parse(k)
-                    .ok_or_else(|| ApiError::InvalidRequest(format!("unknown audit kind {k:?}")))
-            })
-            .transpose()?;
-        let user_text = filter
-            .user
-            .map(|u| u.trim().to_owned())
-            .filter(|u| !u.is_empty());
-        let user = match &user_text {
-            Some(text) => Some(find_user(&state, text).await?),
-            None => None,
-        };
-        let query = AuditQuery {
-            kind,
-            user: user.as_ref().map(|u| u.id),
-            before: filter.before,
-            limit: AUDIT_PER_PAGE,
-        };
-        let records = state.stores.audit.list_audit(&query).await?;
-        let next = (records.len() == AUDIT_PER_PAGE as usize)
-            .then(|| records.last().map(|r| r.id))
-            .flatten();
-        let events = audit_rows(&state, &records).await?;
-        let kinds: Vec<&str> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
-        let html = state.pages.render(
-            "admin_audit.html",
-            minijinja::context! {
-                title => "Audit log",
-                section => "admin",
-                events => minijinja::value::Serde(&events),
-                kinds,
-                kind => kind_name,
-                user => user_text,
-                next,
-                ..viewer(&state, Some(&caller))
-            },
-        )?;
-        Ok::<_, ApiError>(html.into_response())
+) -> Result<Response, PageError> {
+    let caller = admin?.caller;
+    let AppQuery(filter) = query?;
+    let kind_name = filter.kind.filter(|k| !k.is_empty());
+    let kind = kind_name
+        .as_deref()
+        .map(|k| {
+            AuditKind::parse(k)
+                .ok_or_else(|| ApiError::InvalidRequest(format!("unknown audit kind {k:?}")))
+        })
+        .transpose()?;
+    let user_text = filter
+        .user
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty());
+    let user = match &user_text {
+        Some(text) => Some(find_user(&state, text).await?),
+        None => None,
     };
-    rendered.await.unwrap_or_else(|e| state.pages.error(&e))
+    let query = AuditQuery {
+        kind,
+        user: user.as_ref().map(|u| u.id),
+        before: filter.before,
+        limit: AUDIT_PER_PAGE,
+    };
+    let records = state.stores.audit.list_audit(&query).await?;
+    let next = (records.len() == AUDIT_PER_PAGE as usize)
+        .then(|| records.last().map(|r| r.id))
+        .flatten();
+    let events = audit_rows(&state, &records).await?;
+    let kinds: Vec<&str> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
+    let html = state.pages.render(
+        "admin_audit.html",
+        minijinja::context! {
+            title => "Audit log",
+            section => "admin",
+            events => minijinja::value::Serde(&events),
+            kinds,
+            kind => kind_name,
+            user => user_text,
+            next,
+            ..viewer(&state, Some(&caller))
+        },
+    )?;
+    Ok(html.into_response())
 }
 
 /// A user named by id or by username (the audit filter takes either); 404 if neither matches.

@@ -5,21 +5,25 @@ use axum::{
     extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
 };
-use hallpass_core::{session::SessionId, user::Role};
+use hallpass_core::{
+    session::SessionId,
+    user::{Role, User, UserId},
+};
 use hallpass_store::{AuditQuery, UserUpdate};
 use serde::{Deserialize, Serialize};
 
 use super::{
     audit::audit_rows,
-    users::{Admin, UserRow, admin_or_page},
+    users::{Admin, UserRow},
 };
+use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::admin::ops::{self, existing_user},
     http::{
-        client::Client,
         device::device,
         extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id},
+        page_error::PageError,
         view::{human_time, viewer},
     },
     state::AppState,
@@ -36,12 +40,18 @@ struct SessionRow {
     last_seen_at: String,
 }
 
+/// The user a path names, or 404 (an id that is not one included).
+async fn target(state: &AppState, id: &str) -> Result<User, ApiError> {
+    Ok(existing_user(state, UserId(path_id(id)?)).await?)
+}
+
+/// The user's page as it is now, with `notice` saying what just happened.
 async fn user_page(
     state: &AppState,
     caller: &Authenticated,
-    id: &str,
+    id: UserId,
     notice: Option<&str>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let user = existing_user(state, id).await?;
     let now = state.clock.now();
     let policy = &state.config.session_policy;
@@ -89,25 +99,10 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-) -> Response {
-    let caller = admin_or_page!(state, admin);
-    user_page(&state, &caller, &id, None)
-        .await
-        .unwrap_or_else(|e| state.pages.error(&e))
-}
-
-/// After an action on a user: their page again, saying what happened, or the error page.
-async fn done(
-    state: &AppState,
-    caller: &Authenticated,
-    id: &str,
-    outcome: Result<String, ApiError>,
-) -> Response {
-    let page = match outcome {
-        Ok(notice) => user_page(state, caller, id, Some(&notice)).await,
-        Err(error) => Err(error),
-    };
-    page.unwrap_or_else(|e| state.pages.error(&e))
+) -> Result<Response, PageError> {
+    let caller = admin?.caller;
+    let user = target(&state, &id).await?;
+    user_page(&state, &caller, user.id, None).await
 }
 
 #[derive(Deserialize)]
@@ -142,35 +137,33 @@ pub(crate) async fn set_roles(
     admin: Admin,
     Path(id): Path<String>,
     form: Result<SessionForm<RolesForm>, ApiError>,
-) -> Response {
-    let caller = admin_or_page!(state, admin);
-    let result = async {
-        let SessionForm { form, .. } = form?;
-        let target = existing_user(&state, &id).await?;
-        let make_admin = form.admin.is_some();
-        // Whether this may demote the caller or the last administrator is the store's call
-        // (`last_admin`), the same rule as the JSON API's.
-        let mut roles: Vec<Role> = target
-            .roles
-            .iter()
-            .filter(|r| **r != Role::admin())
-            .cloned()
-            .collect();
-        if make_admin {
-            roles.push(Role::admin());
-        }
-        let update = UserUpdate {
-            roles: Some(roles),
-            disabled: None,
-        };
-        ops::update_user(&state, &caller, &target, &update, &client).await?;
-        Ok(if make_admin {
-            "Now an administrator.".to_owned()
-        } else {
-            "No longer an administrator.".to_owned()
-        })
+) -> Result<Response, PageError> {
+    let caller = admin?.caller;
+    let SessionForm { form, .. } = form?;
+    let target = target(&state, &id).await?;
+    let make_admin = form.admin.is_some();
+    // Whether this may demote the caller or the last administrator is the store's call
+    // (`last_admin`), the same rule as the JSON API's.
+    let mut roles: Vec<Role> = target
+        .roles
+        .iter()
+        .filter(|r| **r != Role::admin())
+        .cloned()
+        .collect();
+    if make_admin {
+        roles.push(Role::admin());
+    }
+    let update = UserUpdate {
+        roles: Some(roles),
+        disabled: None,
     };
-    done(&state, &caller, &id, result.await).await
+    ops::update_user(&state, caller.caller(), &target, &update, &client).await?;
+    let notice = if make_admin {
+        "Now an administrator."
+    } else {
+        "No longer an administrator."
+    };
+    user_page(&state, &caller, target.id, Some(notice)).await
 }
 
 pub(crate) async fn set_disabled(
@@ -179,23 +172,21 @@ pub(crate) async fn set_disabled(
     admin: Admin,
     Path(id): Path<String>,
     form: Result<SessionForm<DisabledForm>, ApiError>,
-) -> Response {
-    let caller = admin_or_page!(state, admin);
-    let result = async {
-        let SessionForm { form, .. } = form?;
-        let target = existing_user(&state, &id).await?;
-        let update = UserUpdate {
-            roles: None,
-            disabled: Some(form.disabled),
-        };
-        ops::update_user(&state, &caller, &target, &update, &client).await?;
-        Ok(if form.disabled {
-            "Account disabled; every session of it has ended.".to_owned()
-        } else {
-            "Account enabled again.".to_owned()
-        })
+) -> Result<Response, PageError> {
+    let caller = admin?.caller;
+    let SessionForm { form, .. } = form?;
+    let target = target(&state, &id).await?;
+    let update = UserUpdate {
+        roles: None,
+        disabled: Some(form.disabled),
     };
-    done(&state, &caller, &id, result.await).await
+    ops::update_user(&state, caller.caller(), &target, &update, &client).await?;
+    let notice = if form.disabled {
+        "Account disabled; every session of it has ended."
+    } else {
+        "Account enabled again."
+    };
+    user_page(&state, &caller, target.id, Some(notice)).await
 }
 
 pub(crate) async fn force_logout(
@@ -204,15 +195,13 @@ pub(crate) async fn force_logout(
     admin: Admin,
     Path(id): Path<String>,
     form: Result<SessionForm<CsrfOnly>, ApiError>,
-) -> Response {
-    let caller = admin_or_page!(state, admin);
-    let result = async {
-        form?;
-        let target = existing_user(&state, &id).await?;
-        let count = ops::force_logout(&state, &caller, &target, &client).await?;
-        Ok(format!("Logged out everywhere: {count} session(s) ended."))
-    };
-    done(&state, &caller, &id, result.await).await
+) -> Result<Response, PageError> {
+    let caller = admin?.caller;
+    form?;
+    let target = target(&state, &id).await?;
+    let count = ops::force_logout(&state, caller.caller(), &target, &client).await?;
+    let notice = format!("Logged out everywhere: {count} session(s) ended.");
+    user_page(&state, &caller, target.id, Some(&notice)).await
 }
 
 pub(crate) async fn revoke_session(
@@ -221,16 +210,13 @@ pub(crate) async fn revoke_session(
     admin: Admin,
     Path((id, session)): Path<(String, String)>,
     form: Result<SessionForm<CsrfOnly>, ApiError>,
-) -> Response {
-    let caller = admin_or_page!(state, admin);
-    let result = async {
-        form?;
-        let target = existing_user(&state, &id).await?;
-        let session = SessionId(path_id(&session)?);
-        ops::revoke_session(&state, &caller, &target, session, &client).await?;
-        Ok("That session has ended.".to_owned())
-    };
-    done(&state, &caller, &id, result.await).await
+) -> Result<Response, PageError> {
+    let caller = admin?.caller;
+    form?;
+    let target = target(&state, &id).await?;
+    let session = SessionId(path_id(&session)?);
+    ops::revoke_session(&state, caller.caller(), &target, session, &client).await?;
+    user_page(&state, &caller, target.id, Some("That session has ended.")).await
 }
 
 pub(crate) async fn delete(
@@ -239,15 +225,10 @@ pub(crate) async fn delete(
     admin: Admin,
     Path(id): Path<String>,
     form: Result<SessionForm<CsrfOnly>, ApiError>,
-) -> Response {
-    let caller = admin_or_page!(state, admin);
-    let result = async {
-        form?;
-        let target = existing_user(&state, &id).await?;
-        ops::delete_user(&state, &caller, &target, &client).await
-    };
-    match result.await {
-        Ok(()) => Redirect::to("/admin").into_response(),
-        Err(error) => state.pages.error(&error),
-    }
+) -> Result<Response, PageError> {
+    let caller = admin?.caller;
+    form?;
+    let target = target(&state, &id).await?;
+    ops::delete_user(&state, caller.caller(), &target, &client).await?;
+    Ok(Redirect::to("/admin").into_response())
 }

@@ -12,6 +12,7 @@ use crate::{
     error::ApiError,
     http::{
         extract::{AdminRole, AppQuery, HasRole},
+        page_error::PageError,
         view::{human_time, viewer},
     },
     state::AppState,
@@ -21,17 +22,6 @@ const USERS_PER_PAGE: u32 = 25;
 
 /// What every admin route takes: an administrator, or the reason why not.
 pub(super) type Admin = Result<HasRole<AdminRole>, ApiError>;
-
-/// Unwraps the admin extractor or answers with the error page (login redirect, 403).
-macro_rules! admin_or_page {
-    ($state:expr, $admin:expr) => {
-        match $admin {
-            Ok(crate::http::extract::HasRole { caller, .. }) => caller,
-            Err(error) => return $state.pages.error(&error),
-        }
-    };
-}
-pub(super) use admin_or_page;
 
 #[derive(Serialize)]
 pub(super) struct UserRow {
@@ -66,42 +56,39 @@ pub(crate) async fn users(
     State(state): State<AppState>,
     admin: Admin,
     query: Result<AppQuery<UsersQuery>, ApiError>,
-) -> Response {
-    let caller = admin_or_page!(state, admin);
-    let rendered = async {
-        let AppQuery(query) = query?;
-        let search = query
-            .q
-            .map(|q| q.trim().to_owned())
-            .filter(|q| !q.is_empty());
-        let page = query.page.unwrap_or(1).max(1);
-        // One extra row says whether there is a next page.
-        let mut found = state
-            .stores
-            .users
-            .list_users(&UserQuery {
-                search: search.clone(),
-                limit: USERS_PER_PAGE + 1,
-                offset: (page - 1).saturating_mul(USERS_PER_PAGE),
-            })
-            .await?;
-        let more = found.len() > USERS_PER_PAGE as usize;
-        found.truncate(USERS_PER_PAGE as usize);
-        let rows: Vec<UserRow> = found.iter().map(UserRow::from).collect();
-        let html = state.pages.render(
-            "admin_users.html",
-            minijinja::context! {
-                title => "Users",
-                section => "admin",
-                users => minijinja::value::Serde(&rows),
-                q => search,
-                page,
-                previous => (page > 1).then(|| page - 1),
-                next => more.then_some(page + 1),
-                ..viewer(&state, Some(&caller))
-            },
-        )?;
-        Ok::<_, ApiError>(html.into_response())
-    };
-    rendered.await.unwrap_or_else(|e| state.pages.error(&e))
+) -> Result<Response, PageError> {
+    let caller = admin?.caller;
+    let AppQuery(query) = query?;
+    let search = query
+        .q
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    let page = query.page.unwrap_or(1).max(1);
+    // One extra row says whether there is a next page.
+    let mut found = state
+        .stores
+        .users
+        .list_users(&UserQuery {
+            search: search.clone(),
+            limit: USERS_PER_PAGE + 1,
+            offset: (page - 1).saturating_mul(USERS_PER_PAGE),
+        })
+        .await?;
+    let more = found.len() > USERS_PER_PAGE as usize;
+    found.truncate(USERS_PER_PAGE as usize);
+    let rows: Vec<UserRow> = found.iter().map(UserRow::from).collect();
+    let html = state.pages.render(
+        "admin_users.html",
+        minijinja::context! {
+            title => "Users",
+            section => "admin",
+            users => minijinja::value::Serde(&rows),
+            q => search,
+            page,
+            previous => (page > 1).then(|| page - 1),
+            next => more.then_some(page + 1),
+            ..viewer(&state, Some(&caller))
+        },
+    )?;
+    Ok(html.into_response())
 }
