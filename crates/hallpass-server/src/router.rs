@@ -18,6 +18,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+use crate::operation::OpError;
 use crate::{
     error::ApiError,
     features::{account, admin, board, login, probes, sessions, signup, social, tokens},
@@ -188,7 +189,7 @@ fn around_everything(routes: Router<AppState>, state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+            ApiError::from(OpError::Internal(anyhow::anyhow!("handler panicked"))).into_response()
         }))
         // Responses carry sessions, tokens and personal data: no cache may keep them. The
         // stylesheet sets its own policy.
@@ -224,5 +225,5 @@ fn around_everything(routes: Router<AppState>, state: AppState) -> Router {
 }
 
 async fn not_found() -> Response {
-    ApiError::NotFound.into_response()
+    ApiError::from(OpError::NotFound).into_response()
 }

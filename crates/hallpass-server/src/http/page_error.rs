@@ -11,6 +11,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
+use crate::operation::OpError;
 use crate::{error::ApiError, infra::render::Pages};
 
 /// Why a page could not be shown. Anything that converts into an [`ApiError`] converts into
@@ -69,7 +70,7 @@ fn error_page(pages: &Pages, error: &ApiError) -> Response {
         return Redirect::to("/login").into_response();
     }
     let message = match error {
-        ApiError::Internal(cause) => {
+        ApiError::Op(OpError::Internal(cause)) => {
             tracing::error!(error = ?cause, "page failed");
             "Something went wrong on our side. Please try again.".to_owned()
         }

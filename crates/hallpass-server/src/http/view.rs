@@ -9,6 +9,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hallpass_core::session::SessionToken;
 use serde::Serialize;
 
+use crate::operation::OpError;
 use crate::{error::ApiError, http::cookies, infra::random::random_bytes, state::AppState};
 
 /// Renders a login or signup form: `context` gets the pre-session CSRF token bound to the
@@ -86,18 +87,18 @@ pub(crate) struct FieldError {
 
 pub(crate) fn field_errors(error: &ApiError) -> Vec<FieldError> {
     match error {
-        ApiError::Validation(errors) => errors
+        ApiError::Op(OpError::Invalid(errors)) => errors
             .iter()
             .map(|e| FieldError {
                 field: e.field,
                 message: e.message.clone(),
             })
             .collect(),
-        ApiError::UsernameTaken => vec![FieldError {
+        ApiError::Op(OpError::UsernameTaken) => vec![FieldError {
             field: "username",
             message: "is already taken".to_owned(),
         }],
-        ApiError::WrongCurrentPassword => vec![FieldError {
+        ApiError::Op(OpError::WrongCurrentPassword) => vec![FieldError {
             field: "current_password",
             message: "is not your current password".to_owned(),
         }],

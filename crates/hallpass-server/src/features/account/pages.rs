@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::sessions;
 use crate::features::social;
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::sessions::ops::LogoutScope,
@@ -21,6 +20,7 @@ use crate::{
         page_error::PageError,
         view::{FieldError, field_errors, human_time},
     },
+    operation::{Client, OpError},
     state::AppState,
 };
 
@@ -194,9 +194,9 @@ pub(crate) async fn change_password(
         }
         // What the person typed is wrong or too soon: the form again, saying which.
         Err(
-            error @ (ApiError::Validation(_)
-            | ApiError::WrongCurrentPassword
-            | ApiError::RateLimited { .. }),
+            error @ ApiError::Op(
+                OpError::Invalid(_) | OpError::WrongCurrentPassword | OpError::RateLimited { .. },
+            ),
         ) => {
             let (status, _) = error.status_and_code();
             page(&state, &caller, status, None, field_errors(&error)).await

@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::admin::ops::{self, existing_user},
@@ -22,6 +21,7 @@ use crate::{
         extract::{Admin, AppJson, AppQuery, path_id},
         json::AdminUserJson,
     },
+    operation::Client,
     state::AppState,
 };
 

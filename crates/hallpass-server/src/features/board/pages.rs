@@ -26,6 +26,7 @@ use crate::{
         page_error::PageError,
         view::{FieldError, field_errors, human_time, viewer},
     },
+    operation::OpError,
     state::AppState,
 };
 
@@ -133,7 +134,7 @@ pub(crate) async fn show(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, PageError> {
     let caller = optional_viewer(&state, &headers).await;
-    let post = Post::load(&state, &id).await?.ok_or(ApiError::NotFound)?;
+    let post = Post::load(&state, &id).await?.ok_or(OpError::NotFound)?;
     let html = state.pages.render(
         "board_post.html",
         minijinja::context! {
@@ -255,7 +256,7 @@ pub(crate) async fn update(
         .posts
         .update_post(post.id, &title, &body, state.clock.now())
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(OpError::NotFound)?;
     Ok(see_other(&format!("/demo/board/{}", updated.id.0)))
 }
 
@@ -267,7 +268,7 @@ pub(crate) async fn delete(
     let post = allowed?.resource;
     form?;
     if !state.stores.posts.delete_post(post.id).await? {
-        return Err(ApiError::NotFound.into());
+        return Err(OpError::NotFound.into());
     }
     Ok(see_other("/demo/board"))
 }
@@ -280,7 +281,7 @@ fn invalid(
     form: &PostForm,
     errors: Vec<hallpass_core::ValidationError>,
 ) -> Result<Response, PageError> {
-    let errors = field_errors(&ApiError::Validation(errors));
+    let errors = field_errors(&OpError::Invalid(errors).into());
     let status = StatusCode::UNPROCESSABLE_ENTITY;
     form_page(state, caller, post, form, status, &errors)
 }

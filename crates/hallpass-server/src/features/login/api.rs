@@ -10,7 +10,6 @@ use hallpass_core::session::SessionKind;
 use serde::{Deserialize, Serialize};
 
 use super::ops;
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     http::{
@@ -18,6 +17,7 @@ use crate::{
         extract::{AppJson, check_origin, resolve},
         json::{SessionJson, UserJson},
     },
+    operation::Client,
     state::AppState,
 };
 

@@ -9,7 +9,6 @@ use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
 use super::ops;
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     http::{
@@ -18,6 +17,7 @@ use crate::{
         page_error::PageError,
         view::{logged_in, presession_page},
     },
+    operation::{Client, OpError},
     state::AppState,
 };
 
@@ -96,9 +96,11 @@ pub(crate) async fn submit(
         }
         // The form again, saying why, with the name that was typed.
         Err(
-            error @ (ApiError::InvalidCredentials
-            | ApiError::RateLimited { .. }
-            | ApiError::SessionLimitReached),
+            error @ ApiError::Op(
+                OpError::InvalidCredentials
+                | OpError::RateLimited { .. }
+                | OpError::SessionLimitReached,
+            ),
         ) => {
             let (status, _) = error.status_and_code();
             let message = Some(error.to_string());

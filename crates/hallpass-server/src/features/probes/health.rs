@@ -11,6 +11,7 @@ use axum::{
 };
 use serde_json::json;
 
+use crate::operation::OpError;
 use crate::{error::ApiError, http::ops_access, state::AppState};
 
 pub(crate) async fn guarded_metrics(
@@ -21,7 +22,7 @@ pub(crate) async fn guarded_metrics(
         .config
         .metrics_access
         .as_ref()
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(OpError::NotFound)?;
     ops_access::admit(access, &headers)?;
     Ok(metrics(State(state)).await.into_response())
 }

@@ -9,13 +9,13 @@ use hallpass_core::session::SessionId;
 use serde::Serialize;
 
 use super::ops;
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     http::{
         extract::{Authenticated, path_id},
         json::SessionJson,
     },
+    operation::Client,
     state::AppState,
 };
 

@@ -31,6 +31,7 @@ use crate::{
     error::ApiError,
     event_streams::{Alarm, Refused, StreamPermit},
     http::extract::Authenticated,
+    operation::OpError,
     state::AppState,
 };
 
@@ -80,10 +81,10 @@ pub(crate) async fn events(
         .limits
         .acquire(id, caller.user.id)
         .map_err(|refused| match refused {
-            Refused::Session | Refused::User => ApiError::RateLimited {
+            Refused::Session | Refused::User => OpError::RateLimited {
                 retry_after: RETRY_OVER_CAP,
             },
-            Refused::Node => ApiError::Overloaded {
+            Refused::Node => OpError::Overloaded {
                 retry_after: RETRY_OVERLOADED,
             },
         })?;

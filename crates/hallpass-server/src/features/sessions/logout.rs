@@ -9,7 +9,6 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::ops;
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::sessions::ops::LogoutScope,
@@ -17,6 +16,7 @@ use crate::{
         cookies,
         extract::{Authenticated, Credential, OptionalJson},
     },
+    operation::Client,
     state::AppState,
 };
 

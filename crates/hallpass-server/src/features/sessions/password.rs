@@ -4,10 +4,10 @@ use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 
 use super::ops;
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     http::extract::{AppJson, Authenticated},
+    operation::Client,
     state::AppState,
 };
 

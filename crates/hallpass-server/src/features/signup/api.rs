@@ -4,11 +4,11 @@ use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::ops;
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::signup::ops::SignupInput,
     http::{extract::AppJson, json::UserJson},
+    operation::Client,
     state::AppState,
 };
 

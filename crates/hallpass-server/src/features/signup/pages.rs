@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use super::ops;
 use crate::features::login;
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::signup::ops::SignupInput,
@@ -20,6 +19,7 @@ use crate::{
         page_error::PageError,
         view::{FieldError, field_errors, logged_in, presession_page},
     },
+    operation::{Client, OpError},
     state::AppState,
 };
 
@@ -102,9 +102,9 @@ pub(crate) async fn submit(
         }
         // The form again, with what was typed and what is wrong with it.
         Err(
-            error @ (ApiError::Validation(_)
-            | ApiError::UsernameTaken
-            | ApiError::RateLimited { .. }),
+            error @ ApiError::Op(
+                OpError::Invalid(_) | OpError::UsernameTaken | OpError::RateLimited { .. },
+            ),
         ) => {
             let (status, _) = error.status_and_code();
             let errors = field_errors(&error);

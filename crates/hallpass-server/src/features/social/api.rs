@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 use super::ops;
 use crate::features::login;
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     http::{
@@ -27,6 +26,7 @@ use crate::{
         next::SafeNext,
         pending::{PENDING_LIFETIME, PendingLogin},
     },
+    operation::{Client, OpError},
     state::AppState,
 };
 
@@ -75,7 +75,7 @@ fn destination(state: &AppState, query: &AuthorizeQuery) -> Result<flow::Destina
                 .as_deref()
                 .and_then(SafeNext::parse)
                 .or_else(|| SafeNext::parse(DEFAULT_NEXT))
-                .ok_or(ApiError::NotFound)?,
+                .ok_or(OpError::NotFound)?,
         )),
         Some("token") => {
             let refused = || {
@@ -115,7 +115,7 @@ pub(crate) async fn authorize(
             .social
             .providers
             .get(&provider)
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(OpError::NotFound)?;
         let destination = destination(&state, &query)?;
         if matches!(destination, flow::Destination::App(_)) && query.link.is_some() {
             return Err(ApiError::InvalidRequest(
@@ -145,7 +145,7 @@ pub(crate) async fn authorize(
             .social
             .pending
             .seal(&pending)
-            .map_err(|e| ApiError::Internal(e.into()))?;
+            .map_err(|e| OpError::Internal(e.into()))?;
         let mut response = Redirect::to(url.as_str()).into_response();
         response.headers_mut().append(
             header::SET_COOKIE,
@@ -169,7 +169,7 @@ pub(crate) async fn callback(
             .social
             .providers
             .get(&provider)
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(OpError::NotFound)?;
         // No transaction in this browser: the callback was not started here (or expired).
         let sealed = cookies::read_pending_login(&headers, &state.config)?
             .filter(|v| !v.is_empty())
@@ -203,7 +203,7 @@ pub(crate) async fn callback(
         }
         let user = ops::account_for(&state, &provider, &identity, link_to, &client).await?;
         if user.disabled {
-            return Err(ApiError::InvalidCredentials);
+            return Err(OpError::InvalidCredentials.into());
         }
         if pending.tokens {
             return app_signed_in(&state, user, &client, &pending.next).await;
@@ -278,7 +278,7 @@ async fn app_signed_in(
     let refresh = state
         .tokens
         .refresh_token(&outcome.session)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a token session without a family")))?;
+        .ok_or_else(|| OpError::Internal(anyhow::anyhow!("a token session without a family")))?;
     let mut response = Redirect::to(return_to).into_response();
     for cookie in cookies::refresh_cookies(
         &state.config,

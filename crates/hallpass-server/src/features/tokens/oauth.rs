@@ -69,13 +69,14 @@ impl From<ApiError> for OAuthError {
     fn from(error: ApiError) -> Self {
         let description = error.to_string();
         match error {
-            ApiError::InvalidCredentials => Self::invalid_grant(description),
-            ApiError::SessionLimitReached => Self::invalid_grant(description),
-            ApiError::RateLimited { retry_after } => Self {
+            ApiError::Op(OpError::InvalidCredentials | OpError::SessionLimitReached) => {
+                Self::invalid_grant(description)
+            }
+            ApiError::Op(OpError::RateLimited { retry_after }) => Self {
                 retry_after: Some(retry_after),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", description)
             },
-            ApiError::Overloaded { retry_after } => Self {
+            ApiError::Op(OpError::Overloaded { retry_after }) => Self {
                 retry_after: Some(retry_after),
                 ..Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -83,14 +84,14 @@ impl From<ApiError> for OAuthError {
                     description,
                 )
             },
-            ApiError::StoreUnavailable(_) | ApiError::Timeout => {
+            ApiError::Op(OpError::StoreUnavailable(_)) | ApiError::Timeout => {
                 let retry_after = error.retry_after();
-                if let ApiError::StoreUnavailable(cause) = &error {
+                if let ApiError::Op(OpError::StoreUnavailable(cause)) = &error {
                     tracing::warn!(error = ?cause, "token endpoint: database unavailable");
                 }
                 Self {
                     retry_after,
-                    store_failed: matches!(error, ApiError::StoreUnavailable(_)),
+                    store_failed: matches!(error, ApiError::Op(OpError::StoreUnavailable(_))),
                     ..Self::new(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "temporarily_unavailable",
@@ -103,7 +104,7 @@ impl From<ApiError> for OAuthError {
                 "invalid_request",
                 description,
             ),
-            ApiError::Internal(cause) => {
+            ApiError::Op(OpError::Internal(cause)) => {
                 tracing::error!(error = ?cause, "token endpoint failed");
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

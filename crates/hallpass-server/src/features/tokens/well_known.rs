@@ -8,6 +8,7 @@ use axum::{
 };
 use serde_json::json;
 
+use crate::operation::OpError;
 use crate::{error::ApiError, state::AppState};
 
 /// Cached for five minutes: well inside the hour a new key is published before it signs.
@@ -15,7 +16,7 @@ use crate::{error::ApiError, state::AppState};
 pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
     let keys = state.tokens.keyring.current();
     if !keys.signer.alg.is_public() {
-        return ApiError::NotFound.into_response();
+        return ApiError::from(OpError::NotFound).into_response();
     }
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],

@@ -19,6 +19,7 @@ use hallpass_core::{
 use crate::{
     error::ApiError,
     http::extract::{Authenticated, resolve},
+    operation::OpError,
     state::AppState,
 };
 
@@ -95,9 +96,9 @@ where
         let caller = caller(parts, state).await?;
         let Path(id) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::NotFound)?;
+            .map_err(|_| OpError::NotFound)?;
         let app = AppState::from_ref(state);
-        let resource = R::load(&app, &id).await?.ok_or(ApiError::NotFound)?;
+        let resource = R::load(&app, &id).await?.ok_or(OpError::NotFound)?;
         authz::may_modify(&caller.user, &resource)?;
         Ok(Self { caller, resource })
     }

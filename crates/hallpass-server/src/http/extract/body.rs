@@ -43,10 +43,7 @@ where
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(
                 match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-                    Ok(_) => ApiError::Validation(vec![ValidationError::new(
-                        "body",
-                        "must be a JSON object",
-                    )]),
+                    Ok(_) => ValidationError::new("body", "must be a JSON object").into(),
                     Err(e) => ApiError::MalformedJson(e.to_string()),
                 },
             );
@@ -106,9 +103,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "the request body must be JSON (Content-Type: application/json)",
         ),
         JsonRejection::JsonSyntaxError(e) => ApiError::MalformedJson(e.body_text()),
-        JsonRejection::JsonDataError(e) => {
-            ApiError::Validation(vec![ValidationError::new("body", e.body_text())])
-        }
+        JsonRejection::JsonDataError(e) => ValidationError::new("body", e.body_text()).into(),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         other => ApiError::InvalidRequest(other.body_text()),
     }

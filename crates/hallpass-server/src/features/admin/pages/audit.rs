@@ -19,6 +19,7 @@ use crate::{
         page_error::PageError,
         view::{human_time, viewer},
     },
+    operation::OpError,
     state::AppState,
 };
 
@@ -101,13 +102,13 @@ async fn find_user(state: &AppState, text: &str) -> Result<User, ApiError> {
     {
         return Ok(user);
     }
-    let name = hallpass_core::user::Username::parse(text).map_err(|_| ApiError::NotFound)?;
+    let name = hallpass_core::user::Username::parse(text).map_err(|_| OpError::NotFound)?;
     state
         .stores
         .users
         .user_by_username(&name)
         .await?
-        .ok_or(ApiError::NotFound)
+        .ok_or(OpError::NotFound.into())
 }
 
 /// Audit records as rows, with user ids replaced by usernames where the user still exists.

@@ -16,7 +16,6 @@ use super::{
     audit::audit_rows,
     users::{Admin, UserRow},
 };
-use crate::operation::Client;
 use crate::{
     error::ApiError,
     features::admin::ops::{self, existing_user},
@@ -26,6 +25,7 @@ use crate::{
         page_error::PageError,
         view::{human_time, viewer},
     },
+    operation::Client,
     state::AppState,
 };
 
