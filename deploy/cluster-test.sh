@@ -160,12 +160,18 @@ done
 if [[ -f $STATE_DIR/cluster.env ]] && "$CLUSTER" status >/dev/null 2>&1; then
 	echo "testing the running cluster in $STATE_DIR"
 else
-	[[ -f $STATE_DIR/cluster.env ]] && {
-		echo "cluster-test: $STATE_DIR holds a cluster that is not healthy:" >&2
-		"$CLUSTER" status >&2
-		echo "cluster-test: run '$CLUSTER stop' first" >&2
-		exit 2
-	}
+	if [[ -f $STATE_DIR/cluster.env ]]; then
+		status=$("$CLUSTER" status 2>&1 || true)
+		if grep -q ' running$' <<<"$status"; then
+			# Some of it runs: someone may be using it, so leave it to them.
+			printf '%s\n' "$status" >&2
+			echo "cluster-test: $STATE_DIR holds a cluster that is not healthy; run '$CLUSTER stop' first" >&2
+			exit 2
+		fi
+		# Nothing of it runs (the machine restarted under it): clear what it left and start afresh.
+		echo "cluster-test: clearing a cluster in $STATE_DIR none of whose processes runs"
+		"$CLUSTER" stop >/dev/null
+	fi
 	echo "starting a cluster: $CLUSTER start $*"
 	STARTED=1
 	if ! out=$("$CLUSTER" start "$@" 2>&1); then

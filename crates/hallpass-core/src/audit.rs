@@ -35,11 +35,25 @@ pub enum AuditKind {
     IdentityLinked,
     /// A social login provider's identity was unlinked from an account.
     IdentityUnlinked,
+    /// A password reset was asked for (`detail` names what was typed when no account matched).
+    PasswordResetRequested,
+    /// A password was set through an emailed reset link; every session ended.
+    PasswordReset,
+    /// An address was proven by an emailed link or code.
+    EmailVerified,
+    /// A change of address was asked for; it waits for confirmation at the new address.
+    EmailChangeRequested,
+    /// A change of address was confirmed and took effect.
+    EmailChanged,
+    /// A login completed with an emailed code or link instead of a password.
+    EmailLogin,
+    /// A queued mail was given up on (`detail`: the SMTP server's answer).
+    MailFailed,
 }
 
 impl AuditKind {
     /// Every kind, for parsing filters.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 20] = [
         Self::Signup,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -53,6 +67,13 @@ impl AuditKind {
         Self::TokenRevoked,
         Self::IdentityLinked,
         Self::IdentityUnlinked,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
+        Self::EmailVerified,
+        Self::EmailChangeRequested,
+        Self::EmailChanged,
+        Self::EmailLogin,
+        Self::MailFailed,
     ];
 
     /// The stored and displayed name.
@@ -71,6 +92,13 @@ impl AuditKind {
             Self::TokenRevoked => "token_revoked",
             Self::IdentityLinked => "identity_linked",
             Self::IdentityUnlinked => "identity_unlinked",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::EmailVerified => "email_verified",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailChanged => "email_changed",
+            Self::EmailLogin => "email_login",
+            Self::MailFailed => "mail_failed",
         }
     }
 

@@ -62,6 +62,7 @@ mod tests {
             id: UserId(Uuid::from_u128(n)),
             username: format!("user{n}"),
             email: None,
+            email_verified: false,
             roles,
             disabled: false,
             password_hash: PasswordHash::from_phc(String::new()),

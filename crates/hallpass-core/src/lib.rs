@@ -9,6 +9,7 @@ pub mod authz;
 pub mod clock;
 pub mod csrf;
 pub mod device;
+pub mod email;
 pub mod error;
 pub mod identity;
 pub mod password;

@@ -145,8 +145,11 @@ pub struct User {
     pub id: UserId,
     /// The name as registered (display form).
     pub username: String,
-    /// Optional contact address.
+    /// Optional contact address, unique among accounts (see [`crate::email::email_key`]).
     pub email: Option<Email>,
+    /// Whether `email` was proven to receive mail (a link or code sent to it came back, or a
+    /// provider vouched for it). Changing the address clears it.
+    pub email_verified: bool,
     /// Roles, sorted.
     pub roles: Vec<Role>,
     /// A disabled user cannot log in and has no live sessions.
@@ -184,6 +187,8 @@ pub struct NewUser {
     pub username: Username,
     /// Optional contact address.
     pub email: Option<Email>,
+    /// Whether the address is already proven (a provider vouched for it).
+    pub email_verified: bool,
     /// Initial roles.
     pub roles: Vec<Role>,
     /// The password, already hashed.

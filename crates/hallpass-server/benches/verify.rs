@@ -28,6 +28,7 @@ fn fixture(alg: SigningAlg) -> (SigningKey, Verifier, String, OffsetDateTime) {
         jti: uuid::Uuid::new_v4().to_string(),
         sid: uuid::Uuid::new_v4().to_string(),
         roles: vec!["admin".into()],
+        email_verified: true,
     };
     let token = key.sign(&claims).unwrap();
     let verifier = Verifier::new(

@@ -7,6 +7,7 @@
 pub(crate) mod audit;
 pub mod cli;
 pub mod config;
+pub(crate) mod email_tokens;
 pub(crate) mod error;
 pub mod event_streams;
 pub(crate) mod features;

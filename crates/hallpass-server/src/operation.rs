@@ -58,6 +58,20 @@ pub(crate) enum OpError {
     /// `max_sessions_per_user` reached under `reject_new`.
     #[error("you are logged in on as many devices as allowed; log out on one first")]
     SessionLimitReached,
+    /// Another account has this email address.
+    #[error("another account has this email address")]
+    EmailTaken,
+    /// The account's email address must be verified first (`email.require_verified_email`).
+    #[error(
+        "confirm your email address first: follow the link in the mail we sent, or ask for a new one"
+    )]
+    EmailUnverified,
+    /// An emailed link or code is not (or no longer) good: malformed, used, replaced by a newer
+    /// one, or expired. Nothing changed.
+    #[error(
+        "this link or code is not valid (it may have expired, been used, or been replaced by a newer one)"
+    )]
+    InvalidEmailToken,
     /// The change would leave no enabled administrator; nothing changed.
     #[error(
         "this would leave no enabled administrator; make another account an administrator first"
@@ -96,6 +110,7 @@ impl From<StoreError> for OpError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::UsernameTaken => Self::UsernameTaken,
+            StoreError::EmailTaken => Self::EmailTaken,
             StoreError::SessionLimitReached => Self::SessionLimitReached,
             StoreError::LastAdministrator => Self::LastAdmin,
             StoreError::IdentityTaken => Self::Social(SocialError::AlreadyLinked),

@@ -21,7 +21,10 @@ use tower_http::{
 use crate::operation::OpError;
 use crate::{
     error::ApiError,
-    features::{account, admin, board, login, probes, sessions, signup, social, tokens},
+    features::{
+        account, admin, board, email_login, login, probes, recovery, sessions, signup, social,
+        tokens, verification,
+    },
     http::{
         cors, page_error,
         page_headers::with_page_headers,
@@ -52,6 +55,14 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/v1/sessions", get(sessions::devices::list))
         .route("/v1/sessions/{id}", delete(sessions::devices::revoke))
         .route("/v1/password", post(sessions::password::change))
+        // Mail: recovery, address verification and change.
+        .route("/v1/password/forgot", post(recovery::api::forgot))
+        .route("/v1/password/reset", post(recovery::api::reset))
+        .route("/v1/email", post(verification::api::change))
+        .route("/v1/email/verify", post(verification::api::verify))
+        .route("/v1/email/verify/resend", post(verification::api::resend))
+        .route("/v1/login/email", post(email_login::api::request))
+        .route("/v1/login/email/complete", post(email_login::api::complete))
         .route("/v1/session/events", get(sessions::events::events))
         // Administration; every handler takes the `Admin` extractor.
         .route("/v1/admin/users", get(admin::api::list_users))
@@ -89,6 +100,28 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/account", get(account::pages::show))
         .route("/logout", post(account::pages::logout))
         .route("/account/password", post(account::pages::change_password))
+        .route("/account/email", post(account::pages::change_email))
+        .route(
+            "/account/email/resend",
+            post(account::pages::resend_verification),
+        )
+        .route(
+            "/forgot",
+            get(recovery::pages::show_forgot).post(recovery::pages::submit_forgot),
+        )
+        .route(
+            "/reset",
+            get(recovery::pages::show_reset).post(recovery::pages::submit_reset),
+        )
+        .route(
+            "/verify",
+            get(verification::pages::show).post(verification::pages::submit),
+        )
+        .route(
+            "/login/email",
+            get(email_login::pages::show).post(email_login::pages::request),
+        )
+        .route("/login/email/complete", post(email_login::pages::complete))
         .route(
             "/account/sessions/{id}/revoke",
             post(account::pages::revoke),

@@ -4,14 +4,19 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use hallpass_core::{
-    clock::Clock, csrf::CsrfKey, device::DeviceKey, refresh_binding::RefreshBindingKey,
-    secret::SecretKey,
+    clock::Clock, csrf::CsrfKey, device::DeviceKey, email::EmailCodeKey,
+    refresh_binding::RefreshBindingKey, secret::SecretKey,
 };
 use hallpass_store::Stores;
 
 use crate::{
-    config::ServerConfig,
-    infra::{passwords::Passwords, rate_limit::RateLimits, render::Pages},
+    config::{EmailSettings, ServerConfig},
+    infra::{
+        mail::{MailTemplates, outbox::Outbox},
+        passwords::Passwords,
+        rate_limit::RateLimits,
+        render::Pages,
+    },
     telemetry::Metrics,
     tokens::Tokens,
 };
@@ -46,6 +51,26 @@ pub struct AppState {
     pub event_streams: crate::event_streams::EventStreams,
     /// Social login: the configured providers and how to reach them.
     pub social: Social,
+    /// Outgoing mail: the templates, the outbox worker's parts, the `[email]` settings.
+    pub mail: Mail,
+}
+
+/// What the emailed flows need.
+#[derive(Clone)]
+pub struct Mail {
+    /// The mail templates.
+    pub templates: MailTemplates,
+    /// The outbox worker's parts; queueing a mail rings `outbox.wake`.
+    pub outbox: Outbox,
+    /// The `[email]` settings.
+    pub settings: Arc<EmailSettings>,
+}
+
+impl Mail {
+    /// Tells this node's outbox worker that a mail was queued, so it leaves at once.
+    pub fn wake(&self) {
+        self.outbox.wake.notify_one();
+    }
 }
 
 /// What social login needs: the providers, an HTTP client for their back channel, and the key
@@ -135,6 +160,8 @@ pub struct Keys {
     pub device: DeviceKey,
     /// Binds browsers' refresh cookies to a companion cookie no sibling site can set.
     pub refresh_binding: RefreshBindingKey,
+    /// Hashes emailed codes.
+    pub email_code: EmailCodeKey,
 }
 
 impl Keys {
@@ -144,6 +171,7 @@ impl Keys {
             csrf: CsrfKey::new(secret.derive("hallpass/csrf/v1")),
             device: DeviceKey::new(secret.derive("hallpass/device/v1")),
             refresh_binding: RefreshBindingKey::new(secret.derive("hallpass/refresh-binding/v1")),
+            email_code: EmailCodeKey::new(secret.derive("hallpass/email-code/v1")),
         }
     }
 }

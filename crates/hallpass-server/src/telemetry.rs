@@ -80,6 +80,13 @@ pub struct Metrics {
     clock_offset: Gauge<f64, std::sync::atomic::AtomicU64>,
     open_connections: Gauge,
     refused_connections: Family<RefusedLabels, Counter>,
+    mail_deliveries: Family<MailLabels, Counter>,
+    outbox: Family<MailLabels, Gauge>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MailLabels {
+    state: &'static str,
 }
 
 impl Default for Metrics {
@@ -165,7 +172,21 @@ impl Metrics {
             "Connections closed on accept by a cap (reason: max_connections, max_connections_per_ip)",
             refused_connections.clone(),
         );
+        let mail_deliveries = Family::<MailLabels, Counter>::default();
+        registry.register(
+            "mail_deliveries",
+            "Delivery attempts of queued mail by this node, by outcome (sent, retry, failed)",
+            mail_deliveries.clone(),
+        );
+        let outbox = Family::<MailLabels, Gauge>::default();
+        registry.register(
+            "outbox_mails",
+            "Mails in the outbox by state (pending, sent, failed), read from the store at scrape time",
+            outbox.clone(),
+        );
         Self {
+            mail_deliveries,
+            outbox,
             clock_offset,
             open_connections,
             refused_connections,
@@ -201,6 +222,26 @@ impl Metrics {
         gauge(&self.verified_hits, hits);
         gauge(&self.verified_misses, misses);
         gauge(&self.revoked_sessions, revoked as u64);
+    }
+
+    /// Counts a delivery attempt's outcome: `sent`, `retry` or `failed`.
+    pub fn mail_delivery(&self, state: &'static str) {
+        self.mail_deliveries
+            .get_or_create(&MailLabels { state })
+            .inc();
+    }
+
+    /// Sets the outbox gauges (read from the store at scrape time).
+    pub fn set_outbox(&self, counts: hallpass_store::OutboxCounts) {
+        for (state, n) in [
+            ("pending", counts.pending),
+            ("sent", counts.sent),
+            ("failed", counts.failed),
+        ] {
+            self.outbox
+                .get_or_create(&MailLabels { state })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
     }
 
     /// Sets the store round-trip count.

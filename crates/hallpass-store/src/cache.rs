@@ -9,6 +9,7 @@
 //! as usual, so what a node serves from memory is at most that old, never a session the bus
 //! said was revoked (docs/operations.md, "Database outages").
 
+mod email;
 mod index;
 mod outage;
 mod sessions;
@@ -63,8 +64,10 @@ pub struct SessionCache {
 }
 
 impl SessionCache {
-    /// Wraps `inner`'s users and sessions; audit, keys, posts, identities and health pass straight
-    /// through (linking or unlinking an identity changes no user row a cached session holds). Every
+    /// Wraps `inner`'s users, sessions and email; audit, keys, posts, identities and health pass
+    /// straight through (linking or unlinking an identity changes no user row a cached session
+    /// holds). Email passes through too, except the writes that change a user row (a password
+    /// reset, a confirmed address), which drop the user's entries like the account writes. Every
     /// session revoked through the wrapper also lands in `revoked`.
     pub fn wrap(
         inner: Stores,
@@ -94,6 +97,7 @@ impl SessionCache {
             keys: inner.keys,
             posts: inner.posts,
             identities: inner.identities,
+            email: cache.clone(),
             health: inner.health,
         };
         (stores, cache)

@@ -7,6 +7,10 @@ pub enum StoreError {
     /// Another account already has this username (compared case-insensitively).
     #[error("the username is taken")]
     UsernameTaken,
+    /// Another account already has this email address (compared as
+    /// [`email_key`](hallpass_core::email::email_key) folds it).
+    #[error("the email address is taken")]
+    EmailTaken,
     /// This provider's subject is already linked to a user (perhaps the same one).
     #[error("the identity is linked already")]
     IdentityTaken,
@@ -49,6 +53,15 @@ impl From<sqlx::Error> for StoreError {
                 if db.is_unique_violation() && db.message().contains("username") =>
             {
                 Self::UsernameTaken
+            }
+            // The unique index `users_email_key` (migration 0009), which both backends name
+            // (SQLite names the index, not a column, when it is on an expression). A violation
+            // names one index only, whichever the database checked first, so when the username
+            // is taken too the insert looks that up after the failure (UsernameTaken wins).
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() && db.message().contains("users_email_key") =>
+            {
+                Self::EmailTaken
             }
             // The primary key `(provider, subject)`: SQLite names the table's columns,
             // PostgreSQL the constraint `identities_pkey`.

@@ -9,6 +9,7 @@
 
 pub mod bus;
 mod cache;
+mod email;
 mod error;
 mod options;
 pub mod postgres;
@@ -19,6 +20,9 @@ mod stores;
 mod traits;
 
 pub use cache::{CachePolicy, SessionCache};
+pub use email::{
+    ClaimedMail, EmailStore, EmailTokenRecord, FailedMail, NewEmailToken, NewMail, OutboxCounts,
+};
 pub use error::StoreError;
 pub use options::{SqliteDurability, StoreOptions};
 pub use revoked::{RevokedSessions, SessionWatch};

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::{
+    email::EmailStore,
     error::StoreError,
     options::StoreOptions,
     postgres::PostgresStore,
@@ -27,6 +28,8 @@ pub struct Stores {
     pub posts: Arc<dyn PostStore>,
     /// Social-login identities.
     pub identities: Arc<dyn IdentityStore>,
+    /// The mail outbox and emailed tokens.
+    pub email: Arc<dyn EmailStore>,
     /// Readiness probe.
     pub health: Arc<dyn HealthCheck>,
 }
@@ -41,6 +44,7 @@ impl Stores {
             + KeyStore
             + PostStore
             + IdentityStore
+            + EmailStore
             + HealthCheck
             + 'static,
     {
@@ -52,6 +56,7 @@ impl Stores {
             keys: backend.clone(),
             posts: backend.clone(),
             identities: backend.clone(),
+            email: backend.clone(),
             health: backend,
         }
     }

@@ -74,15 +74,20 @@ pub struct UserRevocation {
 /// Accounts.
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// Creates an account; [`StoreError::UsernameTaken`] if the name is in use in any case.
+    /// Creates an account; [`StoreError::UsernameTaken`] if the name is in use in any case, else
+    /// [`StoreError::EmailTaken`] if another account has the address.
     async fn create_user(&self, user: &NewUser) -> Result<User, StoreError>;
     /// The user with this id.
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
     /// The user with this name, compared case-insensitively.
     async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError>;
+    /// The user whose address is `email` under [`email_key`](hallpass_core::email::email_key)'s
+    /// fold (addresses are unique among accounts under it).
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
     /// Users by creation time, oldest first.
     async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError>;
-    /// Replaces the password hash; false if there is no such user.
+    /// Replaces the password hash and, in the same transaction, deletes the user's password
+    /// reset tokens (a changed password voids them); false if there is no such user.
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<bool, StoreError>;
     /// Applies an update at `at`; `None` if there is no such user. In the same transaction:
     /// refuses with [`StoreError::LastAdministrator`] (changing nothing) if the update would
@@ -239,8 +244,9 @@ pub trait IdentityStore: Send + Sync {
     /// Creates `user` and links `identity` to them in one transaction (a first social login), so
     /// neither exists without the other. The identity goes to `user.id`; `identity.user` is not
     /// consulted. [`StoreError::IdentityTaken`] if the `(provider, subject)` is linked already
-    /// (this wins over a taken username: the caller should log that user in instead), else
-    /// [`StoreError::UsernameTaken`] if the name is in use in any case.
+    /// (this wins over a taken username or address: the caller should log that user in
+    /// instead), else [`StoreError::UsernameTaken`] if the name is in use in any case, else
+    /// [`StoreError::EmailTaken`] if another account has the address.
     async fn create_user_with_identity(
         &self,
         user: &NewUser,
@@ -269,7 +275,8 @@ pub trait IdentityStore: Send + Sync {
     ) -> Result<UnlinkOutcome, StoreError>;
     /// The users whose email is exactly `email` with ASCII letters folded to lower case (how
     /// addresses are compared), oldest first, at most `limit`. An exact, indexed match, never a
-    /// substring search: addresses that merely contain this one cannot crowd it out.
+    /// substring search: addresses that merely contain this one cannot crowd it out. Addresses
+    /// are unique under this fold, so this is at most one user (the list shape predates that).
     async fn users_with_email(&self, email: &Email, limit: u32) -> Result<Vec<User>, StoreError>;
     /// Marks the social-login transaction whose `state` hashes to `state_hash` as spent; true
     /// only for the first call with that hash, on any node sharing the store. The mark is kept

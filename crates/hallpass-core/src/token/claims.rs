@@ -25,4 +25,8 @@ pub struct AccessClaims {
     pub sid: String,
     /// The user's roles when the token was issued.
     pub roles: Vec<String>,
+    /// Whether the user's email address was verified when the token was issued (absent in
+    /// tokens from before it was added: false).
+    #[serde(default)]
+    pub email_verified: bool,
 }

@@ -52,6 +52,7 @@ pub(super) async fn create(
             id: UserId(Uuid::new_v4()),
             username,
             email,
+            email_verified: false,
             roles,
             password_hash,
             created_at: now,

@@ -59,6 +59,8 @@ pub(super) fn check(settings: &Settings) -> Result<(), ConfigError> {
             "the hashing pool needs a thread and a queue",
         ));
     }
+    super::email::check(&settings.email)
+        .map_err(|(setting, message)| inconsistent(setting, &message))?;
     super::providers::check(&settings.providers)
         .map_err(|message| inconsistent("providers", &message))?;
     for (setting, token) in [

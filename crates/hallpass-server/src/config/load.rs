@@ -30,7 +30,7 @@ pub struct Overrides {
 
 const ENV_PREFIX: &str = "HALLPASS_";
 /// Settings that are tables; `HALLPASS_ARGON2_M_COST` sets `argon2.m_cost`.
-const TABLES: [&str; 2] = ["argon2", "rate_limit"];
+const TABLES: [&str; 3] = ["argon2", "rate_limit", "email"];
 
 /// Reads the settings. `env` is the process environment (passed in so tests need not touch it).
 /// Returns the settings and warnings about `HALLPASS_*` variables that name no setting.
@@ -75,6 +75,10 @@ fn known_keys() -> BTreeSet<String> {
             "metrics_listen",
             "metrics_token",
             "revocation_feed_token",
+            "email.smtp_url",
+            "email.smtp_username",
+            "email.smtp_password",
+            "email.outbox_dir",
         ]
         .map(String::from),
     );

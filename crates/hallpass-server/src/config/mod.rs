@@ -4,6 +4,7 @@
 mod check;
 mod de;
 mod duration;
+mod email;
 mod error;
 mod load;
 mod ops;
@@ -12,6 +13,7 @@ mod runtime;
 mod settings;
 
 pub use duration::ConfigDuration;
+pub use email::{EmailSettings, SmtpPassword};
 pub use error::ConfigError;
 pub use load::{Overrides, load};
 pub use ops::{MIN_OPS_TOKEN_CHARS, OpsAccess, OpsToken};

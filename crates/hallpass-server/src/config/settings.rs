@@ -4,7 +4,7 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigDuration, OpsToken, ProviderSettings};
+use super::{ConfigDuration, EmailSettings, OpsToken, ProviderSettings};
 use crate::infra::client_key::Ipv6Prefix;
 
 /// Every setting, as read. [`load`](super::load) checks it, and
@@ -127,6 +127,8 @@ pub struct Settings {
     pub revocation_feed_token: Option<OpsToken>,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// Outgoing mail and the emailed flows (`[email]`).
+    pub email: EmailSettings,
     /// Social login providers by the URL segment that names them (`[providers.kakao]`).
     pub providers: BTreeMap<String, ProviderSettings>,
 }
@@ -261,6 +263,7 @@ impl Default for Settings {
             metrics_token: None,
             revocation_feed_token: None,
             log_format: LogFormat::Text,
+            email: EmailSettings::default(),
             providers: BTreeMap::new(),
         }
     }
@@ -282,9 +285,23 @@ impl Settings {
     /// Where the secret key lives: the configured file, else `hallpass.key` beside a SQLite
     /// database file, else in the working directory.
     pub fn secret_key_path(&self) -> PathBuf {
-        if let Some(path) = &self.secret_key_file {
-            return path.clone();
+        match &self.secret_key_file {
+            Some(path) => path.clone(),
+            None => self.beside_database("hallpass.key"),
         }
+    }
+
+    /// Where undelivered mail is written with no SMTP server: `email.outbox_dir`, else `mail/`
+    /// beside a SQLite database file, else in the working directory.
+    pub fn mail_dir(&self) -> PathBuf {
+        match &self.email.outbox_dir {
+            Some(path) => path.clone(),
+            None => self.beside_database("mail"),
+        }
+    }
+
+    /// `name` in the directory of a SQLite database file, else in the working directory.
+    fn beside_database(&self, name: &str) -> PathBuf {
         let sqlite_file = self
             .database_url
             .strip_prefix("sqlite://")
@@ -292,8 +309,8 @@ impl Settings {
             .map(|rest| rest.split('?').next().unwrap_or(rest))
             .filter(|file| !file.is_empty() && *file != ":memory:");
         match sqlite_file.and_then(|file| PathBuf::from(file).parent().map(PathBuf::from)) {
-            Some(dir) => dir.join("hallpass.key"),
-            None => PathBuf::from("hallpass.key"),
+            Some(dir) => dir.join(name),
+            None => PathBuf::from(name),
         }
     }
 }

@@ -5,9 +5,12 @@
 pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod board;
+pub(crate) mod email_login;
 pub(crate) mod login;
 pub(crate) mod probes;
+pub(crate) mod recovery;
 pub(crate) mod sessions;
 pub(crate) mod signup;
 pub(crate) mod social;
 pub(crate) mod tokens;
+pub(crate) mod verification;

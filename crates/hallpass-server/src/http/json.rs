@@ -8,12 +8,13 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// `{id, username, email, roles, created_at}`.
+/// `{id, username, email, email_verified, roles, created_at}`.
 #[derive(Debug, Serialize)]
 pub(crate) struct UserJson {
     id: Uuid,
     username: String,
     email: Option<Email>,
+    email_verified: bool,
     roles: Vec<Role>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
@@ -25,6 +26,7 @@ impl From<&User> for UserJson {
             id: user.id.0,
             username: user.username.clone(),
             email: user.email.clone(),
+            email_verified: user.email_verified,
             roles: user.roles.clone(),
             created_at: user.created_at,
         }

@@ -85,6 +85,16 @@ pub(crate) struct FieldError {
     message: String,
 }
 
+impl FieldError {
+    /// A problem with `field`.
+    pub(crate) fn new(field: &'static str, message: &str) -> Self {
+        Self {
+            field,
+            message: message.to_owned(),
+        }
+    }
+}
+
 pub(crate) fn field_errors(error: &ApiError) -> Vec<FieldError> {
     match error {
         ApiError::Op(OpError::Invalid(errors)) => errors
@@ -97,6 +107,10 @@ pub(crate) fn field_errors(error: &ApiError) -> Vec<FieldError> {
         ApiError::Op(OpError::UsernameTaken) => vec![FieldError {
             field: "username",
             message: "is already taken".to_owned(),
+        }],
+        ApiError::Op(OpError::EmailTaken) => vec![FieldError {
+            field: "email",
+            message: "is used by another account".to_owned(),
         }],
         ApiError::Op(OpError::WrongCurrentPassword) => vec![FieldError {
             field: "current_password",

@@ -6,10 +6,30 @@ use axum::response::Html;
 use minijinja::Environment;
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 17] = [
     (
         "base.html",
         include_str!("../../../../web/templates/base.html"),
+    ),
+    (
+        "_banners.html",
+        include_str!("../../../../web/templates/_banners.html"),
+    ),
+    (
+        "forgot.html",
+        include_str!("../../../../web/templates/forgot.html"),
+    ),
+    (
+        "reset.html",
+        include_str!("../../../../web/templates/reset.html"),
+    ),
+    (
+        "verify.html",
+        include_str!("../../../../web/templates/verify.html"),
+    ),
+    (
+        "login_email.html",
+        include_str!("../../../../web/templates/login_email.html"),
     ),
     (
         "login.html",
@@ -93,4 +113,14 @@ pub struct RenderError {
     template: String,
     #[source]
     source: minijinja::Error,
+}
+
+impl RenderError {
+    /// `template` failed with `source`.
+    pub fn new(template: impl Into<String>, source: minijinja::Error) -> Self {
+        Self {
+            template: template.into(),
+            source,
+        }
+    }
 }

@@ -15,13 +15,17 @@ use crate::{
     config::{ServerConfig, Settings},
     event_streams::EventStreams,
     infra::{
+        mail::{
+            MailTemplates, Mailer,
+            outbox::{DeliveryPolicy, Outbox},
+        },
         passwords::Passwords,
         rate_limit::RateLimits,
         render::Pages,
         secret_key,
         social::{http::ProviderHttp, pending::PendingKey, provider::Providers},
     },
-    state::{AppState, Keys, Node, Shutdown, Social},
+    state::{AppState, Keys, Mail, Node, Shutdown, Social},
     telemetry::Metrics,
     tokens::{
         Tokens,
@@ -92,14 +96,17 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
     let passwords = Passwords::start(hasher, threads, settings.password_hash_queue)
         .context("starting hashing threads")?;
+    let metrics = Metrics::new();
+    let mail = mail(settings, &stores, &clock, &metrics, &config_public_url)?;
     Ok(AppState {
+        mail,
         stores,
         keys: Keys::derive(&secret),
         limits: rate_limits(settings, Arc::clone(&clock))?,
         clock,
         config: Arc::new(config),
         passwords,
-        metrics: Metrics::new(),
+        metrics,
         pages: Pages::load().context("loading page templates")?,
         tokens,
         node: Node {
@@ -115,6 +122,35 @@ pub async fn build_state(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::
             http: ProviderHttp::new().context("the HTTP client for social login providers")?,
             pending: PendingKey::new(secret.derive("hallpass/pending-login/v1")),
         },
+    })
+}
+
+/// The mailer, its templates and the outbox worker's parts.
+fn mail(
+    settings: &Settings,
+    stores: &Stores,
+    clock: &Arc<dyn Clock>,
+    metrics: &Metrics,
+    public_url: &str,
+) -> anyhow::Result<Mail> {
+    let email = &settings.email;
+    let mailer = Mailer::from_settings(email, settings.mail_dir(), public_url)?;
+    Ok(Mail {
+        templates: MailTemplates::load(public_url).context("loading mail templates")?,
+        outbox: Outbox {
+            store: Arc::clone(&stores.email),
+            audit: Arc::clone(&stores.audit),
+            mailer,
+            clock: Arc::clone(clock),
+            metrics: metrics.clone(),
+            wake: Arc::default(),
+            policy: DeliveryPolicy::new(
+                email.max_delivery_attempts,
+                email.smtp_timeout.std(),
+                email.outbox_poll_interval.std(),
+            ),
+        },
+        settings: Arc::new(email.clone()),
     })
 }
 

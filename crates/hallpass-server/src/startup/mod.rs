@@ -129,6 +129,16 @@ impl Application {
         };
         self.state.node.cache.listen();
         check_clock(&self.state).await;
+        let outbox = self.state.mail.outbox.clone();
+        if outbox.mailer.delivers() {
+            tracing::info!("mail is delivered by SMTP (email.smtp_url)");
+        } else {
+            tracing::warn!(
+                folder = %outbox.mailer.describe(),
+                "mail is NOT being delivered: no email.smtp_url is set, so every mail (verification, \
+                 password reset) is written to the mail folder and its link logged"
+            );
+        }
         let node = self.state.node.clone();
         let result = tokio::select! {
             () = server => Ok(()),
@@ -136,6 +146,7 @@ impl Application {
             () = reconcile(self.state.clone()) => Ok(()),
             () = expire_streams(self.state.clone()) => Ok(()),
             () = flush_touches(self.state) => Ok(()),
+            () = outbox.run() => Ok(()),
         };
         // Activity noted since the last flush is written before the node goes away.
         if let Err(error) = node.cache.flush_touches().await {

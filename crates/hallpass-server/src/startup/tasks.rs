@@ -119,5 +119,10 @@ async fn purge(state: &AppState, now: time::OffsetDateTime) {
         Ok(purged) => tracing::info!(purged, "purged ended sessions"),
         Err(error) => tracing::warn!(error = ?error, "purging ended sessions failed"),
     }
+    match state.stores.email.purge_email(horizon).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "purged delivered mail and expired email tokens"),
+        Err(error) => tracing::warn!(error = ?error, "purging delivered mail failed"),
+    }
     state.limits.forget_idle();
 }

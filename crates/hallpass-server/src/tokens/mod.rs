@@ -70,6 +70,7 @@ impl Tokens {
             jti: Uuid::new_v4().to_string(),
             sid: session.to_string(),
             roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            email_verified: user.email_verified,
         };
         let token = self.keyring.current().signer.sign(&claims)?;
         Ok(AccessToken {

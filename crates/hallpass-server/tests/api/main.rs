@@ -22,6 +22,7 @@ mod cors;
 mod credentials;
 mod csrf;
 mod device_lockout;
+mod email;
 mod faults;
 mod forward_auth;
 mod helpers;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use hallpass_core::{
     password::PasswordHash,
     session::SessionId,
-    user::{NewUser, User, UserId, Username},
+    user::{Email, NewUser, User, UserId, Username},
 };
 
 use super::{SessionCache, sync::Change};
@@ -25,6 +25,10 @@ impl UserStore for SessionCache {
 
     async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
         self.store().users.user_by_username(username).await
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.store().users.user_by_email(email).await
     }
 
     async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, StoreError> {

@@ -15,6 +15,7 @@
 //! | `greatest!` | `max(a, b)` | `GREATEST(a, b)` | SQLite's scalar `max` with two arguments; PostgreSQL's `max` is only an aggregate. |
 //! | `ascii_lower!` | `lower(x)` | `translate(x, 'A…Z', 'a…z')` | The fold the server compares emails with (ASCII letters only), and the expression each migration's `users_email_key` indexes: PostgreSQL's `lower()` also folds non-ASCII letters by locale. |
 //! | `bytewise!` | `x` | `x COLLATE "C"` | Bytewise ordering: SQLite's default BINARY collation is it, PostgreSQL's default follows the locale (and SQLite knows no collation "C"). |
+//! | `skip_locked!` | nothing | `FOR UPDATE SKIP LOCKED` | Claiming mail: PostgreSQL claimers each lock the rows their `UPDATE … WHERE id IN (SELECT … LIMIT n …)` picks and pass over rows another claimer holds, so concurrent claimers on any node neither wait on one another nor get the same row. SQLite has no row locks (nor the clause): its single writer runs the whole statement as one step, so the next claimer's subquery already sees the claim. |
 //! | `now_micros!` | `unixepoch('subsec')` | `clock_timestamp()` | The database's own clock (one clock every node shares), in unix microseconds. |
 //! | connection options | `sqlite.rs` | `postgres.rs` | WAL, `synchronous`, busy timeout and foreign keys on SQLite; `statement_timeout` and `idle_in_transaction_session_timeout` on PostgreSQL. |
 //!
@@ -119,6 +120,15 @@ pub(crate) mod sqlite {
         };
     }
     pub(crate) use for_update;
+
+    /// The lock clause of the subquery that picks mail to claim: none, the statement that
+    /// claims is the only writer while it runs.
+    macro_rules! skip_locked {
+        () => {
+            ""
+        };
+    }
+    pub(crate) use skip_locked;
 
     /// Opens a transaction that takes the write lock up front (`BEGIN IMMEDIATE`), so its reads
     /// and writes are one step whatever other connection (or process on the file) writes.
@@ -235,6 +245,15 @@ pub(crate) mod postgres {
         };
     }
     pub(crate) use for_update;
+
+    /// The lock clause of the subquery that picks mail to claim: lock the picked rows, and skip
+    /// (rather than wait for) rows another claimer has locked.
+    macro_rules! skip_locked {
+        () => {
+            " FOR UPDATE SKIP LOCKED"
+        };
+    }
+    pub(crate) use skip_locked;
 
     /// Opens a READ COMMITTED transaction; [`lock_user`] and [`advisory_lock`] serialise what
     /// must be.

@@ -7,6 +7,7 @@ macro_rules! identity_store {
             use async_trait::async_trait;
             use hallpass_core::{
                 clock::to_micros,
+                email::email_key,
                 identity::{Identity, NewIdentity, ProviderName, Subject},
                 user::{Email, NewUser, User, UserId},
             };
@@ -30,13 +31,14 @@ macro_rules! identity_store {
                 ) -> Result<User, StoreError> {
                     let mut tx = self.pool.begin().await?;
                     sqlx::query(
-                        "INSERT INTO users (id, username, username_key, email, roles, disabled, password_hash, created_at)
-                         VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7)",
+                        "INSERT INTO users (id, username, username_key, email, email_verified, roles, disabled, password_hash, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8)",
                     )
                     .bind(user.id.0)
                     .bind(user.username.as_str())
                     .bind(user.username.canonical())
                     .bind(user.email.as_ref().map(|e| e.as_str()))
+                    .bind(user.email_verified)
                     .bind(roles_to_text(&user.roles))
                     .bind(user.password_hash.as_phc())
                     .bind(to_micros(user.created_at))
@@ -82,16 +84,22 @@ macro_rules! identity_store {
                     identity: &NewIdentity,
                 ) -> Result<User, StoreError> {
                     match self.insert_user_with_identity(user, identity).await {
-                        // Two first logins of one person race with the same chosen name: the
-                        // loser (on PostgreSQL it waited on the winner's username) should hear
-                        // that the identity exists (and log in), not that the name is taken.
-                        // Read after the rollback, so the winner's commit is visible.
-                        Err(StoreError::UsernameTaken)
+                        // Two first logins of one person race with the same chosen name (or the
+                        // same address): the loser (on PostgreSQL it waited on the winner's row)
+                        // should hear that the identity exists (and log in), not that the name
+                        // or address is taken. Read after the rollback, so the winner's commit
+                        // is visible.
+                        Err(StoreError::UsernameTaken | StoreError::EmailTaken)
                             if self
                                 .identity_exists(&identity.provider, &identity.subject)
                                 .await? =>
                         {
                             Err(StoreError::IdentityTaken)
+                        }
+                        // The users insert names one index, whichever the database checked
+                        // first: a taken name wins over a taken address.
+                        Err(StoreError::EmailTaken) if self.username_exists(&user.username).await? => {
+                            Err(StoreError::UsernameTaken)
                         }
                         result => result,
                     }
@@ -208,7 +216,7 @@ macro_rules! identity_store {
                          ORDER BY u.created_at, u.id LIMIT $2"
                     );
                     let rows = sqlx::query(sql)
-                        .bind(email.as_str().to_ascii_lowercase())
+                        .bind(email_key(email))
                         .bind(i64::from(limit))
                         .fetch_all(&self.pool)
                         .await?;

@@ -10,6 +10,7 @@
 mod account_changes;
 mod audit;
 pub(crate) mod dialect;
+mod email;
 mod identities;
 mod keys;
 mod posts;
@@ -19,6 +20,7 @@ mod users;
 
 pub(crate) use account_changes::account_changes;
 pub(crate) use audit::audit_store;
+pub(crate) use email::email_store;
 pub(crate) use identities::identity_store;
 pub(crate) use keys::key_store;
 pub(crate) use posts::post_store;
@@ -36,6 +38,7 @@ macro_rules! stamp_backend {
         crate::sql::key_store!($store, $dialect);
         crate::sql::post_store!($store);
         crate::sql::identity_store!($store, $dialect);
+        crate::sql::email_store!($store, $dialect);
     };
 }
 pub(crate) use stamp_backend;

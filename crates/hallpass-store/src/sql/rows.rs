@@ -3,6 +3,7 @@
 use hallpass_core::{
     audit::{AuditEvent, AuditKind},
     clock::from_micros,
+    email::EmailPurpose,
     identity::{Identity, ProviderName, Subject},
     password::PasswordHash,
     post::{Post, PostId},
@@ -13,7 +14,9 @@ use hallpass_core::{
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
 
-use crate::{AuditRecord, StoreError, StoredKey};
+use crate::{
+    AuditRecord, ClaimedMail, EmailTokenRecord, FailedMail, NewMail, StoreError, StoredKey,
+};
 
 /// Roles are stored as one comma-separated text column; role names cannot contain commas.
 pub(crate) fn roles_to_text(roles: &[Role]) -> String {
@@ -37,7 +40,8 @@ pub(crate) fn token_hash(bytes: &[u8]) -> Result<TokenHash, StoreError> {
 /// The columns [`user`] reads, from `users u`; a macro so queries stay `&'static str` literals.
 macro_rules! user_columns {
     () => {
-        "u.id AS user_id, u.username, u.email, u.roles, u.disabled, u.password_hash, u.created_at AS user_created_at"
+        "u.id AS user_id, u.username, u.email, u.email_verified, u.roles, u.disabled, u.password_hash, \
+         u.created_at AS user_created_at"
     };
 }
 pub(crate) use user_columns;
@@ -65,6 +69,7 @@ where
         id: UserId(row.try_get("user_id")?),
         username: row.try_get("username")?,
         email: stored_email(row.try_get("email")?)?,
+        email_verified: row.try_get("email_verified")?,
         roles: roles_from_text(&row.try_get::<String, _>("roles")?)?,
         disabled: row.try_get("disabled")?,
         password_hash: PasswordHash::from_phc(row.try_get("password_hash")?),
@@ -255,4 +260,102 @@ where
 fn stored_email(raw: Option<String>) -> Result<Option<Email>, StoreError> {
     raw.map(|e| Email::parse(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
         .transpose()
+}
+
+/// The columns [`email_token`] reads besides [`user_columns`], from `email_tokens t`; aliased
+/// so they sit beside the user's in one row.
+macro_rules! email_token_columns {
+    () => {
+        "t.purpose, t.email AS token_email, t.created_at AS token_created_at"
+    };
+}
+pub(crate) use email_token_columns;
+
+pub(crate) fn email_token<'r, R>(row: &'r R) -> Result<EmailTokenRecord, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let purpose: String = row.try_get("purpose")?;
+    Ok(EmailTokenRecord {
+        user: user(row)?,
+        purpose: EmailPurpose::parse(&purpose)
+            .ok_or_else(|| StoreError::Corrupt(format!("email token purpose {purpose:?}")))?,
+        email: Email::parse(&row.try_get::<String, _>("token_email")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: from_micros(row.try_get("token_created_at")?),
+    })
+}
+
+/// The columns [`claimed_mail`] reads, from an `outbox` `RETURNING`.
+macro_rules! returning_mail_columns {
+    () => {
+        " RETURNING id, to_addr, subject, text_body, html_body, created_at, expires_at, attempts"
+    };
+}
+pub(crate) use returning_mail_columns;
+
+pub(crate) fn claimed_mail<'r, R>(row: &'r R) -> Result<ClaimedMail, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(ClaimedMail {
+        mail: NewMail {
+            id: row.try_get("id")?,
+            to: Email::parse(&row.try_get::<String, _>("to_addr")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            subject: row.try_get("subject")?,
+            text: row.try_get("text_body")?,
+            html: row.try_get("html_body")?,
+            created_at: from_micros(row.try_get("created_at")?),
+            expires_at: row
+                .try_get::<Option<i64>, _>("expires_at")?
+                .map(from_micros),
+        },
+        attempts: attempts(row.try_get("attempts")?)?,
+    })
+}
+
+/// The columns [`failed_mail`] reads, from `outbox`.
+macro_rules! failed_mail_columns {
+    () => {
+        "id, to_addr, subject, attempts, failed_at, last_error"
+    };
+}
+pub(crate) use failed_mail_columns;
+
+pub(crate) fn failed_mail<'r, R>(row: &'r R) -> Result<FailedMail, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(FailedMail {
+        id: row.try_get("id")?,
+        to: row.try_get("to_addr")?,
+        subject: row.try_get("subject")?,
+        attempts: attempts(row.try_get("attempts")?)?,
+        failed_at: from_micros(row.try_get("failed_at")?),
+        error: row
+            .try_get::<Option<String>, _>("last_error")?
+            .unwrap_or_default(),
+    })
+}
+
+/// A stored attempt count, which only ever counts up from zero.
+fn attempts(stored: i64) -> Result<u32, StoreError> {
+    u32::try_from(stored).map_err(|_| StoreError::Corrupt(format!("mail attempts {stored}")))
 }

@@ -8,8 +8,9 @@ macro_rules! user_store {
             use async_trait::async_trait;
             use hallpass_core::{
                 clock::{from_micros, to_micros},
+                email::{EmailPurpose, email_key},
                 password::PasswordHash,
-                user::{NewUser, User, UserId, Username},
+                user::{Email, NewUser, User, UserId, Username},
             };
             use time::OffsetDateTime;
 
@@ -19,22 +20,45 @@ macro_rules! user_store {
                 sql::dialect::$dialect as dialect,
             };
 
+            impl $store {
+                /// Whether an account has this username (in any case).
+                async fn username_exists(&self, username: &Username) -> Result<bool, StoreError> {
+                    let found = sqlx::query("SELECT 1 FROM users WHERE username_key = $1")
+                        .bind(username.canonical())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    Ok(found.is_some())
+                }
+            }
+
             #[async_trait]
             impl UserStore for $store {
                 async fn create_user(&self, user: &NewUser) -> Result<User, StoreError> {
-                    sqlx::query(
-                        "INSERT INTO users (id, username, username_key, email, roles, disabled, password_hash, created_at)
-                         VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7)",
+                    let inserted = sqlx::query(
+                        "INSERT INTO users (id, username, username_key, email, email_verified, roles, disabled, password_hash, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8)",
                     )
                     .bind(user.id.0)
                     .bind(user.username.as_str())
                     .bind(user.username.canonical())
                     .bind(user.email.as_ref().map(|e| e.as_str()))
+                    .bind(user.email_verified)
                     .bind(roles_to_text(&user.roles))
                     .bind(user.password_hash.as_phc())
                     .bind(to_micros(user.created_at))
                     .execute(&self.pool)
-                    .await?;
+                    .await;
+                    // A violation names one index, whichever the database checked first (SQLite
+                    // checks the newer `users_email_key` first): when both are taken the caller
+                    // hears about the name, as documented. Read after the failed insert, so a
+                    // concurrent winner's commit is visible.
+                    match inserted.map_err(StoreError::from) {
+                        Ok(_) => {}
+                        Err(StoreError::EmailTaken) if self.username_exists(&user.username).await? => {
+                            return Err(StoreError::UsernameTaken);
+                        }
+                        Err(error) => return Err(error),
+                    }
                     self.user_by_id(user.id)
                         .await?
                         .ok_or_else(|| StoreError::Corrupt("inserted user vanished".to_owned()))
@@ -60,6 +84,23 @@ macro_rules! user_store {
                     );
                     let row = sqlx::query(sql)
                         .bind(username.canonical())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    row.as_ref().map(rows::user).transpose()
+                }
+
+                async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+                    // The fold the server compares with, in the very expression the unique index
+                    // `users_email_key` is on, so the lookup uses it.
+                    let sql = concat!(
+                        "SELECT ",
+                        user_columns!(),
+                        " FROM users u WHERE ",
+                        dialect::ascii_lower!("u.email"),
+                        " = $1"
+                    );
+                    let row = sqlx::query(sql)
+                        .bind(email_key(email))
                         .fetch_optional(&self.pool)
                         .await?;
                     row.as_ref().map(rows::user).transpose()
@@ -94,11 +135,19 @@ macro_rules! user_store {
                     id: UserId,
                     hash: &PasswordHash,
                 ) -> Result<bool, StoreError> {
+                    // A reset link mailed before the change must not undo it: both or neither.
+                    let mut tx = dialect::begin_write(&self.pool).await?;
                     let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                         .bind(hash.as_phc())
                         .bind(id.0)
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await?;
+                    sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2")
+                        .bind(id.0)
+                        .bind(EmailPurpose::Reset.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
                     Ok(done.rows_affected() == 1)
                 }
 

@@ -1,28 +1,56 @@
 //! Fresh stores for each test.
 
 use hallpass_store::{StoreOptions, Stores, postgres::PostgresStore};
-use sqlx::{Executor, postgres::PgPoolOptions};
+use sqlx::{Executor, PgPool, SqlitePool, postgres::PgPoolOptions};
 use tempfile::TempDir;
 
 /// A store and whatever must live as long as it.
 pub(crate) struct Backend {
     pub(crate) stores: Stores,
+    /// The same database, for what the store's traits do not show (a mail's stored bodies).
+    pub(crate) raw: Raw,
     _dir: Option<TempDir>,
+}
+
+/// A pool of the backend's own type on the test's database.
+#[derive(Clone)]
+pub(crate) enum Raw {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Raw {
+    /// The first row's first two text columns of `sql`, with `id` bound as `$1`.
+    pub(crate) async fn two_texts(&self, sql: &'static str, id: uuid::Uuid) -> (String, String) {
+        match self {
+            Self::Sqlite(pool) => sqlx::query_as(sql).bind(id).fetch_one(pool).await.unwrap(),
+            Self::Postgres(pool) => sqlx::query_as(sql).bind(id).fetch_one(pool).await.unwrap(),
+        }
+    }
 }
 
 /// A migrated SQLite database in a temporary directory.
 pub(crate) async fn sqlite() -> Backend {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let (dir, url) = sqlite_file();
+    let stores = Stores::open(&url, &StoreOptions::default()).await.unwrap();
+    let raw = Raw::Sqlite(SqlitePool::connect(&url).await.unwrap());
     Backend {
-        stores: Stores::open(&url, &StoreOptions::default()).await.unwrap(),
+        stores,
+        raw,
         _dir: Some(dir),
     }
 }
 
+/// A temporary directory for a SQLite database, and the database's URL in it.
+pub(crate) fn sqlite_file() -> (TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    (dir, url)
+}
+
 /// The same, behind the session cache (which must not change any observable behaviour).
 pub(crate) async fn sqlite_cached() -> Backend {
-    let Backend { stores, _dir } = sqlite().await;
+    let Backend { stores, raw, _dir } = sqlite().await;
     let clock = std::sync::Arc::new(hallpass_core::clock::SystemClock);
     let (stores, _) = hallpass_store::SessionCache::wrap(
         stores,
@@ -37,11 +65,24 @@ pub(crate) async fn sqlite_cached() -> Backend {
             outage_grace: time::Duration::minutes(5),
         },
     );
-    Backend { stores, _dir }
+    Backend { stores, raw, _dir }
 }
 
 /// A migrated PostgreSQL schema of this test's own, or `None` when no server is configured.
 pub(crate) async fn postgres() -> Option<Backend> {
+    let pool = postgres_schema().await?;
+    let store = PostgresStore::from_pool(pool.clone());
+    store.migrate().await.unwrap();
+    Some(Backend {
+        stores: Stores::from_backend(store),
+        raw: Raw::Postgres(pool),
+        _dir: None,
+    })
+}
+
+/// A pool on an empty PostgreSQL schema of this test's own, or `None` when no server is
+/// configured.
+pub(crate) async fn postgres_schema() -> Option<PgPool> {
     let Ok(url) = std::env::var("HALLPASS_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var("HALLPASS_TEST_REQUIRE_BACKENDS").as_deref() != Ok("1"),
@@ -72,10 +113,5 @@ pub(crate) async fn postgres() -> Option<Backend> {
         .connect(&url)
         .await
         .unwrap();
-    let store = PostgresStore::from_pool(pool);
-    store.migrate().await.unwrap();
-    Some(Backend {
-        stores: Stores::from_backend(store),
-        _dir: None,
-    })
+    Some(pool)
 }

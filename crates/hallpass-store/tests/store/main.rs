@@ -9,6 +9,7 @@
 )]
 
 mod harness;
+mod migration;
 mod suite;
 
 macro_rules! store_suite {
@@ -42,6 +43,42 @@ macro_rules! store_suite {
         }
     };
 }
+
+/// The same, for the behaviours a test checks in the database itself (what the traits do not
+/// show): each gets the stores and a raw pool on their database.
+macro_rules! raw_suite {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite_raw {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let backend = crate::harness::sqlite().await;
+                    crate::suite::$test(&backend.stores, &backend.raw).await;
+                }
+            )*
+        }
+        mod sqlite_behind_session_cache_raw {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let backend = crate::harness::sqlite_cached().await;
+                    crate::suite::$test(&backend.stores, &backend.raw).await;
+                }
+            )*
+        }
+        mod postgres_raw {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    let Some(backend) = crate::harness::postgres().await else { return };
+                    crate::suite::$test(&backend.stores, &backend.raw).await;
+                }
+            )*
+        }
+    };
+}
+
+raw_suite!(finished_mail_keeps_no_bodies);
 
 store_suite!(
     users_are_found_by_their_exact_email,
@@ -92,4 +129,22 @@ store_suite!(
     the_last_enabled_admin_is_never_removed,
     concurrent_demotions_keep_an_admin,
     account_changes_raise_revocation_marks,
+    email_tokens_are_issued_read_and_voided_by_a_newer_one,
+    an_email_token_is_spent_once,
+    email_codes_allow_few_attempts,
+    a_password_reset_spends_its_token_and_queues_a_notice,
+    a_new_password_voids_reset_links,
+    a_verify_link_proves_the_address_it_was_sent_to,
+    a_change_of_address_takes_effect_with_its_link,
+    an_address_taken_meanwhile_refuses_the_change_and_spends_nothing,
+    addresses_are_unique_under_the_ascii_fold,
+    session_lookups_see_resets_and_confirmed_addresses,
+    a_claim_holds_until_its_lease_lapses,
+    claims_take_the_oldest_due_first_up_to_the_limit,
+    a_retry_waits_until_it_is_due,
+    sent_mail_is_never_claimed_again,
+    failed_mail_is_listed_newest_first_and_counted,
+    expired_mail_is_given_up_on,
+    old_finished_mail_and_expired_tokens_are_purged,
+    concurrent_claimers_claim_each_mail_once,
 );

@@ -21,6 +21,7 @@ fn claims() -> AccessClaims {
         jti: "j1".into(),
         sid: "s1".into(),
         roles: vec![],
+        email_verified: false,
     }
 }
 

@@ -8,8 +8,7 @@ use axum::{
 use hallpass_core::session::SessionId;
 use serde::{Deserialize, Serialize};
 
-use crate::features::sessions;
-use crate::features::social;
+use crate::features::{sessions, social, verification};
 use crate::{
     error::ApiError,
     features::sessions::ops::LogoutScope,
@@ -101,6 +100,7 @@ async fn page(
             current_user => minijinja::context! {
                 username => &user.username,
                 email => user.email.as_ref().map(|e| e.as_str()),
+                email_verified => user.email_verified,
                 roles => user.roles.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>(),
                 created_at => human_time(user.created_at),
                 is_admin => user.is_admin(),
@@ -229,5 +229,84 @@ pub(crate) async fn unlink(
     // Refused (the last way to log in) or not linked: the error page says which.
     social::ops::unlink(&state, caller.user.id, &provider, &client).await?;
     let notice = "That account is no longer linked.";
+    Ok(page(&state, &caller, StatusCode::OK, Some(notice), Vec::new()).await?)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct EmailForm {
+    email: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl CsrfForm for EmailForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// Asks to change the address; it changes once the link mailed to the new one is followed.
+pub(crate) async fn change_email(
+    State(state): State<AppState>,
+    client: Client,
+    form: Result<SessionForm<EmailForm>, ApiError>,
+) -> Result<Response, PageError> {
+    let SessionForm { caller, form } = form?;
+    let result = verification::ops::request_change(
+        &state,
+        caller.caller(),
+        &form.email,
+        &form.current_password,
+        &client,
+    )
+    .await;
+    let rendered = match result.map_err(ApiError::from) {
+        Ok(()) => {
+            let notice = format!(
+                "We mailed a confirmation link to {}. Your address changes once you follow it.",
+                form.email.trim()
+            );
+            page(&state, &caller, StatusCode::OK, Some(&notice), Vec::new()).await
+        }
+        Err(
+            error @ ApiError::Op(
+                OpError::Invalid(_)
+                | OpError::EmailTaken
+                | OpError::WrongCurrentPassword
+                | OpError::RateLimited { .. },
+            ),
+        ) => {
+            let (status, _) = error.status_and_code();
+            let errors = match &error {
+                ApiError::Op(OpError::WrongCurrentPassword) => vec![FieldError::new(
+                    "email_password",
+                    "This is not your current password.",
+                )],
+                ApiError::Op(OpError::RateLimited { .. }) => {
+                    vec![FieldError::new("email", &error.to_string())]
+                }
+                _ => field_errors(&error),
+            };
+            page(&state, &caller, status, None, errors).await
+        }
+        Err(error) => Err(error),
+    };
+    Ok(rendered?)
+}
+
+/// Mails the proof of the current address again.
+pub(crate) async fn resend_verification(
+    State(state): State<AppState>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
+) -> Result<Response, PageError> {
+    let SessionForm { caller, .. } = form?;
+    let notice = match verification::ops::send_verification(&state, &caller.user).await? {
+        crate::email_tokens::Sent::Queued => "A new confirmation link is on its way.",
+        crate::email_tokens::Sent::OverBudget => {
+            "We have mailed this address several times in the last hour; please wait a little."
+        }
+    };
     Ok(page(&state, &caller, StatusCode::OK, Some(notice), Vec::new()).await?)
 }

@@ -7,7 +7,7 @@ use hallpass_core::{
     password::{Password, Verification},
     session::{RefreshFamily, Session, SessionId, SessionKind, SessionToken},
     token::RefreshState,
-    user::{User, Username},
+    user::User,
 };
 use uuid::Uuid;
 
@@ -50,10 +50,12 @@ pub(crate) async fn login(
 ) -> Result<LoginOutcome, OpError> {
     // First, so that an address over its budget neither costs a lookup nor counts failures.
     state.limits.check_ip(client.ip).await?;
-    let account = username.trim().to_ascii_lowercase();
-    let user = match Username::parse(username) {
-        Ok(name) => state.stores.users.user_by_username(&name).await?,
-        Err(_) => None,
+    // A username or an email address (usernames cannot hold `@`).
+    let user = crate::email_tokens::user_by_login(state, username).await?;
+    // One account, one lockout, whichever of its names is typed.
+    let account = match &user {
+        Some(user) => user.username.to_ascii_lowercase(),
+        None => username.trim().to_ascii_lowercase(),
     };
     let lockee = match (device, &user) {
         (Some(device), Some(user)) if device.user == user.id => Lockee::Device(device.device),
@@ -104,8 +106,12 @@ pub(crate) async fn login(
         }
     };
 
-    let outcome = open_session(state, user, client, previous, kind).await?;
     state.limits.record_success(lockee).await;
+    // Only now, after the password proved who is asking, may the answer say more than "wrong".
+    if state.mail.settings.require_verified_email && !user.email_verified {
+        return Err(OpError::EmailUnverified);
+    }
+    let outcome = open_session(state, user, client, previous, kind).await?;
     Ok(outcome)
 }
 

@@ -13,7 +13,7 @@ use crate::{
     error::ApiError,
     http::{
         device_cookie,
-        extract::{CsrfForm, PresessionForm, resolve},
+        extract::{AppQuery, CsrfForm, PresessionForm, resolve},
         page_error::PageError,
         view::{logged_in, presession_page},
     },
@@ -28,6 +28,7 @@ fn page(
     status: StatusCode,
     username: Option<&str>,
     error: Option<String>,
+    notice: Option<&str>,
 ) -> Result<Response, ApiError> {
     let providers: Vec<minijinja::Value> = state
         .social
@@ -36,18 +37,34 @@ fn page(
         .map(|p| minijinja::context! { name => &p.name, display_name => &p.display_name })
         .collect();
     presession_page(state, headers, status, "login.html", |csrf_token| {
-        minijinja::context! { title => "Log in", csrf_token, username, error, providers }
+        minijinja::context! {
+            title => "Log in", csrf_token, username, error, notice, providers,
+            passwordless => state.mail.settings.passwordless_login,
+        }
     })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginQuery {
+    notice: Option<String>,
 }
 
 pub(crate) async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
+    AppQuery(query): AppQuery<LoginQuery>,
 ) -> Result<Response, PageError> {
     if matches!(resolve(&state, &headers).await, Ok(Some(_))) {
         return Ok(Redirect::to("/account").into_response());
     }
-    Ok(page(&state, &headers, StatusCode::OK, None, None)?)
+    // Only known notices, never text from the URL.
+    let notice = match query.notice.as_deref() {
+        Some("password_reset") => {
+            Some("Your password was changed and every device signed out. Log in with the new one.")
+        }
+        _ => None,
+    };
+    Ok(page(&state, &headers, StatusCode::OK, None, None, notice)?)
 }
 
 #[derive(Deserialize)]
@@ -99,7 +116,8 @@ pub(crate) async fn submit(
             error @ ApiError::Op(
                 OpError::InvalidCredentials
                 | OpError::RateLimited { .. }
-                | OpError::SessionLimitReached,
+                | OpError::SessionLimitReached
+                | OpError::EmailUnverified,
             ),
         ) => {
             let (status, _) = error.status_and_code();
@@ -110,6 +128,7 @@ pub(crate) async fn submit(
                 status,
                 Some(&form.username),
                 message,
+                None,
             )?)
         }
         Err(error) => Err(error.into()),

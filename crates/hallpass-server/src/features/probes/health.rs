@@ -79,6 +79,10 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
         Ok(count) => state.metrics.set_active_sessions(count),
         Err(error) => tracing::warn!(error = ?error, "could not count live sessions"),
     }
+    match state.stores.email.outbox_counts().await {
+        Ok(counts) => state.metrics.set_outbox(counts),
+        Err(error) => tracing::warn!(error = ?error, "could not count the outbox"),
+    }
     state
         .metrics
         .set_store_calls(state.node.cache.store_calls());

@@ -25,7 +25,7 @@ pub(crate) struct SignupInput<'a> {
 }
 
 /// Validates every field (reporting all problems at once), hashes the password off the async
-/// workers and creates the account.
+/// workers, creates the account, and mails the proof of its address if it has one.
 pub(crate) async fn signup(
     state: &AppState,
     input: SignupInput<'_>,
@@ -64,6 +64,7 @@ pub(crate) async fn signup(
             id: UserId(Uuid::new_v4()),
             username,
             email,
+            email_verified: false,
             roles: Vec::new(),
             password_hash,
             created_at: state.clock.now(),
@@ -73,5 +74,10 @@ pub(crate) async fn signup(
     event.actor = Some(user.id);
     event.subject = Some(user.id);
     crate::audit::record(state, event).await?;
+    // The account exists whether or not the mail could be queued: a failure here is logged and
+    // the owner can ask again (`/v1/email/verify/resend`, the account page).
+    if let Err(error) = crate::features::verification::ops::send_verification(state, &user).await {
+        tracing::warn!(user = %user.id, error = ?error, "could not queue the verification mail");
+    }
     Ok(user)
 }

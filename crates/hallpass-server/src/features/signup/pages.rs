@@ -103,7 +103,10 @@ pub(crate) async fn submit(
         // The form again, with what was typed and what is wrong with it.
         Err(
             error @ ApiError::Op(
-                OpError::Invalid(_) | OpError::UsernameTaken | OpError::RateLimited { .. },
+                OpError::Invalid(_)
+                | OpError::UsernameTaken
+                | OpError::EmailTaken
+                | OpError::RateLimited { .. },
             ),
         ) => {
             let (status, _) = error.status_and_code();

@@ -104,11 +104,11 @@ impl Claim {
     }
 }
 
-/// The account a verified email may be linked to: exactly one with this exact email (ASCII
-/// letters compared case-insensitively), and one that was itself made by a provider that verified it. hallpass
-/// does not verify the emails people type at signup, so linking to a password account by email
-/// would let whoever signed up first with someone's address receive their provider logins
-/// (pre-account takeover); such accounts link from `/account` instead.
+/// The account a verified email may be linked to: the one with this address (ASCII letters
+/// compared case-insensitively), if that address is proven — by a provider that verified it, or
+/// by the link hallpass mailed to it. An address typed at signup and never confirmed may be
+/// anyone's: linking to it would let whoever signed up first with someone's address receive
+/// their provider logins (pre-account takeover); such accounts link from `/account` instead.
 async fn user_with_email(state: &AppState, email: &Email) -> Result<Option<User>, OpError> {
     // Two are enough to tell "exactly one" from "more than one".
     let mut found = state
@@ -119,7 +119,9 @@ async fn user_with_email(state: &AppState, email: &Email) -> Result<Option<User>
         .into_iter();
     // Two accounts with one address: linking to either would be a guess.
     match (found.next(), found.next()) {
-        (Some(user), None) if !user.password_hash.is_usable() => Ok(Some(user)),
+        (Some(user), None) if !user.password_hash.is_usable() || user.email_verified => {
+            Ok(Some(user))
+        }
         _ => Ok(None),
     }
 }
@@ -132,7 +134,7 @@ async fn create(
     client: &Client,
 ) -> Result<User, OpError> {
     // An address the provider did not verify is not the account's: keep it off the account.
-    let email = claim.email.clone().filter(|_| identity.email_verified);
+    let mut email = claim.email.clone().filter(|_| identity.email_verified);
     let base = username_base(identity, &provider.name);
     for attempt in 1..=NAME_ATTEMPTS {
         let candidate = match attempt {
@@ -146,6 +148,7 @@ async fn create(
         let user = NewUser {
             id: UserId(Uuid::new_v4()),
             username,
+            email_verified: email.is_some(),
             email: email.clone(),
             roles: Vec::new(),
             // Until they set one, the provider is their only way in.
@@ -168,6 +171,9 @@ async fn create(
                 return Ok(created);
             }
             Err(StoreError::UsernameTaken) => {}
+            // Another account holds the address (unproven there, or it would have been linked):
+            // the new account starts without one; the identity keeps what the provider said.
+            Err(StoreError::EmailTaken) => email = None,
             // Linked meanwhile by a concurrent first login: that account it is.
             Err(StoreError::IdentityTaken) => {
                 if let Some((_, user)) = state

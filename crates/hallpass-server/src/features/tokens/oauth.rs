@@ -69,9 +69,11 @@ impl From<ApiError> for OAuthError {
     fn from(error: ApiError) -> Self {
         let description = error.to_string();
         match error {
-            ApiError::Op(OpError::InvalidCredentials | OpError::SessionLimitReached) => {
-                Self::invalid_grant(description)
-            }
+            ApiError::Op(
+                OpError::InvalidCredentials
+                | OpError::SessionLimitReached
+                | OpError::EmailUnverified,
+            ) => Self::invalid_grant(description),
             ApiError::Op(OpError::RateLimited { retry_after }) => Self {
                 retry_after: Some(retry_after),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", description)

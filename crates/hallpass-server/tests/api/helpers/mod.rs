@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use hallpass_core::clock::ManualClock;
 use hallpass_server::{
-    config::{Argon2Settings, RateLimitSettings, Settings},
+    config::{Argon2Settings, EmailSettings, RateLimitSettings, Settings},
     startup::Application,
     state::AppState,
 };
@@ -16,9 +16,11 @@ use time::OffsetDateTime;
 
 mod cookies;
 mod raw;
+mod smtp;
 mod tokens;
 pub(crate) use cookies::{cookie_header, has_attribute, set_cookie_named, set_cookies};
 pub(crate) use raw::read_response;
+pub(crate) use smtp::{ReceivedMail, SmtpSink};
 pub(crate) use tokens::{oauth_error, tokens_from};
 
 /// The origin tests present as "our own" (the configured public URL).
@@ -73,8 +75,29 @@ pub(crate) fn test_settings(dir: &TempDir) -> Settings {
             ..RateLimitSettings::default()
         },
         metrics_token: Some(METRICS_TOKEN.into()),
+        email: EmailSettings {
+            from: "hallpass <no-reply@hallpass.test>".to_owned(),
+            // Mail queued elsewhere or due for a retry is found this soon (retries are judged
+            // by the injected clock; this is only how often the worker looks).
+            outbox_poll_interval: "100ms".parse().unwrap(),
+            ..EmailSettings::default()
+        },
         ..Settings::default()
     }
+}
+
+/// A server on `backend` whose mail goes to `sink`.
+pub(crate) async fn spawn_app_with_mail(
+    backend: Backend,
+    sink: &SmtpSink,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let url = sink.url();
+    spawn_app_with(backend, move |settings| {
+        settings.email.smtp_url = Some(url);
+        tweak(settings);
+    })
+    .await
 }
 
 pub(crate) async fn spawn_app() -> TestApp {

@@ -2,8 +2,10 @@
 
 mod admins;
 mod audit;
+mod email;
 mod identities;
 mod limits;
+mod outbox;
 mod posts;
 mod sessions;
 mod social_logins;
@@ -13,8 +15,10 @@ mod users;
 
 pub(crate) use admins::*;
 pub(crate) use audit::*;
+pub(crate) use email::*;
 pub(crate) use identities::*;
 pub(crate) use limits::*;
+pub(crate) use outbox::*;
 pub(crate) use posts::*;
 pub(crate) use sessions::*;
 pub(crate) use social_logins::*;
@@ -38,6 +42,7 @@ pub(crate) fn new_user(name: &str) -> NewUser {
         id: UserId(Uuid::new_v4()),
         username: Username::parse(name).unwrap(),
         email: Some(Email::parse(&format!("{name}@example.com")).unwrap()),
+        email_verified: false,
         roles: vec![],
         password_hash: PasswordHash::from_phc(format!(
             "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ${name}"

@@ -1,0 +1,119 @@
+//! Asking for a sign-in code, and signing in with it.
+
+use hallpass_core::{
+    audit::AuditKind,
+    email::{EmailCode, EmailPurpose, EmailToken, email_key},
+    session::{Session, SessionKind, TokenHash},
+    user::Email,
+};
+
+use crate::{
+    email_tokens,
+    features::login::ops::{LoginOutcome, open_session},
+    operation::{Client, OpError},
+    state::AppState,
+};
+
+/// Wrong codes allowed per mailed code before it is void.
+const MAX_CODE_ATTEMPTS: u32 = 5;
+
+fn enabled(state: &AppState) -> Result<(), OpError> {
+    if state.mail.settings.passwordless_login {
+        Ok(())
+    } else {
+        Err(OpError::NotFound)
+    }
+}
+
+/// Mails a sign-in code and link if `email` is the verified address of an enabled account;
+/// answers alike otherwise.
+pub(crate) async fn request(state: &AppState, email: &str, client: &Client) -> Result<(), OpError> {
+    enabled(state)?;
+    state.limits.check_ip(client.ip).await?;
+    let Ok(email) = Email::parse(email) else {
+        return Ok(());
+    };
+    if let Some(user) = state.stores.users.user_by_email(&email).await?
+        && let Some(to) = email_tokens::address_for(&user, EmailPurpose::Login)
+    {
+        email_tokens::send_token(state, &user, EmailPurpose::Login, to).await?;
+    }
+    Ok(())
+}
+
+/// Signs in with a mailed link's token.
+pub(crate) async fn complete_with_token(
+    state: &AppState,
+    token: &str,
+    client: &Client,
+    previous: Option<&Session>,
+) -> Result<LoginOutcome, OpError> {
+    enabled(state)?;
+    state.limits.check_ip(client.ip).await?;
+    let token = EmailToken::parse(token).ok_or(OpError::InvalidEmailToken)?;
+    complete(state, &token.hash(), client, previous).await
+}
+
+/// Signs in with the code mailed to `email`.
+pub(crate) async fn complete_with_code(
+    state: &AppState,
+    email: &str,
+    code: &str,
+    client: &Client,
+    previous: Option<&Session>,
+) -> Result<LoginOutcome, OpError> {
+    enabled(state)?;
+    state.limits.check_ip(client.ip).await?;
+    let code = EmailCode::parse(code).ok_or(OpError::InvalidEmailToken)?;
+    let email = Email::parse(email).map_err(|_| OpError::InvalidEmailToken)?;
+    let user = state
+        .stores
+        .users
+        .user_by_email(&email)
+        .await?
+        .ok_or(OpError::InvalidEmailToken)?;
+    let hash = state
+        .stores
+        .email
+        .check_email_code(
+            user.id,
+            EmailPurpose::Login,
+            &code.hash(&state.keys.email_code),
+            MAX_CODE_ATTEMPTS,
+            state.clock.now(),
+        )
+        .await?
+        .ok_or(OpError::InvalidEmailToken)?;
+    complete(state, &hash, client, previous).await
+}
+
+async fn complete(
+    state: &AppState,
+    hash: &TokenHash,
+    client: &Client,
+    previous: Option<&Session>,
+) -> Result<LoginOutcome, OpError> {
+    let record = state
+        .stores
+        .email
+        .spend_email_token(hash, EmailPurpose::Login, state.clock.now())
+        .await?
+        .ok_or(OpError::InvalidEmailToken)?;
+    let user = record.user;
+    // Still the account's proven address, and still an account that may log in.
+    let still_theirs = user.email_verified
+        && user
+            .email
+            .as_ref()
+            .is_some_and(|e| email_key(e) == email_key(&record.email));
+    if !still_theirs || user.disabled {
+        return Err(OpError::InvalidEmailToken);
+    }
+    let outcome = open_session(state, user, client, previous, SessionKind::Cookie).await?;
+    let mut event = crate::audit::event(state, AuditKind::EmailLogin, client);
+    event.actor = Some(outcome.user.id);
+    event.subject = Some(outcome.user.id);
+    event.session = Some(outcome.session.id);
+    crate::audit::record(state, event).await?;
+    Ok(outcome)
+}

@@ -1,0 +1,241 @@
+//! The mail outbox and emailed tokens: what the server promises to send is written in the same
+//! transaction as what it carries, then delivered by a worker that claims rows (docs/email.md).
+
+use async_trait::async_trait;
+use hallpass_core::{
+    email::EmailPurpose,
+    password::PasswordHash,
+    session::TokenHash,
+    user::{Email, User, UserId},
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// A mail to queue. The bodies may carry a link with a token: they are blanked once the mail is
+/// sent or given up on, so the outbox does not keep live secrets longer than delivery needs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewMail {
+    /// Also the `Message-ID`'s local part, so a redelivered mail keeps its id.
+    pub id: Uuid,
+    /// The recipient.
+    pub to: Email,
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+    /// When it was queued.
+    pub created_at: OffsetDateTime,
+    /// After this it is not worth sending (the token it carries has expired); `None`: always.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for NewMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMail")
+            .field("id", &self.id)
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A mail a worker claimed for delivery.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClaimedMail {
+    /// The mail as queued.
+    pub mail: NewMail,
+    /// Delivery attempts so far, this one included.
+    pub attempts: u32,
+}
+
+impl std::fmt::Debug for ClaimedMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimedMail")
+            .field("mail", &self.mail)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
+/// A mail given up on, for the admin console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedMail {
+    /// The mail's id.
+    pub id: Uuid,
+    /// The recipient.
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it was given up on.
+    pub failed_at: OffsetDateTime,
+    /// The last error (the SMTP server's reply, or "expired").
+    pub error: String,
+}
+
+/// How many mails are in each state (metrics, the admin console).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    /// Queued, not yet sent nor given up on.
+    pub pending: u64,
+    /// Delivered to the SMTP server.
+    pub sent: u64,
+    /// Given up on (a permanent SMTP failure, too many attempts, or expired).
+    pub failed: u64,
+}
+
+/// An emailed token to store (only hashes).
+#[derive(Debug, Clone)]
+pub struct NewEmailToken {
+    /// SHA-256 of the link token.
+    pub hash: TokenHash,
+    /// HMAC of the short code, if the mail carries one.
+    pub code_hash: Option<TokenHash>,
+    /// Whose.
+    pub user: UserId,
+    /// What it proves.
+    pub purpose: EmailPurpose,
+    /// The address it was sent to (for [`EmailPurpose::ChangeEmail`], the new address).
+    pub email: Email,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it stops working.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A live emailed token as read back.
+#[derive(Debug, Clone)]
+pub struct EmailTokenRecord {
+    /// Whose.
+    pub user: User,
+    /// What it proves.
+    pub purpose: EmailPurpose,
+    /// The address it was sent to.
+    pub email: Email,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+}
+
+/// Mail and emailed tokens.
+#[async_trait]
+pub trait EmailStore: Send + Sync {
+    /// In one transaction: deletes the user's other tokens of the same purpose (a newer one voids
+    /// the older), inserts `token`, and queues `mail`.
+    async fn issue_email_token(
+        &self,
+        token: &NewEmailToken,
+        mail: &NewMail,
+    ) -> Result<(), StoreError>;
+
+    /// Queues a mail on its own (a notice that carries no token).
+    async fn queue_mail(&self, mail: &NewMail) -> Result<(), StoreError>;
+
+    /// The live token (unused, of `purpose`, not expired at `now`) whose link hashes to `hash`,
+    /// with its user; reading spends nothing.
+    async fn email_token(
+        &self,
+        hash: &TokenHash,
+        purpose: EmailPurpose,
+        now: OffsetDateTime,
+    ) -> Result<Option<EmailTokenRecord>, StoreError>;
+
+    /// Checks a typed code against `user`'s live token of `purpose`. A match returns the token's
+    /// link hash (to spend it as if the link was followed); a mismatch counts an attempt, and
+    /// after `max_attempts` wrong ones the token is deleted. One transaction.
+    async fn check_email_code(
+        &self,
+        user: UserId,
+        purpose: EmailPurpose,
+        code_hash: &TokenHash,
+        max_attempts: u32,
+        now: OffsetDateTime,
+    ) -> Result<Option<TokenHash>, StoreError>;
+
+    /// Spends a live token of `purpose` (deleting it) and returns what it was, or `None` if it is
+    /// not live: one conditional statement, so two requests with one token cannot both win.
+    async fn spend_email_token(
+        &self,
+        hash: &TokenHash,
+        purpose: EmailPurpose,
+        now: OffsetDateTime,
+    ) -> Result<Option<EmailTokenRecord>, StoreError>;
+
+    /// A password reset, in one transaction: spends the live [`EmailPurpose::Reset`] token,
+    /// sets the password hash, deletes the user's other reset tokens, and queues `notice`.
+    /// `None` (nothing changed) if the token is not live.
+    async fn reset_password(
+        &self,
+        hash: &TokenHash,
+        password_hash: &PasswordHash,
+        notice: &NewMail,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserId>, StoreError>;
+
+    /// Proves an address, in one transaction: spends the live token of `purpose`
+    /// ([`EmailPurpose::Verify`] or [`EmailPurpose::ChangeEmail`]). For `Verify`, marks the
+    /// user's address verified if it is still the one the token was sent to; for `ChangeEmail`,
+    /// makes the token's address the user's (verified) and queues `notice` (to the old one).
+    /// Returns the user as now stored, or `None` if the token is not live;
+    /// [`StoreError::EmailTaken`] (nothing changed) if another account took the address since.
+    async fn confirm_email(
+        &self,
+        hash: &TokenHash,
+        purpose: EmailPurpose,
+        notice: Option<&NewMail>,
+        now: OffsetDateTime,
+    ) -> Result<Option<User>, StoreError>;
+
+    /// Claims up to `limit` mails due at `now` (not sent, not given up on, `next_attempt_at`
+    /// passed, not expired, and unclaimed or with a lapsed claim) until `lease_until`, counting an
+    /// attempt on each. Concurrent claimers on any node never get the same row while a claim
+    /// holds (PostgreSQL: `FOR UPDATE SKIP LOCKED`). A node that dies holding a claim leaves its
+    /// mails to be claimed again once the lease lapses: delivery is at least once.
+    async fn claim_mail(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<ClaimedMail>, StoreError>;
+
+    /// Records a delivery: the mail is sent and its bodies blanked.
+    async fn mail_sent(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// Releases a claim after a transient failure: tried again from `next_attempt_at`.
+    async fn mail_retry(
+        &self,
+        id: Uuid,
+        next_attempt_at: OffsetDateTime,
+        error: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Gives up on a mail (permanent failure): recorded with `error`, bodies blanked.
+    async fn mail_failed(
+        &self,
+        id: Uuid,
+        at: OffsetDateTime,
+        error: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Gives up on every unsent mail whose `expires_at` passed before `now`, with the error
+    /// `"expired"`; returns how many.
+    async fn expire_mail(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// How many mails were queued to `to` (under
+    /// [`email_key`](hallpass_core::email::email_key)'s fold) at or after `since`, whatever
+    /// became of them: the per-address budget, counted over every node.
+    async fn mails_to_since(&self, to: &Email, since: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// How many mails are in each state.
+    async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
+
+    /// Mails given up on, newest first.
+    async fn failed_mails(&self, limit: u32) -> Result<Vec<FailedMail>, StoreError>;
+
+    /// Deletes mails sent or given up on before `before`, and tokens expired before it.
+    async fn purge_email(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
+}
