@@ -1,4 +1,5 @@
-//! Mail and emailed tokens pass through, except the two writes that change a user row: a
+//! Mail and emailed tokens pass through, uncounted in `store_calls` (they are no request's
+//! session or user lookup: the outbox worker polls them), except the two writes that change a user row: a
 //! password reset and a confirmed address. Cached sessions carry their user, so those drop the
 //! user's entries here and on the other nodes, as the account writes do.
 
@@ -37,11 +38,11 @@ impl EmailStore for SessionCache {
         token: &NewEmailToken,
         mail: &NewMail,
     ) -> Result<(), StoreError> {
-        self.store().email.issue_email_token(token, mail).await
+        self.inner.email.issue_email_token(token, mail).await
     }
 
     async fn queue_mail(&self, mail: &NewMail) -> Result<(), StoreError> {
-        self.store().email.queue_mail(mail).await
+        self.inner.email.queue_mail(mail).await
     }
 
     async fn email_token(
@@ -50,7 +51,7 @@ impl EmailStore for SessionCache {
         purpose: EmailPurpose,
         now: OffsetDateTime,
     ) -> Result<Option<EmailTokenRecord>, StoreError> {
-        self.store().email.email_token(hash, purpose, now).await
+        self.inner.email.email_token(hash, purpose, now).await
     }
 
     async fn check_email_code(
@@ -121,11 +122,11 @@ impl EmailStore for SessionCache {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<ClaimedMail>, StoreError> {
-        self.store().email.claim_mail(now, lease_until, limit).await
+        self.inner.email.claim_mail(now, lease_until, limit).await
     }
 
     async fn mail_sent(&self, id: Uuid, at: OffsetDateTime) -> Result<(), StoreError> {
-        self.store().email.mail_sent(id, at).await
+        self.inner.email.mail_sent(id, at).await
     }
 
     async fn mail_retry(
@@ -146,26 +147,26 @@ impl EmailStore for SessionCache {
         at: OffsetDateTime,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.store().email.mail_failed(id, at, error).await
+        self.inner.email.mail_failed(id, at, error).await
     }
 
     async fn expire_mail(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        self.store().email.expire_mail(now).await
+        self.inner.email.expire_mail(now).await
     }
 
     async fn mails_to_since(&self, to: &Email, since: OffsetDateTime) -> Result<u64, StoreError> {
-        self.store().email.mails_to_since(to, since).await
+        self.inner.email.mails_to_since(to, since).await
     }
 
     async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
-        self.store().email.outbox_counts().await
+        self.inner.email.outbox_counts().await
     }
 
     async fn failed_mails(&self, limit: u32) -> Result<Vec<FailedMail>, StoreError> {
-        self.store().email.failed_mails(limit).await
+        self.inner.email.failed_mails(limit).await
     }
 
     async fn purge_email(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
-        self.store().email.purge_email(before).await
+        self.inner.email.purge_email(before).await
     }
 }
