@@ -12,6 +12,8 @@ export interface User {
   id: string;
   username: string;
   email: string | null;
+  /** Whether the owner proved `email` by following a mailed link or code. */
+  email_verified: boolean;
   /** `[]` for a plain user, `["admin"]` for an administrator. */
   roles: string[];
   /** RFC 3339. */
@@ -127,6 +129,38 @@ export interface HallpassClient {
    * `returnTo`'s origin must be in hallpass's `allowed_origins`. No token travels in a URL.
    */
   loginWith(provider: string, options?: { returnTo?: string }): void;
+
+  /**
+   * Mails a sign-in code and link to `email` when it is an account's verified address; resolves
+   * alike when it is not. Needs hallpass's `[email] passwordless_login`.
+   */
+  requestEmailCode(email: string): Promise<void>;
+  /**
+   * Signs in with the mailed code (`{ email, code }`) or the link's `token`, as `login()` does.
+   * @throws {HallpassError} `invalid_grant` (400: wrong, used or expired code), `unsupported_grant_type`
+   *   (passwordless sign-in is off), `rate_limited` (429), …
+   */
+  loginWithEmailCode(proof: { email: string; code: string } | { token: string }): Promise<User>;
+  /** Mails a reset link to the verified address of the account `login` (username or email) names; resolves alike for none. */
+  forgotPassword(login: string): Promise<void>;
+  /**
+   * Sets a new password with a reset link's `token`; every session of the account ends.
+   * @throws {HallpassError} `invalid_token` (400: used, expired or forged link), `validation_failed` (422: the password rules), …
+   */
+  resetPassword(token: string, newPassword: string): Promise<void>;
+  /**
+   * Proves an address with the link's `token` or the mailed `{ login, code }`.
+   * @throws {HallpassError} `invalid_token`, …
+   */
+  verifyEmail(proof: string | { login: string; code: string }): Promise<void>;
+  /** Mails the verification link again; resolves alike whether or not an account needs one. */
+  resendVerification(login: string): Promise<void>;
+  /**
+   * Asks to move the signed-in account to `email`; takes effect once the mail to the new address
+   * is followed. The old address is told.
+   * @throws {HallpassError} `invalid_credentials` (403: wrong current password), `email_taken` (409), `validation_failed` (422: not an address), `unauthenticated`, …
+   */
+  changeEmail(email: string, currentPassword: string): Promise<void>;
 
   /** The social login providers hallpass offers (`GET /v1/oauth/providers`), for login buttons. */
   providers(): Promise<Array<{ name: string; display_name: string }>>;

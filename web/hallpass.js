@@ -38,6 +38,8 @@
 
 const EVENTS = new Set(["login", "refresh", "logout", "session-end"]);
 const LOGOUT_SCOPES = new Set(["local", "others", "global"]);
+/** The token endpoint's grant for a mailed sign-in code (docs/email.md). */
+const EMAIL_CODE_GRANT = "urn:hallpass:grant-type:email-code";
 
 /** Refresh when less than this many seconds of the access token remain (option `refreshMargin`). */
 const DEFAULT_REFRESH_MARGIN = 30;
@@ -323,20 +325,91 @@ export function createClient(options) {
   }
 
   // --- Login --------------------------------------------------------------------------------
-  async function login(username, password) {
+  function login(username, password) {
+    return signIn({ grant_type: "password", username, password });
+  }
+
+  /** A token request that starts a session: the refresh token goes into the HttpOnly cookie. */
+  async function signIn(grant) {
     epoch += 1; // a refresh still in flight belongs to the session this login replaces
-    const next = await tokenRequest({
-      grant_type: "password",
-      username,
-      password,
-      refresh_token_delivery: "cookie",
-    });
+    const next = await tokenRequest({ ...grant, refresh_token_delivery: "cookie" });
     next.user = (await fetchMe(next.token)).user;
     epoch += 1;
     install(next);
     post({ type: "refreshed", ...next });
     emit("login", user);
     return user;
+  }
+
+  /**
+   * Signs in with a code (or the link's `token`) that `requestEmailCode()` had mailed: the same
+   * session as `login()` gives, through the token endpoint's email-code grant. Needs hallpass's
+   * `[email] passwordless_login`. Pass `{ email, code }` or `{ token }`.
+   */
+  function loginWithEmailCode(proof) {
+    const { email, code, token: linkToken } = proof ?? {};
+    return signIn({ grant_type: EMAIL_CODE_GRANT, ...(linkToken !== undefined ? { token: linkToken } : { email, code }) });
+  }
+
+  // --- Email: recovery, verification, sign-in codes -----------------------------------------
+  // Each answers alike whether or not an account matches (nothing to learn from them) and
+  // resolves with nothing; a refused request throws a HallpassError (`invalid_token`,
+  // `rate_limited`, `validation_failed`, ...).
+
+  /** POST a JSON body to hallpass without credentials; resolves with the JSON answer, if any. */
+  function postJson(path, body) {
+    return call(path, {
+      method: "POST",
+      credentials: "omit",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+  }
+
+  /** Mails a password reset link to the account's verified address (`login`: username or email). */
+  async function forgotPassword(login) {
+    await postJson("/v1/password/forgot", { login });
+  }
+
+  /**
+   * Sets a new password with the reset link's `token` (the `token` query parameter of the link
+   * hallpass mailed). Every session of the account ends, this tab's included.
+   */
+  async function resetPassword(resetToken, newPassword) {
+    await postJson("/v1/password/reset", { token: resetToken, new_password: newPassword });
+  }
+
+  /** Proves an address: the link's `token` (a string), or `{ login, code }` from the mail. */
+  async function verifyEmail(proof) {
+    await postJson("/v1/email/verify", typeof proof === "string" ? { token: proof } : { login: proof?.login, code: proof?.code });
+  }
+
+  /** Mails the verification link again (rate-limited per address). */
+  async function resendVerification(login) {
+    await postJson("/v1/email/verify/resend", { login });
+  }
+
+  /**
+   * Asks to change the signed-in account's address: hallpass mails a confirmation to `email`, and
+   * the change takes effect when it is followed (`verifyEmail`). Needs the current password.
+   */
+  async function changeEmail(email, currentPassword) {
+    let response;
+    try {
+      response = await authFetch(`${base}/v1/email`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ email, current_password: currentPassword }),
+      });
+    } catch (error) {
+      throw asHallpassError(error);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+  }
+
+  /** Mails a sign-in code and link to `email` if it is an account's verified address. */
+  async function requestEmailCode(email) {
+    await postJson("/v1/login/email", { email });
   }
 
   /**
@@ -849,6 +922,13 @@ export function createClient(options) {
 
   return Object.freeze({
     login,
+    loginWithEmailCode,
+    requestEmailCode,
+    forgotPassword,
+    resetPassword,
+    verifyEmail,
+    resendVerification,
+    changeEmail,
     loginWith,
     providers,
     restore,

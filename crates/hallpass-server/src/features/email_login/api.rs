@@ -6,6 +6,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{AppendHeaders, IntoResponse, Response},
 };
+use hallpass_core::session::SessionKind;
 use serde::{Deserialize, Serialize};
 
 use super::ops;
@@ -65,19 +66,20 @@ pub(crate) async fn complete(
         .ok()
         .flatten()
         .map(|caller| caller.session);
-    let outcome = match (body.token, body.email, body.code) {
-        (Some(token), None, None) => {
-            ops::complete_with_token(&state, &token, &client, previous.as_ref()).await?
-        }
-        (None, Some(email), Some(code)) => {
-            ops::complete_with_code(&state, &email, &code, &client, previous.as_ref()).await?
-        }
-        _ => {
-            return Err(ApiError::InvalidRequest(
-                "send either token, or email and code".to_owned(),
-            ));
-        }
-    };
+    let proof = ops::Proof::from_parts(
+        body.token.as_deref(),
+        body.email.as_deref(),
+        body.code.as_deref(),
+    )
+    .ok_or_else(|| ApiError::InvalidRequest("send either token, or email and code".to_owned()))?;
+    let outcome = ops::complete(
+        &state,
+        proof,
+        &client,
+        previous.as_ref(),
+        SessionKind::Cookie,
+    )
+    .await?;
     let response = LoginResponse {
         user: UserJson::from(&outcome.user),
         session: SessionJson::new(&outcome.session, &state.config.session_policy, true),

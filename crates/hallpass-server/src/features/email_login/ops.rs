@@ -41,29 +41,49 @@ pub(crate) async fn request(state: &AppState, email: &str, client: &Client) -> R
     Ok(())
 }
 
-/// Signs in with a mailed link's token.
-pub(crate) async fn complete_with_token(
-    state: &AppState,
-    token: &str,
-    client: &Client,
-    previous: Option<&Session>,
-) -> Result<LoginOutcome, OpError> {
-    enabled(state)?;
-    state.limits.check_ip(client.ip).await?;
-    let token = EmailToken::parse(token).ok_or(OpError::InvalidEmailToken)?;
-    complete(state, &token.hash(), client, previous).await
+/// What a sign-in presents: the mailed link's token, or the address and the mailed code.
+pub(crate) enum Proof<'a> {
+    Link(&'a str),
+    Code { email: &'a str, code: &'a str },
 }
 
-/// Signs in with the code mailed to `email`.
-pub(crate) async fn complete_with_code(
+impl<'a> Proof<'a> {
+    /// The token alone, or the address with the code; anything else is no proof.
+    pub(crate) fn from_parts(
+        token: Option<&'a str>,
+        email: Option<&'a str>,
+        code: Option<&'a str>,
+    ) -> Option<Self> {
+        match (token, email, code) {
+            (Some(token), None, None) => Some(Self::Link(token)),
+            (None, Some(email), Some(code)) => Some(Self::Code { email, code }),
+            _ => None,
+        }
+    }
+}
+
+/// Signs in with a mailed link or code, opening a session of `kind`: a cookie session for the
+/// pages and `POST /v1/login/email/complete`, a token session for the token endpoint's grant.
+pub(crate) async fn complete(
     state: &AppState,
-    email: &str,
-    code: &str,
+    proof: Proof<'_>,
     client: &Client,
     previous: Option<&Session>,
+    kind: SessionKind,
 ) -> Result<LoginOutcome, OpError> {
     enabled(state)?;
     state.limits.check_ip(client.ip).await?;
+    let hash = match proof {
+        Proof::Link(token) => EmailToken::parse(token)
+            .ok_or(OpError::InvalidEmailToken)?
+            .hash(),
+        Proof::Code { email, code } => code_hash(state, email, code).await?,
+    };
+    spend(state, &hash, client, previous, kind).await
+}
+
+/// The hash of the live login token the code belongs to; a wrong code counts against it.
+async fn code_hash(state: &AppState, email: &str, code: &str) -> Result<TokenHash, OpError> {
     let code = EmailCode::parse(code).ok_or(OpError::InvalidEmailToken)?;
     let email = Email::parse(email).map_err(|_| OpError::InvalidEmailToken)?;
     let user = state
@@ -72,7 +92,7 @@ pub(crate) async fn complete_with_code(
         .user_by_email(&email)
         .await?
         .ok_or(OpError::InvalidEmailToken)?;
-    let hash = state
+    state
         .stores
         .email
         .check_email_code(
@@ -83,15 +103,15 @@ pub(crate) async fn complete_with_code(
             state.clock.now(),
         )
         .await?
-        .ok_or(OpError::InvalidEmailToken)?;
-    complete(state, &hash, client, previous).await
+        .ok_or(OpError::InvalidEmailToken)
 }
 
-async fn complete(
+async fn spend(
     state: &AppState,
     hash: &TokenHash,
     client: &Client,
     previous: Option<&Session>,
+    kind: SessionKind,
 ) -> Result<LoginOutcome, OpError> {
     let record = state
         .stores
@@ -109,7 +129,7 @@ async fn complete(
     if !still_theirs || user.disabled {
         return Err(OpError::InvalidEmailToken);
     }
-    let outcome = open_session(state, user, client, previous, SessionKind::Cookie).await?;
+    let outcome = open_session(state, user, client, previous, kind).await?;
     let mut event = crate::audit::event(state, AuditKind::EmailLogin, client);
     event.actor = Some(outcome.user.id);
     event.subject = Some(outcome.user.id);

@@ -6,6 +6,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::Response,
 };
+use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
 use super::ops;
@@ -132,14 +133,22 @@ pub(crate) async fn complete(
         .ok()
         .flatten()
         .map(|c| c.session);
-    let result = match (&form.token, &form.email, &form.code) {
-        (Some(token), _, _) => {
-            ops::complete_with_token(&state, token, &client, previous.as_ref()).await
+    let result = match ops::Proof::from_parts(
+        form.token.as_deref(),
+        form.email.as_deref(),
+        form.code.as_deref(),
+    ) {
+        Some(proof) => {
+            ops::complete(
+                &state,
+                proof,
+                &client,
+                previous.as_ref(),
+                SessionKind::Cookie,
+            )
+            .await
         }
-        (None, Some(email), Some(code)) => {
-            ops::complete_with_code(&state, email, code, &client, previous.as_ref()).await
-        }
-        _ => Err(OpError::InvalidEmailToken),
+        None => Err(OpError::InvalidEmailToken),
     };
     match result {
         Ok(outcome) => Ok(logged_in(&state, &outcome.token)),

@@ -72,7 +72,8 @@ impl From<ApiError> for OAuthError {
             ApiError::Op(
                 OpError::InvalidCredentials
                 | OpError::SessionLimitReached
-                | OpError::EmailUnverified,
+                | OpError::EmailUnverified
+                | OpError::InvalidEmailToken,
             ) => Self::invalid_grant(description),
             ApiError::Op(OpError::RateLimited { retry_after }) => Self {
                 retry_after: Some(retry_after),

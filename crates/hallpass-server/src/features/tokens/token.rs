@@ -1,6 +1,7 @@
-//! `POST /v1/token` (RFC 6749 password and refresh_token grants) and `POST /v1/revoke` (RFC 7009):
-//! the wire format; issuing goes through login's and refresh's operations, revoking through
-//! `ops::revoke`.
+//! `POST /v1/token` (RFC 6749 password and refresh_token grants, and the emailed sign-in code
+//! as the extension grant [`EMAIL_CODE_GRANT`]) and `POST /v1/revoke` (RFC 7009): the wire
+//! format; issuing goes through login's, email login's and refresh's operations, revoking
+//! through `ops::revoke`.
 
 use axum::{
     Json,
@@ -11,7 +12,7 @@ use axum::{
 use hallpass_core::{session::SessionKind, token::RefreshToken};
 use serde::{Deserialize, Serialize};
 
-use crate::features::login;
+use crate::features::{email_login, login};
 use crate::operation::{Client, OpError};
 use crate::{
     features::tokens::{
@@ -22,11 +23,18 @@ use crate::{
     state::AppState,
 };
 
+/// The extension grant (RFC 6749 §4.5) for a sign-in code or link mailed by
+/// `POST /v1/login/email`: `email` and `code`, or the link's `token`.
+pub(crate) const EMAIL_CODE_GRANT: &str = "urn:hallpass:grant-type:email-code";
+
 #[derive(Deserialize)]
 pub(crate) struct TokenRequest {
     grant_type: Option<String>,
     username: Option<String>,
     password: Option<String>,
+    email: Option<String>,
+    code: Option<String>,
+    token: Option<String>,
     refresh_token: Option<String>,
     refresh_token_delivery: Option<String>,
     /// Accepted and ignored: hallpass tokens carry roles, not scopes.
@@ -95,6 +103,25 @@ pub(crate) async fn token(
                 None,
             )
             .await?;
+            (outcome.session, outcome.user)
+        }
+        Some(EMAIL_CODE_GRANT) if !state.mail.settings.passwordless_login => {
+            return Err(OAuthError::unsupported_grant_type(
+                "signing in with an emailed code is off ([email] passwordless_login)",
+            ));
+        }
+        Some(EMAIL_CODE_GRANT) => {
+            let proof = email_login::ops::Proof::from_parts(
+                request.token.as_deref(),
+                request.email.as_deref(),
+                request.code.as_deref(),
+            )
+            .ok_or_else(|| {
+                OAuthError::invalid_request("the email-code grant needs email and code, or token")
+            })?;
+            let outcome =
+                email_login::ops::complete(&state, proof, &client, None, SessionKind::Token)
+                    .await?;
             (outcome.session, outcome.user)
         }
         Some("refresh_token") => {

@@ -28,11 +28,15 @@ pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
 pub(crate) async fn configuration(State(state): State<AppState>) -> impl IntoResponse {
     let issuer = &state.tokens.issuer;
     let alg = state.tokens.keyring.current().signer.alg;
+    let mut grant_types = vec!["password", "refresh_token"];
+    if state.mail.settings.passwordless_login {
+        grant_types.push(super::token::EMAIL_CODE_GRANT);
+    }
     let mut metadata = json!({
         "issuer": issuer,
         "token_endpoint": format!("{issuer}/v1/token"),
         "revocation_endpoint": format!("{issuer}/v1/revoke"),
-        "grant_types_supported": ["password", "refresh_token"],
+        "grant_types_supported": grant_types,
         "token_endpoint_auth_methods_supported": ["none"],
         "revocation_endpoint_auth_methods_supported": ["none"],
         "response_types_supported": [],
