@@ -45,6 +45,7 @@ PG_URL=${PG_URL:-postgres://root@127.0.0.1:5432/test}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 RESULTS_DIR=${RESULTS_DIR:-bench/results}
 WRK_SLACK_S=15
+THREADS=$((CONNS < 2 ? 1 : 2))
 
 for v in PORT ROUNDS CONNS ACCOUNTS MAILS; do
 	[[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} >= 1)) || die "bad $v '${!v}'"
@@ -116,7 +117,7 @@ write_config() {
 secret_key_file = "$TMP/secret.key"
 bus_channel = "mailbench_$STAMP"
 redis_key_prefix = "mailbench_$STAMP:"
-$3
+${3:-}
 
 [rate_limit]
 per_ip_per_minute = 0
@@ -204,7 +205,7 @@ for ((i = 0; i < ACCOUNTS; i++)); do echo "nobody$i@bench.test"; done >"$TMP/lat
 stop_node node
 
 declare -A RPS=() P50=() P99=() BAD=()
-WRK_COMMAND="wrk -t2 -c$CONNS -d$DURATION --latency -s bench/lua/forgot.lua $BASE/v1/password/forgot -- ADDRESSES"
+WRK_COMMAND="wrk -t$THREADS -c$CONNS -d$DURATION --latency -s bench/lua/forgot.lua $BASE/v1/password/forgot -- ADDRESSES"
 for ((round = 1; round <= ROUNDS; round++)); do
 	if ((round % 2)); then order="live hang"; else order="hang live"; fi
 	for smtp in $order; do
@@ -212,7 +213,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		for who in known unknown; do
 			out=$TMP/wrk-$smtp-$who-$round.txt
 			log "round $round: forgot, SMTP $smtp, $who addresses"
-			run_wrk "$out" "$DUR_S" -t2 -c"$CONNS" -d"$DURATION" --latency -s bench/lua/forgot.lua \
+			run_wrk "$out" "$DUR_S" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/lua/forgot.lua \
 				"$BASE/v1/password/forgot" -- "$TMP/lat-$who.txt"
 			read -r rps p50 p99 non2xx serr tmo _ _ < <(parse_wrk "$out")
 			RPS[$smtp-$who]+="$rps "
