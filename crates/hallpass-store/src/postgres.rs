@@ -13,6 +13,9 @@ use crate::{StoreError, options::StoreOptions};
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL locks rows, not the database, so writes need no queue of their
+    /// own (SQLite's store has one).
+    writer: PgPool,
 }
 
 crate::sql::stamp_backend!(PostgresStore, postgres);
@@ -35,12 +38,15 @@ impl PostgresStore {
             .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
     /// A store on an existing pool (tests point it at a schema of their own).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            writer: pool.clone(),
+            pool,
+        }
     }
 
     /// Applies the PostgreSQL migrations; sqlx holds an advisory lock meanwhile, so several nodes

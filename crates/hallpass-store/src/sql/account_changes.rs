@@ -33,7 +33,7 @@ macro_rules! account_changes {
                 ) -> Result<Option<User>, StoreError> {
                     // The admin count and the change are one step, whatever other connection
                     // (or node) writes meanwhile.
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     let Some(before) = user_in(&mut tx, id).await? else {
                         return Ok(None);
                     };
@@ -58,7 +58,7 @@ macro_rules! account_changes {
                     id: UserId,
                     at: OffsetDateTime,
                 ) -> Result<bool, StoreError> {
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     let Some(before) = user_in(&mut tx, id).await? else {
                         return Ok(false);
                     };

@@ -26,7 +26,7 @@ macro_rules! audit_store {
                     .bind(event.session.map(|s| s.0))
                     .bind(event.ip.as_deref())
                     .bind(event.detail.as_deref())
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(())
                 }

@@ -118,7 +118,7 @@ macro_rules! email_store {
                     token: &NewEmailToken,
                     mail: &NewMail,
                 ) -> Result<(), StoreError> {
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     // Two issues for one user at once would each delete before the other
                     // inserted, leaving two live tokens: the user's row serialises them.
                     dialect::lock_user(&mut tx, token.user.0, RowLock::NoKeyUpdate).await?;
@@ -146,7 +146,7 @@ macro_rules! email_store {
                 }
 
                 async fn queue_mail(&self, mail: &NewMail) -> Result<(), StoreError> {
-                    insert_mail(&self.pool, mail).await
+                    insert_mail(&self.writer, mail).await
                 }
 
                 async fn email_token(
@@ -182,7 +182,7 @@ macro_rules! email_store {
                 ) -> Result<Option<TokenHash>, StoreError> {
                     // The token's row is locked while its count is read and written, so
                     // concurrent guesses are each counted and none gets past the limit.
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     let sql = concat!(
                         "SELECT token_hash, code_hash, code_attempts FROM email_tokens
                          WHERE user_id = $1 AND purpose = $2 AND expires_at > $3 AND code_hash IS NOT NULL
@@ -225,7 +225,7 @@ macro_rules! email_store {
                     purpose: EmailPurpose,
                     now: OffsetDateTime,
                 ) -> Result<Option<EmailTokenRecord>, StoreError> {
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     let Some((user, email, created_at)) =
                         spend_in(&mut tx, hash, purpose, now).await?
                     else {
@@ -248,7 +248,7 @@ macro_rules! email_store {
                     notice: &NewMail,
                     now: OffsetDateTime,
                 ) -> Result<Option<UserId>, StoreError> {
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     if lock_token_user(&mut tx, hash).await?.is_none() {
                         return Ok(None);
                     }
@@ -283,7 +283,7 @@ macro_rules! email_store {
                     if !matches!(purpose, EmailPurpose::Verify | EmailPurpose::ChangeEmail) {
                         return Ok(None);
                     }
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     if lock_token_user(&mut tx, hash).await?.is_none() {
                         return Ok(None);
                     }
@@ -355,7 +355,7 @@ macro_rules! email_store {
                         .bind(to_micros(now))
                         .bind(to_micros(lease_until))
                         .bind(i64::from(limit))
-                        .fetch_all(&self.pool)
+                        .fetch_all(&self.writer)
                         .await?;
                     let mut claimed = rows
                         .iter()
@@ -376,7 +376,7 @@ macro_rules! email_store {
                     )
                     .bind(id)
                     .bind(to_micros(at))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(())
                 }
@@ -394,7 +394,7 @@ macro_rules! email_store {
                     .bind(id)
                     .bind(to_micros(next_attempt_at))
                     .bind(error)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(())
                 }
@@ -413,7 +413,7 @@ macro_rules! email_store {
                     .bind(id)
                     .bind(to_micros(at))
                     .bind(error)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(())
                 }
@@ -426,7 +426,7 @@ macro_rules! email_store {
                          WHERE sent_at IS NULL AND failed_at IS NULL AND expires_at <= $1",
                     )
                     .bind(to_micros(now))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(done.rows_affected())
                 }
@@ -444,7 +444,7 @@ macro_rules! email_store {
                     let (n,): (i64,) = sqlx::query_as(sql)
                         .bind(email_key(to))
                         .bind(to_micros(since))
-                        .fetch_one(&self.pool)
+                        .fetch_one(&self.writer)
                         .await?;
                     u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative count {n}")))
                 }
@@ -490,11 +490,11 @@ macro_rules! email_store {
                     // and it is purged once that is old.
                     let mail = sqlx::query("DELETE FROM outbox WHERE sent_at < $1 OR failed_at < $1")
                         .bind(to_micros(before))
-                        .execute(&self.pool)
+                        .execute(&self.writer)
                         .await?;
                     let tokens = sqlx::query("DELETE FROM email_tokens WHERE expires_at < $1")
                         .bind(to_micros(before))
-                        .execute(&self.pool)
+                        .execute(&self.writer)
                         .await?;
                     Ok(mail.rows_affected() + tokens.rows_affected())
                 }

@@ -29,7 +29,7 @@ macro_rules! identity_store {
                     user: &NewUser,
                     identity: &NewIdentity,
                 ) -> Result<User, StoreError> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.writer.begin().await?;
                     sqlx::query(
                         "INSERT INTO users (id, username, username_key, email, email_verified, roles, disabled, password_hash, created_at)
                          VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8)",
@@ -116,7 +116,7 @@ macro_rules! identity_store {
                         .bind(identity.user.0)
                         .bind(identity.email.as_ref().map(|e| e.as_str()))
                         .bind(to_micros(identity.created_at))
-                        .fetch_one(&self.pool)
+                        .fetch_one(&self.writer)
                         .await?;
                     rows::identity(&row)
                 }
@@ -165,7 +165,7 @@ macro_rules! identity_store {
                     // rows with no other unlink of this user in between: otherwise two unlinks of
                     // a passwordless user's two providers could each see the other's identity and
                     // both succeed (write skew).
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     dialect::lock_user(&mut tx, user.0, RowLock::NoKeyUpdate).await?;
                     let sql = concat!(
                         "DELETE FROM identities
@@ -231,7 +231,7 @@ macro_rules! identity_store {
                 ) -> Result<bool, StoreError> {
                     sqlx::query("DELETE FROM spent_social_logins WHERE keep_until < $1")
                         .bind(to_micros(now))
-                        .execute(&self.pool)
+                        .execute(&self.writer)
                         .await?;
                     let done = sqlx::query(
                         "INSERT INTO spent_social_logins (state_hash, keep_until) VALUES ($1, $2)
@@ -239,7 +239,7 @@ macro_rules! identity_store {
                     )
                     .bind(state_hash.as_slice())
                     .bind(to_micros(keep_until))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(done.rows_affected() == 1)
                 }

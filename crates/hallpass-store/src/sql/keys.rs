@@ -28,7 +28,7 @@ macro_rules! key_store {
                     .bind(to_micros(key.created_at))
                     .bind(to_micros(key.activates_at))
                     .bind(key.retires_at.map(to_micros))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(done.rows_affected() == 1)
                 }
@@ -40,7 +40,7 @@ macro_rules! key_store {
                     // The check and the insert are one statement, and the lock makes them one
                     // step for every node (two READ COMMITTED transactions would both see an
                     // empty table).
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.writer.begin().await?;
                     dialect::advisory_lock(&mut tx, AdvisoryLock::FirstSigningKey).await?;
                     let done = sqlx::query(
                         "INSERT INTO signing_keys (kid, alg, sealed_private, public_jwk, created_at, activates_at, retires_at)
@@ -83,7 +83,7 @@ macro_rules! key_store {
                     )
                     .bind(to_micros(at))
                     .bind(kid)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(())
                 }

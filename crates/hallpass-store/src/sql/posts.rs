@@ -29,7 +29,7 @@ macro_rules! post_store {
                         .bind(new.title.as_str())
                         .bind(new.body.as_str())
                         .bind(to_micros(new.created_at))
-                        .fetch_one(&self.pool)
+                        .fetch_one(&self.writer)
                         .await?;
                     post(&row)
                 }
@@ -78,7 +78,7 @@ macro_rules! post_store {
                         .bind(body.as_str())
                         .bind(to_micros(at))
                         .bind(id.0)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&self.writer)
                         .await?;
                     row.as_ref().map(post).transpose()
                 }
@@ -86,7 +86,7 @@ macro_rules! post_store {
                 async fn delete_post(&self, id: PostId) -> Result<bool, StoreError> {
                     let done = sqlx::query("DELETE FROM posts WHERE id = $1")
                         .bind(id.0)
-                        .execute(&self.pool)
+                        .execute(&self.writer)
                         .await?;
                     Ok(done.rows_affected() == 1)
                 }

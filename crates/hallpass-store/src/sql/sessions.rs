@@ -30,7 +30,7 @@ macro_rules! session_store {
                 ) -> Result<Vec<SessionId>, StoreError> {
                     // Concurrent logins of one user serialise here instead of both counting the
                     // same sessions and both seeing room for one more.
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     let mut evicted = Vec::new();
                     if let Some(limit) = limit {
                         dialect::lock_user(&mut tx, session.user_id.0, RowLock::Update).await?;
@@ -114,7 +114,7 @@ macro_rules! session_store {
                     ))
                     .bind(to_micros(seen_at))
                     .bind(id.0)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(())
                 }
@@ -151,7 +151,7 @@ macro_rules! session_store {
                     .bind(to_micros(at))
                     .bind(id.0)
                     .bind(owner.0)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(done.rows_affected() == 1)
                 }
@@ -172,7 +172,7 @@ macro_rules! session_store {
                     .bind(to_micros(at))
                     .bind(user.0)
                     .bind(keep.map(|k| k.0))
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.writer)
                     .await?;
                     Ok(ids.into_iter().map(SessionId).collect())
                 }
@@ -244,7 +244,7 @@ macro_rules! session_store {
                     .bind(to_micros(at))
                     .bind(id.0)
                     .bind(from)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     Ok(done.rows_affected() == 1)
                 }
@@ -292,12 +292,12 @@ macro_rules! session_store {
                     )
                     .bind(to_micros(before))
                     .bind(to_micros(idle_cutoff))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                     // A mark outlives every token it refuses long before `before`.
                     sqlx::query("DELETE FROM user_token_watermarks WHERE revoked_at < $1")
                         .bind(to_micros(before))
-                        .execute(&self.pool)
+                        .execute(&self.writer)
                         .await?;
                     Ok(done.rows_affected())
                 }

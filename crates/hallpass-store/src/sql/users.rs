@@ -46,7 +46,7 @@ macro_rules! user_store {
                     .bind(roles_to_text(&user.roles))
                     .bind(user.password_hash.as_phc())
                     .bind(to_micros(user.created_at))
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await;
                     // A violation names one index, whichever the database checked first (SQLite
                     // checks the newer `users_email_key` first): when both are taken the caller
@@ -136,7 +136,7 @@ macro_rules! user_store {
                     hash: &PasswordHash,
                 ) -> Result<bool, StoreError> {
                     // A reset link mailed before the change must not undo it: both or neither.
-                    let mut tx = dialect::begin_write(&self.pool).await?;
+                    let mut tx = dialect::begin_write(&self.writer).await?;
                     let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                         .bind(hash.as_phc())
                         .bind(id.0)
