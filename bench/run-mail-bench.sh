@@ -251,8 +251,9 @@ drain() {
 	log "$label: SMTP up; waiting for the retries (first retry 30 s after each failure)"
 	wait_for_mails "$sink" "$MAILS" 300
 	sleep 5 # duplicates would arrive now
-	first=$(find "$sink" -name '*.json' -printf '%T@\n' | sort -g | head -1)
-	last=$(find "$sink" -name '*.json' -printf '%T@\n' | sort -g | tail -1)
+	# One pass (a `sort | head` would die of SIGPIPE under pipefail).
+	read -r first last < <(find "$sink" -name '*.json' -printf '%T@\n' |
+		awk 'NR == 1 || $1 < min { min = $1 } NR == 1 || $1 > max { max = $1 } END { print min, max }')
 	find "$sink" -name '*.json' -print0 | xargs -0 jq -r '.headers["message-id"]' | sort >"$TMP/$label-ids"
 	local dups received
 	dups=$(uniq -d "$TMP/$label-ids" | wc -l)
@@ -296,7 +297,7 @@ rate() { awk -v n="$1" -v ms="$2" 'BEGIN { if (ms <= 0) print "NA"; else printf 
 		for who in known unknown; do
 			k=$smtp-$who
 			# shellcheck disable=SC2086
-			worst=$(printf '%s\n' ${P99[$k]} | sort -g | tail -1)
+			worst=$(printf '%s\n' ${P99[$k]} | awk 'NR == 1 || $1 > max { max = $1 } END { print max }')
 			# shellcheck disable=SC2086
 			echo "| $([[ $smtp == live ]] && echo "working (aiosmtpd)" || echo "hanging (accepts, never greets)") | $who | $(fmt_rps "$(median ${RPS[$k]})") | $(fmt_ms "$(median ${P50[$k]})") | $(fmt_ms "$(median ${P99[$k]})") | $(fmt_ms "$worst") | ${BAD[$k]} |"
 		done

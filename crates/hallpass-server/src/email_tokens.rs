@@ -53,7 +53,7 @@ pub(crate) async fn send_token(
     if budget > 0
         && state
             .stores
-            .email
+            .outbox
             .mails_to_since(to, now - time::Duration::hours(1))
             .await?
             >= u64::from(budget)

@@ -98,6 +98,7 @@ impl SessionCache {
             posts: inner.posts,
             identities: inner.identities,
             email: cache.clone(),
+            outbox: inner.outbox,
             health: inner.health,
         };
         (stores, cache)

@@ -12,6 +12,7 @@ mod cache;
 mod email;
 mod error;
 mod options;
+mod outbox;
 pub mod postgres;
 mod revoked;
 mod sql;
@@ -20,11 +21,10 @@ mod stores;
 mod traits;
 
 pub use cache::{CachePolicy, SessionCache};
-pub use email::{
-    ClaimedMail, EmailStore, EmailTokenRecord, FailedMail, NewEmailToken, NewMail, OutboxCounts,
-};
+pub use email::{EmailStore, EmailTokenRecord, NewEmailToken};
 pub use error::StoreError;
 pub use options::{SqliteDurability, StoreOptions};
+pub use outbox::{ClaimedMail, FailedMail, NewMail, OutboxCounts, OutboxStore};
 pub use revoked::{RevokedSessions, SessionWatch};
 pub use stores::Stores;
 pub use traits::{

@@ -6,6 +6,7 @@ use crate::{
     email::EmailStore,
     error::StoreError,
     options::StoreOptions,
+    outbox::OutboxStore,
     postgres::PostgresStore,
     sqlite::SqliteStore,
     traits::{
@@ -28,8 +29,10 @@ pub struct Stores {
     pub posts: Arc<dyn PostStore>,
     /// Social-login identities.
     pub identities: Arc<dyn IdentityStore>,
-    /// The mail outbox and emailed tokens.
+    /// Emailed tokens.
     pub email: Arc<dyn EmailStore>,
+    /// The mail outbox.
+    pub outbox: Arc<dyn OutboxStore>,
     /// Readiness probe.
     pub health: Arc<dyn HealthCheck>,
 }
@@ -45,6 +48,7 @@ impl Stores {
             + PostStore
             + IdentityStore
             + EmailStore
+            + OutboxStore
             + HealthCheck
             + 'static,
     {
@@ -57,6 +61,7 @@ impl Stores {
             posts: backend.clone(),
             identities: backend.clone(),
             email: backend.clone(),
+            outbox: backend.clone(),
             health: backend,
         }
     }

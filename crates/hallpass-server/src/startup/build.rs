@@ -138,7 +138,7 @@ fn mail(
     Ok(Mail {
         templates: MailTemplates::load(public_url).context("loading mail templates")?,
         outbox: Outbox {
-            store: Arc::clone(&stores.email),
+            store: Arc::clone(&stores.outbox),
             audit: Arc::clone(&stores.audit),
             mailer,
             clock: Arc::clone(clock),

@@ -119,10 +119,15 @@ async fn purge(state: &AppState, now: time::OffsetDateTime) {
         Ok(purged) => tracing::info!(purged, "purged ended sessions"),
         Err(error) => tracing::warn!(error = ?error, "purging ended sessions failed"),
     }
-    match state.stores.email.purge_email(horizon).await {
+    match state.stores.outbox.purge_mail(horizon).await {
         Ok(0) => {}
-        Ok(purged) => tracing::info!(purged, "purged delivered mail and expired email tokens"),
+        Ok(purged) => tracing::info!(purged, "purged delivered mail"),
         Err(error) => tracing::warn!(error = ?error, "purging delivered mail failed"),
+    }
+    match state.stores.email.purge_email_tokens(horizon).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "purged expired email tokens"),
+        Err(error) => tracing::warn!(error = ?error, "purging expired email tokens failed"),
     }
     state.limits.forget_idle();
 }

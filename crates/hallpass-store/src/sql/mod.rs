@@ -13,6 +13,7 @@ pub(crate) mod dialect;
 mod email;
 mod identities;
 mod keys;
+pub(crate) mod outbox;
 mod posts;
 pub(crate) mod rows;
 mod sessions;
@@ -23,6 +24,7 @@ pub(crate) use audit::audit_store;
 pub(crate) use email::email_store;
 pub(crate) use identities::identity_store;
 pub(crate) use keys::key_store;
+pub(crate) use outbox::outbox_store;
 pub(crate) use posts::post_store;
 pub(crate) use sessions::session_store;
 pub(crate) use users::user_store;
@@ -39,6 +41,7 @@ macro_rules! stamp_backend {
         crate::sql::post_store!($store);
         crate::sql::identity_store!($store, $dialect);
         crate::sql::email_store!($store, $dialect);
+        crate::sql::outbox_store!($store, $dialect);
     };
 }
 pub(crate) use stamp_backend;

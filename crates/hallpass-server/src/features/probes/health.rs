@@ -79,7 +79,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
         Ok(count) => state.metrics.set_active_sessions(count),
         Err(error) => tracing::warn!(error = ?error, "could not count live sessions"),
     }
-    match state.stores.email.outbox_counts().await {
+    match state.stores.outbox.outbox_counts().await {
         Ok(counts) => state.metrics.set_outbox(counts),
         Err(error) => tracing::warn!(error = ?error, "could not count the outbox"),
     }

@@ -11,7 +11,7 @@ use hallpass_core::{
     audit::{AuditEvent, AuditKind},
     clock::Clock,
 };
-use hallpass_store::{ClaimedMail, EmailStore, StoreError};
+use hallpass_store::{ClaimedMail, OutboxStore, StoreError};
 use tokio::sync::Notify;
 
 use super::{DeliveryError, Mailer};
@@ -55,7 +55,7 @@ impl DeliveryPolicy {
 #[derive(Clone)]
 pub struct Outbox {
     /// Where mail is read from and the outcome written.
-    pub store: Arc<dyn EmailStore>,
+    pub store: Arc<dyn OutboxStore>,
     /// The audit log (a mail given up on is recorded).
     pub audit: Arc<dyn hallpass_store::AuditStore>,
     /// Delivers.

@@ -38,7 +38,7 @@ async fn mail_promised_during_an_smtp_outage_arrives_once_when_it_is_back() {
         "the API does not wait on SMTP"
     );
     // The worker tried, failed, and scheduled a retry on the injected clock.
-    let store = app.state.stores.email.clone();
+    let store = app.state.stores.outbox.clone();
     eventually_within("a failed attempt", Duration::from_secs(5), || async {
         app.metrics()
             .await
@@ -70,7 +70,14 @@ async fn a_refused_mail_is_given_up_on_and_shows_in_metrics_audit_and_console() 
     let app = spawn_app_with_mail(Backend::Sqlite, &sink, |_| {}).await;
     signup_with_email(&app, "oscar", "reject-oscar@example.com").await;
     eventually_within("the refusal", Duration::from_secs(5), || async {
-        app.state.stores.email.outbox_counts().await.unwrap().failed == 1
+        app.state
+            .stores
+            .outbox
+            .outbox_counts()
+            .await
+            .unwrap()
+            .failed
+            == 1
     })
     .await;
     assert!(

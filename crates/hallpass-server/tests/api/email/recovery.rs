@@ -130,7 +130,7 @@ async fn forgot_answers_alike_for_every_login_and_mails_only_proven_addresses() 
     sink.wait_for("Bob@Example.com", 3).await;
     let carol = sink.wait_for("carol@example.com", 1).await;
     assert_eq!(carol.len(), 1, "only the verification mail");
-    let counts = app.state.stores.email.outbox_counts().await.unwrap();
+    let counts = app.state.stores.outbox.outbox_counts().await.unwrap();
     assert_eq!(
         counts.pending + counts.sent,
         4,
@@ -262,7 +262,7 @@ async fn one_address_gets_at_most_its_hourly_budget() {
     for _ in 0..5 {
         forgot(&app, "frank").await;
     }
-    let counts = app.state.stores.email.outbox_counts().await.unwrap();
+    let counts = app.state.stores.outbox.outbox_counts().await.unwrap();
     assert_eq!(
         counts.pending + counts.sent,
         3,

@@ -1,5 +1,6 @@
 //! The behaviours every backend must have. Each function gets a fresh, migrated store.
 
+mod addresses;
 mod admins;
 mod audit;
 mod email;
@@ -13,6 +14,7 @@ mod tokens;
 mod unlinking;
 mod users;
 
+pub(crate) use addresses::*;
 pub(crate) use admins::*;
 pub(crate) use audit::*;
 pub(crate) use email::*;

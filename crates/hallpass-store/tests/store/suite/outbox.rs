@@ -15,7 +15,7 @@ use crate::harness::Raw;
 
 async fn queue(stores: &Stores, at: OffsetDateTime) -> NewMail {
     let mail = mail("someone@example.com", at);
-    stores.email.queue_mail(&mail).await.unwrap();
+    stores.outbox.queue_mail(&mail).await.unwrap();
     mail
 }
 
@@ -24,14 +24,18 @@ fn ids(claimed: &[hallpass_store::ClaimedMail]) -> Vec<Uuid> {
 }
 
 async fn counts(stores: &Stores) -> OutboxCounts {
-    stores.email.outbox_counts().await.unwrap()
+    stores.outbox.outbox_counts().await.unwrap()
 }
 
 pub(crate) async fn a_claim_holds_until_its_lease_lapses(stores: &Stores) {
     let mail = queue(stores, T0).await;
     let lease = Duration::minutes(5);
     let claim = |now: OffsetDateTime| async move {
-        stores.email.claim_mail(now, now + lease, 10).await.unwrap()
+        stores
+            .outbox
+            .claim_mail(now, now + lease, 10)
+            .await
+            .unwrap()
     };
     assert!(
         claim(T0 - Duration::seconds(1)).await.is_empty(),
@@ -71,7 +75,7 @@ pub(crate) async fn claims_take_the_oldest_due_first_up_to_the_limit(stores: &St
     let later = queue(stores, T0 + Duration::seconds(630)).await;
     let now = T0 + Duration::minutes(10);
     let first = stores
-        .email
+        .outbox
         .claim_mail(now, now + Duration::minutes(1), 2)
         .await
         .unwrap();
@@ -93,7 +97,7 @@ pub(crate) async fn a_retry_waits_until_it_is_due(stores: &Stores) {
     assert_eq!(claim_all(stores, T0).await.len(), 1);
     let retry_at = T0 + Duration::minutes(10);
     stores
-        .email
+        .outbox
         .mail_retry(mail.id, retry_at, "421 4.7.0 try again later")
         .await
         .unwrap();
@@ -119,13 +123,17 @@ pub(crate) async fn sent_mail_is_never_claimed_again(stores: &Stores) {
     let other = queue(stores, T0).await;
     assert_eq!(claim_all(stores, T0).await.len(), 2);
     stores
-        .email
+        .outbox
         .mail_sent(sent.id, T0 + Duration::seconds(5))
         .await
         .unwrap();
     // A late retry or failure report for it changes nothing.
-    stores.email.mail_retry(sent.id, T0, "late").await.unwrap();
-    stores.email.mail_failed(sent.id, T0, "late").await.unwrap();
+    stores.outbox.mail_retry(sent.id, T0, "late").await.unwrap();
+    stores
+        .outbox
+        .mail_failed(sent.id, T0, "late")
+        .await
+        .unwrap();
     let later = T0 + Duration::hours(1);
     assert_eq!(ids(&claim_all(stores, later).await), vec![other.id]);
     assert_eq!(
@@ -136,7 +144,7 @@ pub(crate) async fn sent_mail_is_never_claimed_again(stores: &Stores) {
             failed: 0
         }
     );
-    assert!(stores.email.failed_mails(10).await.unwrap().is_empty());
+    assert!(stores.outbox.failed_mails(10).await.unwrap().is_empty());
 }
 
 pub(crate) async fn failed_mail_is_listed_newest_first_and_counted(stores: &Stores) {
@@ -144,9 +152,9 @@ pub(crate) async fn failed_mail_is_listed_newest_first_and_counted(stores: &Stor
     let second = queue(stores, T0).await;
     let delivered = queue(stores, T0).await;
     claim_all(stores, T0).await;
-    stores.email.mail_sent(delivered.id, T0).await.unwrap();
+    stores.outbox.mail_sent(delivered.id, T0).await.unwrap();
     stores
-        .email
+        .outbox
         .mail_failed(
             first.id,
             T0 + Duration::minutes(2),
@@ -157,19 +165,19 @@ pub(crate) async fn failed_mail_is_listed_newest_first_and_counted(stores: &Stor
     // The second fails only on its second attempt.
     let retry_at = T0 + Duration::minutes(1);
     stores
-        .email
+        .outbox
         .mail_retry(second.id, retry_at, "421 busy")
         .await
         .unwrap();
     assert_eq!(ids(&claim_all(stores, retry_at).await), vec![second.id]);
     stores
-        .email
+        .outbox
         .mail_failed(second.id, T0 + Duration::minutes(3), "552 mailbox full")
         .await
         .unwrap();
     queue(stores, T0).await;
 
-    let failed = stores.email.failed_mails(10).await.unwrap();
+    let failed = stores.outbox.failed_mails(10).await.unwrap();
     assert_eq!(
         failed.iter().map(|f| f.id).collect::<Vec<_>>(),
         vec![second.id, first.id]
@@ -181,7 +189,7 @@ pub(crate) async fn failed_mail_is_listed_newest_first_and_counted(stores: &Stor
     assert_eq!(failed[0].error, "552 mailbox full");
     assert_eq!(failed[1].attempts, 1);
     assert_eq!(failed[1].error, "550 5.1.1 no such user");
-    assert_eq!(stores.email.failed_mails(1).await.unwrap().len(), 1);
+    assert_eq!(stores.outbox.failed_mails(1).await.unwrap().len(), 1);
     assert_eq!(
         counts(stores).await,
         OutboxCounts {
@@ -200,12 +208,12 @@ pub(crate) async fn expired_mail_is_given_up_on(stores: &Stores) {
         expires_at: Some(T0 + Duration::minutes(10)),
         ..mail("someone@example.com", T0)
     };
-    stores.email.queue_mail(&expiring).await.unwrap();
+    stores.outbox.queue_mail(&expiring).await.unwrap();
     let sent_in_time = NewMail {
         expires_at: Some(T0 + Duration::minutes(5)),
         ..mail("someone@example.com", T0)
     };
-    stores.email.queue_mail(&sent_in_time).await.unwrap();
+    stores.outbox.queue_mail(&sent_in_time).await.unwrap();
     let forever = queue(stores, T0).await;
     let claimed = claim_all(stores, T0).await;
     assert_eq!(claimed.len(), 3);
@@ -218,17 +226,17 @@ pub(crate) async fn expired_mail_is_given_up_on(stores: &Stores) {
         expiring,
         "its expiry round-trips"
     );
-    stores.email.mail_sent(sent_in_time.id, T0).await.unwrap();
+    stores.outbox.mail_sent(sent_in_time.id, T0).await.unwrap();
     for mail in [&expiring, &forever] {
         stores
-            .email
+            .outbox
             .mail_retry(mail.id, T0 + Duration::minutes(1), "421 busy")
             .await
             .unwrap();
     }
     assert_eq!(
         stores
-            .email
+            .outbox
             .expire_mail(T0 + Duration::minutes(9))
             .await
             .unwrap(),
@@ -237,9 +245,9 @@ pub(crate) async fn expired_mail_is_given_up_on(stores: &Stores) {
     // Past its expiry a mail is not worth sending: not claimed, then given up on.
     let expired_at = T0 + Duration::minutes(10);
     assert_eq!(ids(&claim_all(stores, expired_at).await), vec![forever.id]);
-    assert_eq!(stores.email.expire_mail(expired_at).await.unwrap(), 1);
-    assert_eq!(stores.email.expire_mail(expired_at).await.unwrap(), 0);
-    let failed = stores.email.failed_mails(10).await.unwrap();
+    assert_eq!(stores.outbox.expire_mail(expired_at).await.unwrap(), 1);
+    assert_eq!(stores.outbox.expire_mail(expired_at).await.unwrap(), 0);
+    let failed = stores.outbox.failed_mails(10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].id, expiring.id);
     assert_eq!(failed[0].error, "expired");
@@ -254,7 +262,7 @@ pub(crate) async fn expired_mail_is_given_up_on(stores: &Stores) {
     );
     // The mail without an expiry never expires.
     let far = T0 + Duration::days(365);
-    assert_eq!(stores.email.expire_mail(far).await.unwrap(), 0);
+    assert_eq!(stores.outbox.expire_mail(far).await.unwrap(), 0);
 }
 
 pub(crate) async fn old_finished_mail_and_expired_tokens_are_purged(stores: &Stores) {
@@ -283,17 +291,17 @@ pub(crate) async fn old_finished_mail_and_expired_tokens_are_purged(stores: &Sto
         .unwrap();
     claim_all(stores, T0).await;
     stores
-        .email
+        .outbox
         .mail_sent(sent.id, T0 + Duration::minutes(1))
         .await
         .unwrap();
     stores
-        .email
+        .outbox
         .mail_sent(token_mail.id, T0 + Duration::minutes(1))
         .await
         .unwrap();
     stores
-        .email
+        .outbox
         .mail_failed(failed.id, T0 + Duration::minutes(2), "550 no")
         .await
         .unwrap();
@@ -301,8 +309,8 @@ pub(crate) async fn old_finished_mail_and_expired_tokens_are_purged(stores: &Sto
     // Nothing finished before T0 + 1 minute.
     assert_eq!(
         stores
-            .email
-            .purge_email(T0 + Duration::minutes(1))
+            .outbox
+            .purge_mail(T0 + Duration::minutes(1))
             .await
             .unwrap(),
         0
@@ -310,8 +318,8 @@ pub(crate) async fn old_finished_mail_and_expired_tokens_are_purged(stores: &Sto
     // The two sent mails; the failed one is newer, the token has not expired.
     assert_eq!(
         stores
-            .email
-            .purge_email(T0 + Duration::minutes(2))
+            .outbox
+            .purge_mail(T0 + Duration::minutes(2))
             .await
             .unwrap(),
         2
@@ -328,11 +336,19 @@ pub(crate) async fn old_finished_mail_and_expired_tokens_are_purged(stores: &Sto
     assert!(live(T0).await.unwrap().is_some());
     // The failed mail and the expired token; the pending mail stays, however old.
     let much_later = T0 + Duration::days(30);
-    assert_eq!(stores.email.purge_email(much_later).await.unwrap(), 2);
-    assert!(stores.email.failed_mails(10).await.unwrap().is_empty());
+    assert_eq!(stores.outbox.purge_mail(much_later).await.unwrap(), 1);
+    assert_eq!(
+        stores.email.purge_email_tokens(much_later).await.unwrap(),
+        1
+    );
+    assert!(stores.outbox.failed_mails(10).await.unwrap().is_empty());
     assert!(live(T0).await.unwrap().is_none(), "the row is gone");
     assert_eq!(ids(&claim_all(stores, much_later).await), vec![pending.id]);
-    assert_eq!(stores.email.purge_email(much_later).await.unwrap(), 0);
+    assert_eq!(stores.outbox.purge_mail(much_later).await.unwrap(), 0);
+    assert_eq!(
+        stores.email.purge_email_tokens(much_later).await.unwrap(),
+        0
+    );
 }
 
 pub(crate) async fn concurrent_claimers_claim_each_mail_once(stores: &Stores) {
@@ -348,7 +364,7 @@ pub(crate) async fn concurrent_claimers_claim_each_mail_once(stores: &Stores) {
                 let mut mine = Vec::new();
                 loop {
                     let batch = stores
-                        .email
+                        .outbox
                         .claim_mail(now, now + Duration::minutes(5), 5)
                         .await
                         .unwrap();
@@ -378,23 +394,23 @@ pub(crate) async fn finished_mail_keeps_no_bodies(stores: &Stores, raw: &Raw) {
         expires_at: Some(T0 + Duration::minutes(1)),
         ..mail("someone@example.com", T0)
     };
-    stores.email.queue_mail(&expired).await.unwrap();
+    stores.outbox.queue_mail(&expired).await.unwrap();
     let retried = queue(stores, T0).await;
     let pending = queue(stores, T0).await;
     claim_all(stores, T0).await;
-    stores.email.mail_sent(sent.id, T0).await.unwrap();
+    stores.outbox.mail_sent(sent.id, T0).await.unwrap();
     stores
-        .email
+        .outbox
         .mail_failed(failed.id, T0, "550")
         .await
         .unwrap();
     stores
-        .email
+        .outbox
         .mail_retry(retried.id, T0, "421")
         .await
         .unwrap();
     stores
-        .email
+        .outbox
         .expire_mail(T0 + Duration::minutes(1))
         .await
         .unwrap();
