@@ -14,7 +14,7 @@
 #   bench/run-mail-bench.sh --help
 #
 # Environment: HALLPASS_BIN (target/release/hallpass), PORT (18090; the second node PORT+1),
-# ROUNDS (3), DURATION (10s), CONNS (8), ACCOUNTS (100), MAILS (2000), PYTHON (/usr/bin/python3,
+# ROUNDS (3; 0 skips part 1), DURATION (10s), CONNS (8), ACCOUNTS (100), MAILS (2000), PYTHON (/usr/bin/python3,
 # with aiosmtpd), PG_URL (postgres://root@127.0.0.1:5432/test; a fresh database is created
 # beside it and dropped), REDIS_URL (redis://127.0.0.1:6379; keys and channel unique per run),
 # RESULTS_DIR (bench/results).
@@ -47,9 +47,10 @@ RESULTS_DIR=${RESULTS_DIR:-bench/results}
 WRK_SLACK_S=15
 THREADS=$((CONNS < 2 ? 1 : 2))
 
-for v in PORT ROUNDS CONNS ACCOUNTS MAILS; do
+for v in PORT CONNS ACCOUNTS MAILS; do
 	[[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} >= 1)) || die "bad $v '${!v}'"
 done
+[[ $ROUNDS =~ ^[0-9]+$ ]] || die "bad ROUNDS '$ROUNDS' (0 skips the latency part)"
 DUR_S=$(to_secs "$DURATION")
 for tool in wrk curl jq psql; do command -v "$tool" >/dev/null || die "needs $tool"; done
 "$PYTHON" -c 'import aiosmtpd' 2>/dev/null || die "$PYTHON cannot import aiosmtpd (apt-get install python3-aiosmtpd)"
@@ -198,34 +199,36 @@ write_config "$TMP/hang.toml" "$TARPIT_PORT"
 SQLITE_URL="sqlite://$TMP/latency.db"
 BASE="http://127.0.0.1:$PORT"
 
-log "latency: accounts on SQLite"
-start_node node "$PORT" "$TMP/live.toml" "$SQLITE_URL"
-make_accounts "$BASE" "$TMP/sink" lat
-for ((i = 0; i < ACCOUNTS; i++)); do echo "nobody$i@bench.test"; done >"$TMP/lat-unknown.txt"
-stop_node node
+if ((ROUNDS > 0)); then
+	log "latency: accounts on SQLite"
+	start_node node "$PORT" "$TMP/live.toml" "$SQLITE_URL"
+	make_accounts "$BASE" "$TMP/sink" lat
+	for ((i = 0; i < ACCOUNTS; i++)); do echo "nobody$i@bench.test"; done >"$TMP/lat-unknown.txt"
+	stop_node node
 
-declare -A RPS=() P50=() P99=() BAD=()
-WRK_COMMAND="wrk -t$THREADS -c$CONNS -d$DURATION --latency -s bench/lua/forgot.lua $BASE/v1/password/forgot -- ADDRESSES"
-for ((round = 1; round <= ROUNDS; round++)); do
-	if ((round % 2)); then order="live hang"; else order="hang live"; fi
-	for smtp in $order; do
-		start_node node "$PORT" "$TMP/$smtp.toml" "$SQLITE_URL"
-		for who in known unknown; do
-			out=$TMP/wrk-$smtp-$who-$round.txt
-			log "round $round: forgot, SMTP $smtp, $who addresses"
-			run_wrk "$out" "$DUR_S" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/lua/forgot.lua \
-				"$BASE/v1/password/forgot" -- "$TMP/lat-$who.txt"
-			read -r rps p50 p99 non2xx serr tmo _ _ < <(parse_wrk "$out")
-			RPS[$smtp-$who]+="$rps "
-			P50[$smtp-$who]+="$p50 "
-			P99[$smtp-$who]+="$p99 "
-			BAD[$smtp-$who]=$((${BAD[$smtp-$who]:-0} + non2xx + serr + tmo))
+	declare -A RPS=() P50=() P99=() BAD=()
+	WRK_COMMAND="wrk -t$THREADS -c$CONNS -d$DURATION --latency -s bench/lua/forgot.lua $BASE/v1/password/forgot -- ADDRESSES"
+	for ((round = 1; round <= ROUNDS; round++)); do
+		if ((round % 2)); then order="live hang"; else order="hang live"; fi
+		for smtp in $order; do
+			start_node node "$PORT" "$TMP/$smtp.toml" "$SQLITE_URL"
+			for who in known unknown; do
+				out=$TMP/wrk-$smtp-$who-$round.txt
+				log "round $round: forgot, SMTP $smtp, $who addresses"
+				run_wrk "$out" "$DUR_S" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/lua/forgot.lua \
+					"$BASE/v1/password/forgot" -- "$TMP/lat-$who.txt"
+				read -r rps p50 p99 non2xx serr tmo _ _ < <(parse_wrk "$out")
+				RPS[$smtp-$who]+="$rps "
+				P50[$smtp-$who]+="$p50 "
+				P99[$smtp-$who]+="$p99 "
+				BAD[$smtp-$who]=$((${BAD[$smtp-$who]:-0} + non2xx + serr + tmo))
+			done
+			stop_node node
 		done
-		stop_node node
 	done
-done
-stop_pid "${PIDS[tarpit]}" 2
-unset 'PIDS[tarpit]'
+	stop_pid "${PIDS[tarpit]}" 2
+	unset 'PIDS[tarpit]'
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 2. outbox drain after an SMTP outage: 1 node SQLite, 1 node PostgreSQL, 2 nodes PostgreSQL
@@ -244,7 +247,22 @@ drain() {
 	mapfile -t known <"$TMP/$label-known.txt"
 	for ((i = 0; i < MAILS; i++)); do echo "$((PORT + i % nodes)) ${known[i % ACCOUNTS]}"; done >"$TMP/$label-requests"
 	start=$(now_ms)
-	xargs -P 8 -n 2 sh -c 'curl -s -o /dev/null -w "%{http_code}\n" -H "Content-Type: application/json" --data-binary "{\"login\":\"$1\"}" "http://127.0.0.1:$0/v1/password/forgot"' <"$TMP/$label-requests" >"$TMP/$label-codes"
+	# Eight keep-alive clients, so the requests (and so the retries' due times) bunch up: the
+	# drain then measures delivery, not the spread of the queueing.
+	"$PYTHON" -c '
+import http.client, json, sys, threading
+lines = [l.split() for l in open(sys.argv[1]) if l.strip()]
+codes, lock = [], threading.Lock()
+def client(part):
+    conns = {}
+    for port, login in part:
+        c = conns.get(port) or conns.setdefault(port, http.client.HTTPConnection("127.0.0.1", int(port), timeout=30))
+        c.request("POST", "/v1/password/forgot", json.dumps({"login": login}), {"Content-Type": "application/json"})
+        r = c.getresponse(); r.read()
+        with lock: codes.append(r.status)
+threads = [threading.Thread(target=client, args=(lines[i::8],)) for i in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+print("\n".join(map(str, codes)))' "$TMP/$label-requests" >"$TMP/$label-codes"
 	end=$(now_ms)
 	[[ $(grep -c '^202$' "$TMP/$label-codes") == "$MAILS" ]] || die "$label: not every forgot answered 202: $(sort "$TMP/$label-codes" | uniq -c | tr '\n' ' ')"
 	start_sink "$sink" "$SINK_PORT"
@@ -289,6 +307,7 @@ rate() { awk -v n="$1" -v ms="$2" 'BEGIN { if (ms <= 0) print "NA"; else printf 
 	echo "Command: \`HALLPASS_BIN=$HALLPASS_BIN ROUNDS=$ROUNDS DURATION=$DURATION CONNS=$CONNS ACCOUNTS=$ACCOUNTS MAILS=$MAILS bench/run-mail-bench.sh\`"
 	echo "Binary: $BIN, repo at $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo
+	if ((ROUNDS > 0)); then
 	echo "## POST /v1/password/forgot, SQLite, $ROUNDS rounds of $DURATION each, \`$WRK_COMMAND\`"
 	echo
 	echo "| SMTP | addresses | req/s (median) | p50 (median) | p99 (median) | p99 (worst round) | non-202 or errors |"
@@ -305,6 +324,7 @@ rate() { awk -v n="$1" -v ms="$2" 'BEGIN { if (ms <= 0) print "NA"; else printf 
 	echo
 	echo "Per round (req/s, p99 ms): $(for k in "${!P99[@]}"; do printf '%s: %s/ %s; ' "$k" "${RPS[$k]}" "${P99[$k]}"; done)"
 	echo
+	fi
 	echo "## Outbox drain after an SMTP outage, $MAILS resets for $ACCOUNTS accounts"
 	echo
 	echo "| store, nodes | requests queued in | first to last mail | mails/s | received | duplicates |"
