@@ -49,11 +49,19 @@ pub enum AuditKind {
     EmailLogin,
     /// A queued mail was given up on (`detail`: the SMTP server's answer).
     MailFailed,
+    /// A second factor was enrolled and confirmed (`detail`: its kind and name).
+    FactorAdded,
+    /// A second factor was removed, by its owner or an administrator (`detail`: which).
+    FactorRemoved,
+    /// A new set of recovery codes replaced the old one.
+    RecoveryCodesRegenerated,
+    /// A login's second step was completed with a recovery code.
+    RecoveryCodeUsed,
 }
 
 impl AuditKind {
     /// Every kind, for parsing filters.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 24] = [
         Self::Signup,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -74,6 +82,10 @@ impl AuditKind {
         Self::EmailChanged,
         Self::EmailLogin,
         Self::MailFailed,
+        Self::FactorAdded,
+        Self::FactorRemoved,
+        Self::RecoveryCodesRegenerated,
+        Self::RecoveryCodeUsed,
     ];
 
     /// The stored and displayed name.
@@ -99,6 +111,10 @@ impl AuditKind {
             Self::EmailChanged => "email_changed",
             Self::EmailLogin => "email_login",
             Self::MailFailed => "mail_failed",
+            Self::FactorAdded => "factor_added",
+            Self::FactorRemoved => "factor_removed",
+            Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            Self::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod device;
 pub mod email;
 pub mod error;
+pub mod factor;
 pub mod identity;
 pub mod password;
 pub mod post;

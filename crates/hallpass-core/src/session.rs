@@ -10,7 +10,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::user::UserId;
+use crate::{factor::amr::Amr, user::UserId};
 
 /// A session's public handle, shown in session lists and used to revoke one. Not a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -140,6 +140,10 @@ pub struct Session {
     pub revoked_at: Option<OffsetDateTime>,
     /// The refresh-token family of a token session; `None` for cookie sessions.
     pub refresh: Option<RefreshFamily>,
+    /// How the sign-in that opened it was made (RFC 8176 methods).
+    pub amr: Amr,
+    /// When the user last proved who they are for it: the sign-in, or a later re-authentication.
+    pub auth_time: OffsetDateTime,
 }
 
 /// A token session's refresh state: the per-session salt of its tokens and the generation.
@@ -245,6 +249,7 @@ pub fn clean_user_agent(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::factor::amr::Method;
 
     fn session(now: OffsetDateTime) -> Session {
         Session {
@@ -259,6 +264,8 @@ mod tests {
             ip: None,
             revoked_at: None,
             refresh: None,
+            amr: Amr::one(Method::Pwd),
+            auth_time: now,
         }
     }
 

@@ -29,6 +29,8 @@ fn fixture(alg: SigningAlg) -> (SigningKey, Verifier, String, OffsetDateTime) {
         sid: uuid::Uuid::new_v4().to_string(),
         roles: vec!["admin".into()],
         email_verified: true,
+        amr: vec!["pwd".into()],
+        auth_time: now.unix_timestamp(),
     };
     let token = key.sign(&claims).unwrap();
     let verifier = Verifier::new(

@@ -126,12 +126,15 @@ fn op_status_and_code(error: &OpError) -> (StatusCode, &'static str) {
         OpError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
         OpError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
         OpError::WrongCurrentPassword => (StatusCode::FORBIDDEN, "invalid_credentials"),
+        OpError::ReauthRequired => (StatusCode::UNAUTHORIZED, "insufficient_user_authentication"),
         OpError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
         OpError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
         OpError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
         OpError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
         OpError::EmailUnverified => (StatusCode::FORBIDDEN, "email_unverified"),
-        OpError::InvalidEmailToken => (StatusCode::BAD_REQUEST, "invalid_token"),
+        OpError::InvalidEmailToken | OpError::InvalidChallenge => {
+            (StatusCode::BAD_REQUEST, "invalid_token")
+        }
         OpError::SessionLimitReached => (StatusCode::CONFLICT, "session_limit_reached"),
         OpError::LastAdmin => (StatusCode::CONFLICT, "last_admin"),
         OpError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
@@ -191,17 +194,20 @@ impl IntoResponse for ApiError {
                 HeaderValue::from(after.as_secs().max(1)),
             );
         }
-        if let Self::InvalidToken(reason) = &self {
-            let challenge =
-                format!("Bearer error=\"invalid_token\", error_description=\"{reason}\"");
-            if let Ok(value) = HeaderValue::try_from(challenge) {
-                headers.insert(header::WWW_AUTHENTICATE, value);
-            }
-        } else if status == StatusCode::UNAUTHORIZED {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"hallpass\""),
-            );
+        let challenge = match &self {
+            Self::InvalidToken(reason) => Some(format!(
+                "Bearer error=\"invalid_token\", error_description=\"{reason}\""
+            )),
+            // RFC 9470: the authentication must be at most this old.
+            Self::Op(OpError::ReauthRequired) => Some(format!(
+                "Bearer error=\"insufficient_user_authentication\", error_description=\"a more recent authentication is required\", max_age=\"{}\"",
+                crate::reauth::REAUTH_WINDOW.whole_seconds()
+            )),
+            _ if status == StatusCode::UNAUTHORIZED => Some("Bearer realm=\"hallpass\"".to_owned()),
+            _ => None,
+        };
+        if let Some(value) = challenge.and_then(|c| HeaderValue::try_from(c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
         }
         if failed_store {
             // Seen by readiness (features/probes/health.rs): recent store failures make the node unready.

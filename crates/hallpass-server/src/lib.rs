@@ -14,6 +14,7 @@ pub(crate) mod features;
 pub(crate) mod http;
 pub(crate) mod infra;
 pub(crate) mod operation;
+pub(crate) mod reauth;
 pub(crate) mod router;
 pub mod startup;
 pub mod state;

@@ -72,6 +72,13 @@ pub(crate) enum OpError {
         "this link or code is not valid (it may have expired, been used, or been replaced by a newer one)"
     )]
     InvalidEmailToken,
+    /// A sensitive action needs the current password, or a more recent authentication.
+    #[error("confirm it is you: enter your current password (or sign in again)")]
+    ReauthRequired,
+    /// A login's second step came with a challenge that is not (or no longer) good: malformed,
+    /// used, voided by wrong codes, or expired. Nothing changed.
+    #[error("this sign-in attempt has expired or was already used; log in again")]
+    InvalidChallenge,
     /// The change would leave no enabled administrator; nothing changed.
     #[error(
         "this would leave no enabled administrator; make another account an administrator first"

@@ -22,8 +22,8 @@ use crate::operation::OpError;
 use crate::{
     error::ApiError,
     features::{
-        account, admin, board, email_login, login, probes, recovery, sessions, signup, social,
-        tokens, verification,
+        account, admin, board, email_login, factors, login, probes, recovery, sessions, signup,
+        social, tokens, verification,
     },
     http::{
         cors, page_error,
@@ -61,6 +61,15 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/v1/email", post(verification::api::change))
         .route("/v1/email/verify", post(verification::api::verify))
         .route("/v1/email/verify/resend", post(verification::api::resend))
+        .route("/v1/login/mfa", post(login::api::complete))
+        .route("/v1/factors", get(factors::api::list))
+        .route("/v1/factors/totp", post(factors::api::start))
+        .route("/v1/factors/totp/confirm", post(factors::api::confirm))
+        .route(
+            "/v1/factors/recovery-codes",
+            post(factors::api::regenerate_codes),
+        )
+        .route("/v1/factors/{id}", delete(factors::api::remove))
         .route("/v1/login/email", post(email_login::api::request))
         .route("/v1/login/email/complete", post(email_login::api::complete))
         .route("/v1/session/events", get(sessions::events::events))
@@ -122,6 +131,8 @@ pub(crate) fn app(state: AppState) -> Router {
             get(email_login::pages::show).post(email_login::pages::request),
         )
         .route("/login/email/complete", post(email_login::pages::complete))
+        .route("/login/mfa", post(login::mfa_pages::submit))
+        .route("/login/mfa/method", post(login::mfa_pages::switch))
         .route(
             "/account/sessions/{id}/revoke",
             post(account::pages::revoke),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use hallpass_core::{
-    clock::Clock, csrf::CsrfKey, device::DeviceKey, email::EmailCodeKey,
+    clock::Clock, csrf::CsrfKey, device::DeviceKey, email::EmailCodeKey, factor::totp::TotpSealKey,
     refresh_binding::RefreshBindingKey, secret::SecretKey,
 };
 use hallpass_store::Stores;
@@ -162,6 +162,8 @@ pub struct Keys {
     pub refresh_binding: RefreshBindingKey,
     /// Hashes emailed codes.
     pub email_code: EmailCodeKey,
+    /// Seals TOTP secrets at rest.
+    pub totp_seal: TotpSealKey,
 }
 
 impl Keys {
@@ -172,6 +174,7 @@ impl Keys {
             device: DeviceKey::new(secret.derive("hallpass/device/v1")),
             refresh_binding: RefreshBindingKey::new(secret.derive("hallpass/refresh-binding/v1")),
             email_code: EmailCodeKey::new(secret.derive("hallpass/email-code/v1")),
+            totp_seal: TotpSealKey::new(secret.derive("hallpass/totp-seal/v1")),
         }
     }
 }

@@ -99,6 +99,7 @@ impl SessionCache {
             identities: inner.identities,
             email: cache.clone(),
             outbox: inner.outbox,
+            factors: inner.factors,
             health: inner.health,
         };
         (stores, cache)

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::{
     email::EmailStore,
     error::StoreError,
+    factors::FactorStore,
     options::StoreOptions,
     outbox::OutboxStore,
     postgres::PostgresStore,
@@ -33,6 +34,8 @@ pub struct Stores {
     pub email: Arc<dyn EmailStore>,
     /// The mail outbox.
     pub outbox: Arc<dyn OutboxStore>,
+    /// Second factors, recovery codes, login challenges.
+    pub factors: Arc<dyn FactorStore>,
     /// Readiness probe.
     pub health: Arc<dyn HealthCheck>,
 }
@@ -49,6 +52,7 @@ impl Stores {
             + IdentityStore
             + EmailStore
             + OutboxStore
+            + FactorStore
             + HealthCheck
             + 'static,
     {
@@ -62,6 +66,7 @@ impl Stores {
             identities: backend.clone(),
             email: backend.clone(),
             outbox: backend.clone(),
+            factors: backend.clone(),
             health: backend,
         }
     }

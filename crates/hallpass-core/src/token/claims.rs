@@ -29,4 +29,12 @@ pub struct AccessClaims {
     /// tokens from before it was added: false).
     #[serde(default)]
     pub email_verified: bool,
+    /// How the session was authenticated: RFC 8176 values (`pwd`, `otp`, `mfa`, …). Absent in
+    /// tokens from before it was added.
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// When the user last authenticated for the session (seconds since the epoch); 0 in tokens
+    /// from before it was added, which is never recent enough for a sensitive action.
+    #[serde(default)]
+    pub auth_time: i64,
 }

@@ -6,6 +6,7 @@ pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod board;
 pub(crate) mod email_login;
+pub(crate) mod factors;
 pub(crate) mod login;
 pub(crate) mod probes;
 pub(crate) mod recovery;

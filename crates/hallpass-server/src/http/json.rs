@@ -64,6 +64,11 @@ pub(crate) struct SessionJson {
     user_agent: Option<String>,
     ip: Option<String>,
     current: bool,
+    /// How the sign-in was made: RFC 8176 values (`pwd`, `otp`, `mfa`, …).
+    amr: Vec<&'static str>,
+    /// When the user last authenticated for this session.
+    #[serde(with = "time::serde::rfc3339")]
+    auth_time: OffsetDateTime,
 }
 
 impl SessionJson {
@@ -78,6 +83,8 @@ impl SessionJson {
             user_agent: session.user_agent.clone(),
             ip: session.ip.clone(),
             current,
+            amr: session.amr.values(),
+            auth_time: session.auth_time,
         }
     }
 }

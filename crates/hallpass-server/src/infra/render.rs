@@ -6,7 +6,7 @@ use axum::response::Html;
 use minijinja::Environment;
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 17] = [
+const TEMPLATES: [(&str, &str); 18] = [
     (
         "base.html",
         include_str!("../../../../web/templates/base.html"),
@@ -30,6 +30,10 @@ const TEMPLATES: [(&str, &str); 17] = [
     (
         "login_email.html",
         include_str!("../../../../web/templates/login_email.html"),
+    ),
+    (
+        "login_mfa.html",
+        include_str!("../../../../web/templates/login_mfa.html"),
     ),
     (
         "login.html",

@@ -51,11 +51,11 @@ pub struct AccessToken {
 }
 
 impl Tokens {
-    /// Signs an access token for `user`'s `session`.
+    /// Signs an access token for `user`'s `session`, with how and when it was authenticated.
     pub fn issue_access(
         &self,
         user: &User,
-        session: SessionId,
+        session: &Session,
         now: OffsetDateTime,
     ) -> Result<AccessToken, KeyError> {
         let now = now.unix_timestamp();
@@ -68,9 +68,16 @@ impl Tokens {
             iat: now,
             nbf: now,
             jti: Uuid::new_v4().to_string(),
-            sid: session.to_string(),
+            sid: session.id.to_string(),
             roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
             email_verified: user.email_verified,
+            amr: session
+                .amr
+                .values()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            auth_time: session.auth_time.unix_timestamp(),
         };
         let token = self.keyring.current().signer.sign(&claims)?;
         Ok(AccessToken {

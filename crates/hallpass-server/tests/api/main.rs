@@ -23,6 +23,7 @@ mod credentials;
 mod csrf;
 mod device_lockout;
 mod email;
+mod factors;
 mod faults;
 mod forward_auth;
 mod helpers;

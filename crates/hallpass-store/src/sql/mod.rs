@@ -11,6 +11,7 @@ mod account_changes;
 mod audit;
 pub(crate) mod dialect;
 mod email;
+mod factors;
 mod identities;
 mod keys;
 pub(crate) mod outbox;
@@ -22,6 +23,7 @@ mod users;
 pub(crate) use account_changes::account_changes;
 pub(crate) use audit::audit_store;
 pub(crate) use email::email_store;
+pub(crate) use factors::factor_store;
 pub(crate) use identities::identity_store;
 pub(crate) use keys::key_store;
 pub(crate) use outbox::outbox_store;
@@ -42,6 +44,7 @@ macro_rules! stamp_backend {
         crate::sql::identity_store!($store, $dialect);
         crate::sql::email_store!($store, $dialect);
         crate::sql::outbox_store!($store, $dialect);
+        crate::sql::factor_store!($store, $dialect);
     };
 }
 pub(crate) use stamp_backend;

@@ -4,6 +4,7 @@ use hallpass_core::{
     audit::{AuditEvent, AuditKind},
     clock::from_micros,
     email::EmailPurpose,
+    factor::{FactorId, FactorKind, amr::Amr},
     identity::{Identity, ProviderName, Subject},
     password::PasswordHash,
     post::{Post, PostId},
@@ -15,7 +16,7 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
 
 use crate::{
-    AuditRecord, ClaimedMail, EmailTokenRecord, FailedMail, NewMail, StoreError, StoredKey,
+    AuditRecord, ClaimedMail, EmailTokenRecord, Factor, FailedMail, NewMail, StoreError, StoredKey,
 };
 
 /// Roles are stored as one comma-separated text column; role names cannot contain commas.
@@ -50,7 +51,8 @@ pub(crate) use user_columns;
 macro_rules! session_columns {
     () => {
         "s.id, s.user_id, s.kind, s.token_hash, s.created_at, s.last_seen_at, s.absolute_expires_at, \
-         s.user_agent, s.ip, s.revoked_at, s.refresh_salt, s.refresh_generation, s.refresh_rotated_at"
+         s.user_agent, s.ip, s.revoked_at, s.refresh_salt, s.refresh_generation, s.refresh_rotated_at, \
+         s.amr, s.auth_time"
     };
 }
 pub(crate) use session_columns;
@@ -121,6 +123,8 @@ where
             .try_get::<Option<i64>, _>("revoked_at")?
             .map(from_micros),
         refresh,
+        amr: Amr::from_stored(&row.try_get::<String, _>("amr")?),
+        auth_time: from_micros(row.try_get("auth_time")?),
     })
 }
 
@@ -358,4 +362,38 @@ where
 /// A stored attempt count, which only ever counts up from zero.
 fn attempts(stored: i64) -> Result<u32, StoreError> {
     u32::try_from(stored).map_err(|_| StoreError::Corrupt(format!("mail attempts {stored}")))
+}
+
+pub(crate) fn factor<'r, R>(row: &'r R) -> Result<Factor, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let kind: String = row.try_get("kind")?;
+    Ok(Factor {
+        id: FactorId(row.try_get("id")?),
+        user: UserId(row.try_get("user_id")?),
+        kind: FactorKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("factor kind {kind:?}")))?,
+        name: row.try_get("name")?,
+        secret: row.try_get("secret")?,
+        credential: row.try_get("credential")?,
+        credential_id: row.try_get("credential_id")?,
+        created_at: from_micros(row.try_get("created_at")?),
+        confirmed_at: row
+            .try_get::<Option<i64>, _>("confirmed_at")?
+            .map(from_micros),
+        last_used_at: row
+            .try_get::<Option<i64>, _>("last_used_at")?
+            .map(from_micros),
+        last_step: row
+            .try_get::<Option<i64>, _>("last_step")?
+            .map(|s| u64::try_from(s).unwrap_or_default()),
+    })
 }

@@ -57,8 +57,8 @@ macro_rules! session_store {
                     }
                     sqlx::query(concat!(
                         "INSERT INTO sessions (id, user_id, kind, token_hash, created_at, last_seen_at, absolute_expires_at, user_agent, ip,
-                                               refresh_salt, refresh_generation, refresh_rotated_at, refresh_rotated_db_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ",
+                                               refresh_salt, refresh_generation, refresh_rotated_at, amr, auth_time, refresh_rotated_db_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, ",
                         dialect::now_micros!(),
                         ")"
                     ))
@@ -76,6 +76,8 @@ macro_rules! session_store {
                         i64::try_from(r.state.generation).unwrap_or(i64::MAX)
                     }))
                     .bind(session.refresh.as_ref().map(|r| to_micros(r.state.rotated_at)))
+                    .bind(session.amr.to_stored())
+                    .bind(to_micros(session.auth_time))
                     .execute(&mut *tx)
                     .await?;
                     tx.commit().await?;

@@ -147,4 +147,11 @@ store_suite!(
     expired_mail_is_given_up_on,
     old_finished_mail_and_expired_tokens_are_purged,
     concurrent_claimers_claim_each_mail_once,
+    a_factor_counts_once_confirmed,
+    a_totp_step_is_accepted_once_and_never_an_older_one,
+    concurrent_uses_of_one_code_accept_it_once,
+    recovery_codes_are_single_use_and_replaced_as_a_set,
+    deleting_one_of_two_factors_keeps_the_codes,
+    a_login_challenge_is_spent_once_and_voided_by_wrong_codes,
+    concurrent_completions_spend_a_challenge_once,
 );

@@ -22,6 +22,8 @@ fn claims() -> AccessClaims {
         sid: "s1".into(),
         roles: vec![],
         email_verified: false,
+        amr: vec!["pwd".into()],
+        auth_time: NOW,
     }
 }
 

@@ -1,22 +1,21 @@
 //! `POST /v1/login/email`, `POST /v1/login/email/complete`.
 
 use axum::{
-    Json,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
-    response::{AppendHeaders, IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use hallpass_core::session::SessionKind;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::ops;
 use crate::{
     error::ApiError,
-    http::{
-        cookies,
-        extract::{AppJson, check_origin, resolve},
-        json::{SessionJson, UserJson},
+    features::login::{
+        respond::{mfa_required, session_response},
+        second_step::SignIn,
     },
+    http::extract::{AppJson, check_origin, resolve},
     operation::Client,
     state::AppState,
 };
@@ -46,13 +45,6 @@ pub(crate) struct CompleteRequest {
     code: Option<String>,
 }
 
-#[derive(Serialize)]
-struct LoginResponse {
-    user: UserJson,
-    session: SessionJson,
-    csrf_token: String,
-}
-
 /// Answers as `POST /v1/login` does: the user, the session, its CSRF token and cookie.
 pub(crate) async fn complete(
     State(state): State<AppState>,
@@ -72,7 +64,7 @@ pub(crate) async fn complete(
         body.code.as_deref(),
     )
     .ok_or_else(|| ApiError::InvalidRequest("send either token, or email and code".to_owned()))?;
-    let outcome = ops::complete(
+    let signed_in = ops::complete(
         &state,
         proof,
         &client,
@@ -80,17 +72,8 @@ pub(crate) async fn complete(
         SessionKind::Cookie,
     )
     .await?;
-    let response = LoginResponse {
-        user: UserJson::from(&outcome.user),
-        session: SessionJson::new(&outcome.session, &state.config.session_policy, true),
-        csrf_token: state.keys.csrf.session_token(outcome.session.id),
-    };
-    Ok((
-        AppendHeaders([(
-            header::SET_COOKIE,
-            cookies::session_cookie(&state.config, outcome.token.expose()),
-        )]),
-        Json(response),
-    )
-        .into_response())
+    Ok(match signed_in {
+        SignIn::Done(outcome) => session_response(&state, &outcome, None),
+        SignIn::SecondStep(step) => mfa_required(&step),
+    })
 }

@@ -3,13 +3,14 @@
 use hallpass_core::{
     audit::AuditKind,
     email::{EmailCode, EmailPurpose, EmailToken, email_key},
+    factor::amr::Method,
     session::{Session, SessionKind, TokenHash},
     user::Email,
 };
 
 use crate::{
     email_tokens,
-    features::login::ops::{LoginOutcome, open_session},
+    features::login::second_step::{SignIn, first_factor_passed},
     operation::{Client, OpError},
     state::AppState,
 };
@@ -70,7 +71,7 @@ pub(crate) async fn complete(
     client: &Client,
     previous: Option<&Session>,
     kind: SessionKind,
-) -> Result<LoginOutcome, OpError> {
+) -> Result<SignIn, OpError> {
     enabled(state)?;
     state.limits.check_ip(client.ip).await?;
     let hash = match proof {
@@ -112,7 +113,7 @@ async fn spend(
     client: &Client,
     previous: Option<&Session>,
     kind: SessionKind,
-) -> Result<LoginOutcome, OpError> {
+) -> Result<SignIn, OpError> {
     let record = state
         .stores
         .email
@@ -129,11 +130,14 @@ async fn spend(
     if !still_theirs || user.disabled {
         return Err(OpError::InvalidEmailToken);
     }
-    let outcome = open_session(state, user, client, previous, kind).await?;
     let mut event = crate::audit::event(state, AuditKind::EmailLogin, client);
-    event.actor = Some(outcome.user.id);
-    event.subject = Some(outcome.user.id);
-    event.session = Some(outcome.session.id);
+    event.actor = Some(user.id);
+    event.subject = Some(user.id);
+    let signed_in = first_factor_passed(state, user, Method::Otp, client, previous, kind).await?;
+    match &signed_in {
+        SignIn::Done(outcome) => event.session = Some(outcome.session.id),
+        SignIn::SecondStep(_) => event.detail = Some("second step due".to_owned()),
+    }
     crate::audit::record(state, event).await?;
-    Ok(outcome)
+    Ok(signed_in)
 }

@@ -10,6 +10,10 @@ use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
 use super::ops;
+use crate::features::login::{
+    respond::{self, Onward},
+    second_step::SignIn,
+};
 use crate::{
     error::ApiError,
     http::{
@@ -151,7 +155,13 @@ pub(crate) async fn complete(
         None => Err(OpError::InvalidEmailToken),
     };
     match result {
-        Ok(outcome) => Ok(logged_in(&state, &outcome.token)),
+        Ok(SignIn::Done(outcome)) => Ok(logged_in(&state, &outcome.token)),
+        Ok(SignIn::SecondStep(step)) => Ok(respond::second_step_page(
+            &state,
+            &headers,
+            &step,
+            &Onward::default(),
+        )?),
         Err(error @ (OpError::InvalidEmailToken | OpError::RateLimited { .. })) => {
             let error = ApiError::from(error);
             let (status, _) = error.status_and_code();

@@ -1,21 +1,20 @@
-//! `POST /v1/login`: JSON credentials in, a session cookie out.
+//! `POST /v1/login`: JSON credentials in, a session cookie out; and `POST /v1/login/mfa`, the
+//! second step for an account with a second factor.
 
-use axum::{
-    Json,
-    extract::State,
-    http::{HeaderMap, header},
-    response::{AppendHeaders, IntoResponse, Response},
-};
+use axum::{extract::State, http::HeaderMap, response::Response};
 use hallpass_core::session::SessionKind;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::ops;
+use super::{
+    ops,
+    respond::{mfa_required, proof, session_response},
+    second_step::{self, SignIn},
+};
 use crate::{
     error::ApiError,
     http::{
-        cookies, device_cookie,
+        device_cookie,
         extract::{AppJson, check_origin, resolve},
-        json::{SessionJson, UserJson},
     },
     operation::Client,
     state::AppState,
@@ -25,13 +24,6 @@ use crate::{
 pub(crate) struct LoginRequest {
     username: String,
     password: String,
-}
-
-#[derive(Serialize)]
-struct LoginResponse {
-    user: UserJson,
-    session: SessionJson,
-    csrf_token: String,
 }
 
 /// A JSON body needs no pre-session token: a foreign page cannot send `application/json`
@@ -50,7 +42,7 @@ pub(crate) async fn login(
         .flatten()
         .map(|caller| caller.session);
     let device = device_cookie::presented(&state, &headers);
-    let outcome = ops::login(
+    let signed_in = ops::login(
         &state,
         &body.username,
         &body.password,
@@ -60,21 +52,46 @@ pub(crate) async fn login(
         device.as_ref(),
     )
     .await?;
-    let device = device_cookie::issue(&state, outcome.user.id, device.as_ref())?;
-    let response = LoginResponse {
-        user: UserJson::from(&outcome.user),
-        session: SessionJson::new(&outcome.session, &state.config.session_policy, true),
-        csrf_token: state.keys.csrf.session_token(outcome.session.id),
-    };
-    Ok((
-        AppendHeaders([
-            (
-                header::SET_COOKIE,
-                cookies::session_cookie(&state.config, outcome.token.expose()),
-            ),
-            (header::SET_COOKIE, device),
-        ]),
-        Json(response),
+    match signed_in {
+        SignIn::Done(outcome) => {
+            let device = device_cookie::issue(&state, outcome.user.id, device.as_ref())?;
+            Ok(session_response(&state, &outcome, Some(device)))
+        }
+        SignIn::SecondStep(step) => Ok(mfa_required(&step)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MfaRequest {
+    mfa_token: String,
+    code: Option<String>,
+    recovery_code: Option<String>,
+}
+
+/// Completes a login whose password was right: as `POST /v1/login` answers.
+pub(crate) async fn complete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    AppJson(body): AppJson<MfaRequest>,
+) -> Result<Response, ApiError> {
+    check_origin(&state, &headers)?;
+    let previous = resolve(&state, &headers)
+        .await
+        .ok()
+        .flatten()
+        .map(|caller| caller.session);
+    let proof = proof(body.code.as_deref(), body.recovery_code.as_deref())?;
+    let outcome = second_step::complete(
+        &state,
+        &body.mfa_token,
+        proof,
+        &client,
+        previous.as_ref(),
+        SessionKind::Cookie,
     )
-        .into_response())
+    .await?;
+    let presented = device_cookie::presented(&state, &headers);
+    let device = device_cookie::issue(&state, outcome.user.id, presented.as_ref())?;
+    Ok(session_response(&state, &outcome, Some(device)))
 }

@@ -1,35 +1,23 @@
-//! Logging in: one argon2 verify whatever the outcome, and a brand-new session on success.
+//! Logging in with a password: one argon2 verify whatever the outcome, then a brand-new session
+//! (or, with a second factor, the challenge for it).
 
 use hallpass_core::{
     audit::AuditKind,
-    clock::{from_micros, to_micros},
     device::DeviceToken,
+    factor::amr::Method,
     password::{Password, Verification},
-    session::{RefreshFamily, Session, SessionId, SessionKind, SessionToken},
-    token::RefreshState,
-    user::User,
+    session::{Session, SessionKind},
 };
-use uuid::Uuid;
 
+use super::second_step::SignIn;
 use crate::{
     infra::rate_limit::Lockee,
     operation::{Client, OpError},
     state::AppState,
 };
 
-/// A successful login.
-#[derive(Debug)]
-pub(crate) struct LoginOutcome {
-    /// Who logged in.
-    pub user: User,
-    /// The new session.
-    pub session: Session,
-    /// Its cookie secret; shown once, never stored. (A token session's is never shown: its
-    /// holder proves itself with access and refresh tokens instead.)
-    pub token: SessionToken,
-}
-
-/// Checks the credentials and opens a session. Unknown user, wrong password and disabled
+/// Checks the credentials and opens a session (or, for an account with a second factor, leaves
+/// the challenge that completes it). Unknown user, wrong password and disabled
 /// account cost the same argon2 verify and get the same answer, so the response reveals nothing
 /// about which usernames exist. `previous` is a session the client presented, ended on success
 /// so a browser never holds two.
@@ -47,7 +35,7 @@ pub(crate) async fn login(
     previous: Option<&Session>,
     kind: SessionKind,
     device: Option<&DeviceToken>,
-) -> Result<LoginOutcome, OpError> {
+) -> Result<SignIn, OpError> {
     // First, so that an address over its budget neither costs a lookup nor counts failures.
     state.limits.check_ip(client.ip).await?;
     // A username or an email address (usernames cannot hold `@`).
@@ -106,85 +94,19 @@ pub(crate) async fn login(
         }
     };
 
-    state.limits.record_success(lockee).await;
     // Only now, after the password proved who is asking, may the answer say more than "wrong".
     if state.mail.settings.require_verified_email && !user.email_verified {
+        state.limits.record_success(lockee).await;
         return Err(OpError::EmailUnverified);
     }
-    let outcome = open_session(state, user, client, previous, kind).await?;
-    Ok(outcome)
-}
-
-/// Opens a new session for `user`, who has just proved who they are (a password, a provider's
-/// ID token): enforces the session limit, audits the login and any eviction, and ends
-/// `previous` so a browser never holds two sessions.
-pub(crate) async fn open_session(
-    state: &AppState,
-    user: User,
-    client: &Client,
-    previous: Option<&Session>,
-    kind: SessionKind,
-) -> Result<LoginOutcome, OpError> {
-    let token = SessionToken::from_random(crate::infra::random::random_bytes()?);
-    // Whole microseconds, as the store keeps them, so the answer matches later reads.
-    let now = from_micros(to_micros(state.clock.now()));
-    let policy = &state.config.session_policy;
-    let session = Session {
-        id: SessionId(Uuid::new_v4()),
-        user_id: user.id,
-        kind,
-        token_hash: token.hash(),
-        created_at: now,
-        last_seen_at: now,
-        absolute_expires_at: now
-            + match kind {
-                SessionKind::Cookie => policy.lifetime,
-                SessionKind::Token => state.tokens.refresh_ttl,
-            },
-        user_agent: client.user_agent.clone(),
-        ip: Some(client.ip.to_string()),
-        revoked_at: None,
-        refresh: match kind {
-            SessionKind::Cookie => None,
-            SessionKind::Token => Some(RefreshFamily {
-                salt: crate::infra::random::random_bytes()?,
-                state: RefreshState {
-                    generation: 0,
-                    rotated_at: now,
-                },
-            }),
-        },
-    };
-    let evicted = state
-        .stores
-        .sessions
-        .create_session(&session, policy.limit(), policy.idle_cutoff(now))
-        .await?;
-    state.metrics.login(true);
-    tracing::info!(user = %user.id, session = %session.id, ip = %client.ip, "login succeeded");
-
-    let mut event = crate::audit::event(state, AuditKind::LoginSucceeded, client);
-    event.actor = Some(user.id);
-    event.subject = Some(user.id);
-    event.session = Some(session.id);
-    crate::audit::record(state, event).await?;
-    for id in evicted {
-        let mut event = crate::audit::event(state, AuditKind::SessionsRevoked, client);
-        event.subject = Some(user.id);
-        event.session = Some(id);
-        event.detail = Some("evicted by max_sessions_per_user".to_owned());
-        crate::audit::record(state, event).await?;
-    }
-    if let Some(previous) = previous {
-        state
-            .stores
-            .sessions
-            .revoke_session(previous.user_id, previous.id, now)
+    let signed_in =
+        super::second_step::first_factor_passed(state, user, Method::Pwd, client, previous, kind)
             .await?;
+    // A password that leads to a second step clears nothing: the failures that count toward the
+    // lockout include wrong second-step codes, which a guesser with the password must not be
+    // able to wipe by logging in again (docs/factors.md).
+    if let SignIn::Done(_) = signed_in {
+        state.limits.record_success(lockee).await;
     }
-    Ok(LoginOutcome {
-        user,
-        session,
-        token,
-    })
+    Ok(signed_in)
 }

@@ -8,7 +8,11 @@ use axum::{
 use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
-use super::ops;
+use super::{
+    ops,
+    respond::{self, Onward},
+    second_step::SignIn,
+};
 use crate::{
     error::ApiError,
     http::{
@@ -62,6 +66,9 @@ pub(crate) async fn show(
         Some("password_reset") => {
             Some("Your password was changed and every device signed out. Log in with the new one.")
         }
+        Some("mfa_expired") => Some(
+            "That sign-in attempt expired or had too many wrong codes. Log in again to get a new one.",
+        ),
         _ => None,
     };
     Ok(page(&state, &headers, StatusCode::OK, None, None, notice)?)
@@ -105,12 +112,18 @@ pub(crate) async fn submit(
     )
     .await;
     match result.map_err(ApiError::from) {
-        Ok(outcome) => {
+        Ok(SignIn::Done(outcome)) => {
             let device = device_cookie::issue(&state, outcome.user.id, device.as_ref())?;
             let mut response = logged_in(&state, &outcome.token);
             response.headers_mut().append(header::SET_COOKIE, device);
             Ok(response)
         }
+        Ok(SignIn::SecondStep(step)) => Ok(respond::second_step_page(
+            &state,
+            &headers,
+            &step,
+            &Onward::default(),
+        )?),
         // The form again, saying why, with the name that was typed.
         Err(
             error @ ApiError::Op(

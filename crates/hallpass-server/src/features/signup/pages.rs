@@ -3,13 +3,13 @@
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode, header},
-    response::Response,
+    response::{IntoResponse, Redirect, Response},
 };
 use hallpass_core::session::SessionKind;
 use serde::Deserialize;
 
 use super::ops;
-use crate::features::login;
+use crate::features::login::{self, second_step::SignIn};
 use crate::{
     error::ApiError,
     features::signup::ops::SignupInput,
@@ -94,7 +94,9 @@ pub(crate) async fn submit(
     match result.map_err(ApiError::from) {
         // The browser that made the account is its owner's first known device (docs/operations.md,
         // "Brute force and lockout").
-        Ok(outcome) => {
+        // A new account has no second factor yet, but the page follows wherever login leads.
+        Ok(SignIn::SecondStep(_)) => Ok(Redirect::to("/login").into_response()),
+        Ok(SignIn::Done(outcome)) => {
             let device = device_cookie::issue(&state, outcome.user.id, None)?;
             let mut response = logged_in(&state, &outcome.token);
             response.headers_mut().append(header::SET_COOKIE, device);

@@ -9,11 +9,14 @@ use axum::{
     http::{HeaderMap, header},
     response::{IntoResponse, Redirect, Response},
 };
-use hallpass_core::{session::SessionKind, user::UserId};
+use hallpass_core::{factor::amr::Method, session::SessionKind, user::UserId};
 use serde::Deserialize;
 
 use super::ops;
-use crate::features::login;
+use crate::features::login::{
+    respond::{self, Onward, tokens_to_app, trusted_return_to},
+    second_step::{SignIn, first_factor_passed},
+};
 use crate::{
     error::ApiError,
     http::{
@@ -86,15 +89,8 @@ fn destination(state: &AppState, query: &AuthorizeQuery) -> Result<flow::Destina
             let url = query
                 .return_to
                 .as_deref()
-                .and_then(|r| url::Url::parse(r).ok())
+                .and_then(|r| trusted_return_to(state, r))
                 .ok_or_else(refused)?;
-            let origin = url.origin().ascii_serialization();
-            if url.username() != "" || url.password().is_some() {
-                return Err(refused());
-            }
-            if !state.config.allowed_origins.contains(&origin) {
-                return Err(refused());
-            }
             Ok(flow::Destination::App(url))
         }
         Some(other) => Err(ApiError::InvalidRequest(format!(
@@ -206,7 +202,7 @@ pub(crate) async fn callback(
             return Err(OpError::InvalidCredentials.into());
         }
         if pending.tokens {
-            return app_signed_in(&state, user, &client, &pending.next).await;
+            return app_signed_in(&state, &headers, user, &client, &pending.next).await;
         }
         let next = SafeNext::parse(&pending.next)
             .map_or_else(|| DEFAULT_NEXT.to_owned(), |n| n.as_str().to_owned());
@@ -214,14 +210,25 @@ pub(crate) async fn callback(
             return Ok(Redirect::to(&next).into_response());
         }
         let previous = current.map(|c| c.session);
-        let outcome = login::ops::open_session(
+        let signed_in = first_factor_passed(
             &state,
             user,
+            Method::Fed,
             &client,
             previous.as_ref(),
             SessionKind::Cookie,
         )
         .await?;
+        let outcome = match signed_in {
+            SignIn::Done(outcome) => outcome,
+            SignIn::SecondStep(step) => {
+                let onward = Onward {
+                    next: Some(next),
+                    return_to: None,
+                };
+                return respond::second_step_page(&state, &headers, &step, &onward);
+            }
+        };
         let mut response = Redirect::to(&next).into_response();
         response.headers_mut().append(
             header::SET_COOKIE,
@@ -270,24 +277,22 @@ async fn spend(
 /// `allowed_origins` when the login started; the sealed transaction cannot have changed it.)
 async fn app_signed_in(
     state: &AppState,
+    headers: &HeaderMap,
     user: hallpass_core::user::User,
     client: &Client,
     return_to: &str,
 ) -> Result<Response, ApiError> {
-    let outcome = login::ops::open_session(state, user, client, None, SessionKind::Token).await?;
-    let refresh = state
-        .tokens
-        .refresh_token(&outcome.session)
-        .ok_or_else(|| OpError::Internal(anyhow::anyhow!("a token session without a family")))?;
-    let mut response = Redirect::to(return_to).into_response();
-    for cookie in cookies::refresh_cookies(
-        &state.config,
-        &state.keys.refresh_binding,
-        &refresh,
-        outcome.session.id,
-        state.tokens.refresh_ttl,
-    ) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
+    let signed_in =
+        first_factor_passed(state, user, Method::Fed, client, None, SessionKind::Token).await?;
+    match signed_in {
+        SignIn::Done(outcome) => tokens_to_app(state, &outcome, return_to),
+        // The code form on hallpass's page, which then returns to the app the same way.
+        SignIn::SecondStep(step) => {
+            let onward = Onward {
+                next: None,
+                return_to: Some(return_to.to_owned()),
+            };
+            respond::second_step_page(state, headers, &step, &onward)
+        }
     }
-    Ok(response)
 }

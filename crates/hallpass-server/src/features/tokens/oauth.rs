@@ -12,6 +12,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
     error::ApiError,
+    features::login::second_step::SecondStep,
     http::extract::{AppForm, AppJson},
     operation::OpError,
 };
@@ -25,6 +26,8 @@ pub(crate) struct OAuthError {
     retry_after: Option<Duration>,
     /// Answered 503 because the store failed (readiness counts it).
     store_failed: bool,
+    /// For `mfa_required`: the challenge's token and the methods that complete it.
+    mfa: Option<(String, Vec<&'static str>)>,
 }
 
 impl OAuthError {
@@ -54,6 +57,20 @@ impl OAuthError {
             description: description.into(),
             retry_after: None,
             store_failed: false,
+            mfa: None,
+        }
+    }
+
+    /// 401 `mfa_required` (as Auth0 and others answer it): the password was right and the
+    /// account has a second factor; the `mfa` grant completes it with `mfa_token`.
+    pub(crate) fn mfa_required(step: &SecondStep) -> Self {
+        Self {
+            mfa: Some((step.token.expose().to_owned(), step.methods.clone())),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "mfa_required",
+                "a second factor is required: send the mfa grant with mfa_token and a code",
+            )
         }
     }
 }
@@ -73,7 +90,8 @@ impl From<ApiError> for OAuthError {
                 OpError::InvalidCredentials
                 | OpError::SessionLimitReached
                 | OpError::EmailUnverified
-                | OpError::InvalidEmailToken,
+                | OpError::InvalidEmailToken
+                | OpError::InvalidChallenge,
             ) => Self::invalid_grant(description),
             ApiError::Op(OpError::RateLimited { retry_after }) => Self {
                 retry_after: Some(retry_after),
@@ -124,6 +142,10 @@ impl From<ApiError> for OAuthError {
 struct Body<'a> {
     error: &'static str,
     error_description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mfa_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    methods: Option<&'a [&'static str]>,
 }
 
 impl IntoResponse for OAuthError {
@@ -133,6 +155,8 @@ impl IntoResponse for OAuthError {
             Json(Body {
                 error: self.error,
                 error_description: &self.description,
+                mfa_token: self.mfa.as_ref().map(|(token, _)| token.as_str()),
+                methods: self.mfa.as_ref().map(|(_, methods)| methods.as_slice()),
             }),
         )
             .into_response();

@@ -12,7 +12,10 @@ use axum::{
 use hallpass_core::{session::SessionKind, token::RefreshToken};
 use serde::{Deserialize, Serialize};
 
-use crate::features::{email_login, login};
+use crate::features::{
+    email_login,
+    login::{self, second_step::SignIn},
+};
 use crate::operation::{Client, OpError};
 use crate::{
     features::tokens::{
@@ -27,6 +30,10 @@ use crate::{
 /// `POST /v1/login/email`: `email` and `code`, or the link's `token`.
 pub(crate) const EMAIL_CODE_GRANT: &str = "urn:hallpass:grant-type:email-code";
 
+/// The extension grant that completes a sign-in answered with `mfa_required`: `mfa_token` and
+/// `code` (an authenticator app's) or `recovery_code`.
+pub(crate) const MFA_GRANT: &str = "urn:hallpass:grant-type:mfa";
+
 #[derive(Deserialize)]
 pub(crate) struct TokenRequest {
     grant_type: Option<String>,
@@ -35,6 +42,8 @@ pub(crate) struct TokenRequest {
     email: Option<String>,
     code: Option<String>,
     token: Option<String>,
+    mfa_token: Option<String>,
+    recovery_code: Option<String>,
     refresh_token: Option<String>,
     refresh_token_delivery: Option<String>,
     /// Accepted and ignored: hallpass tokens carry roles, not scopes.
@@ -91,7 +100,7 @@ pub(crate) async fn token(
                     "the password grant needs username and password",
                 ));
             };
-            let outcome = login::ops::login(
+            let signed_in = login::ops::login(
                 &state,
                 username,
                 password,
@@ -103,7 +112,10 @@ pub(crate) async fn token(
                 None,
             )
             .await?;
-            (outcome.session, outcome.user)
+            match signed_in {
+                SignIn::Done(outcome) => (outcome.session, outcome.user),
+                SignIn::SecondStep(step) => return Err(OAuthError::mfa_required(&step)),
+            }
         }
         Some(EMAIL_CODE_GRANT) if !state.mail.settings.passwordless_login => {
             return Err(OAuthError::unsupported_grant_type(
@@ -119,9 +131,29 @@ pub(crate) async fn token(
             .ok_or_else(|| {
                 OAuthError::invalid_request("the email-code grant needs email and code, or token")
             })?;
-            let outcome =
+            let signed_in =
                 email_login::ops::complete(&state, proof, &client, None, SessionKind::Token)
                     .await?;
+            match signed_in {
+                SignIn::Done(outcome) => (outcome.session, outcome.user),
+                SignIn::SecondStep(step) => return Err(OAuthError::mfa_required(&step)),
+            }
+        }
+        Some(MFA_GRANT) => {
+            let Some(mfa_token) = &request.mfa_token else {
+                return Err(OAuthError::invalid_request("the mfa grant needs mfa_token"));
+            };
+            let proof =
+                login::respond::proof(request.code.as_deref(), request.recovery_code.as_deref())?;
+            let outcome = login::second_step::complete(
+                &state,
+                mfa_token,
+                proof,
+                &client,
+                None,
+                SessionKind::Token,
+            )
+            .await?;
             (outcome.session, outcome.user)
         }
         Some("refresh_token") => {
@@ -152,7 +184,7 @@ pub(crate) async fn token(
     };
     let access = state
         .tokens
-        .issue_access(&user, session.id, state.clock.now())
+        .issue_access(&user, &session, state.clock.now())
         .map_err(OpError::from)?;
     let refresh = state
         .tokens

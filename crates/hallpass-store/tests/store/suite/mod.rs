@@ -4,6 +4,7 @@ mod addresses;
 mod admins;
 mod audit;
 mod email;
+mod factors;
 mod identities;
 mod limits;
 mod outbox;
@@ -18,6 +19,7 @@ pub(crate) use addresses::*;
 pub(crate) use admins::*;
 pub(crate) use audit::*;
 pub(crate) use email::*;
+pub(crate) use factors::*;
 pub(crate) use identities::*;
 pub(crate) use limits::*;
 pub(crate) use outbox::*;
@@ -29,6 +31,7 @@ pub(crate) use unlinking::*;
 pub(crate) use users::*;
 
 use hallpass_core::{
+    factor::amr::{Amr, Method},
     password::PasswordHash,
     session::{Session, SessionId, SessionKind, SessionLimit, SessionToken},
     user::{Email, NewUser, UserId, Username},
@@ -68,6 +71,8 @@ pub(crate) fn new_session(user: UserId, at: OffsetDateTime) -> (Session, Session
         ip: Some("127.0.0.1".to_owned()),
         revoked_at: None,
         refresh: None,
+        amr: Amr::one(Method::Otp).with(Method::Pwd),
+        auth_time: at,
     };
     (session, token)
 }

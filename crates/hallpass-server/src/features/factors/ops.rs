@@ -1,0 +1,236 @@
+//! Enrolling, listing and removing second factors, and recovery codes.
+
+use hallpass_core::{
+    ValidationError,
+    audit::AuditKind,
+    factor::{
+        FactorId, FactorKind, factor_name,
+        recovery::{RECOVERY_CODES, RecoveryCode},
+        totp::TotpSecret,
+    },
+    session::TokenHash,
+    user::UserId,
+};
+use hallpass_store::{Factor, NewFactor};
+use uuid::Uuid;
+
+use crate::{
+    infra::random::random_bytes,
+    operation::{Caller, Client, OpError},
+    reauth,
+    state::AppState,
+};
+
+/// An authenticator app being enrolled: what the user puts into it.
+#[derive(Debug)]
+pub(crate) struct Enrollment {
+    pub id: FactorId,
+    /// The secret in base32, for typing in by hand.
+    pub secret: String,
+    /// The `otpauth://` URI the QR code carries.
+    pub otpauth_uri: String,
+}
+
+/// The name apps show above the codes: the public URL's host (an `otpauth` issuer cannot hold
+/// a `:`, so never a port).
+fn issuer(state: &AppState) -> String {
+    url::Url::parse(&state.tokens.issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "hallpass".to_owned())
+}
+
+/// Starts enrolling an authenticator app: a new secret, stored sealed and not yet counting.
+/// Needs the current password or a recent authentication. A previous unfinished enrollment
+/// is replaced.
+pub(crate) async fn start_totp(
+    state: &AppState,
+    caller: Caller<'_>,
+    name: Option<&str>,
+    current_password: &str,
+) -> Result<Enrollment, OpError> {
+    reauth::confirm(state, caller, current_password).await?;
+    let name = factor_name(name.unwrap_or("Authenticator app")).ok_or_else(|| {
+        OpError::Invalid(vec![ValidationError::new(
+            "name",
+            "a name of 1 to 64 characters, without control characters",
+        )])
+    })?;
+    let id = FactorId(Uuid::new_v4());
+    let secret = TotpSecret::from_random(random_bytes()?);
+    let sealed = secret
+        .seal(&state.keys.totp_seal, id, random_bytes()?)
+        .map_err(|e| OpError::Internal(e.into()))?;
+    let otpauth_uri = secret
+        .otpauth_uri(&issuer(state), &caller.user.username)
+        .map_err(|e| OpError::Internal(e.into()))?;
+    state
+        .stores
+        .factors
+        .add_factor(&NewFactor {
+            id,
+            user: caller.user.id,
+            kind: FactorKind::Totp,
+            name,
+            secret: Some(sealed),
+            credential: None,
+            credential_id: None,
+            created_at: state.clock.now(),
+        })
+        .await?;
+    Ok(Enrollment {
+        id,
+        secret: secret.base32(),
+        otpauth_uri,
+    })
+}
+
+/// Finishes enrolling the authenticator app with a code from it: the factor counts from now on.
+/// The account's first factor comes with ten recovery codes, shown this once (returned here);
+/// a later one leaves the existing codes as they are (the list is empty).
+pub(crate) async fn confirm_totp(
+    state: &AppState,
+    caller: Caller<'_>,
+    code: &str,
+    client: &Client,
+) -> Result<Vec<String>, OpError> {
+    let user = caller.user.id;
+    let now = state.clock.now();
+    let pending = state
+        .stores
+        .factors
+        .factors(user)
+        .await?
+        .into_iter()
+        .rfind(|f| f.kind == FactorKind::Totp && f.confirmed_at.is_none())
+        .ok_or(OpError::NotFound)?;
+    let sealed = pending.secret.as_deref().ok_or(OpError::NotFound)?;
+    let secret = TotpSecret::open(sealed, &state.keys.totp_seal, pending.id)
+        .map_err(|e| OpError::Internal(e.into()))?;
+    let step = secret.check(code, now).ok_or_else(|| {
+        OpError::Invalid(vec![ValidationError::new(
+            "code",
+            "that is not the app's current code; check the phone's clock and try again",
+        )])
+    })?;
+    let first = !state.stores.factors.has_factor(user).await?;
+    let codes = if first { new_codes()? } else { Vec::new() };
+    let hashes: Vec<TokenHash> = codes.iter().map(RecoveryCode::hash).collect();
+    let confirmed = state
+        .stores
+        .factors
+        .confirm_factor(
+            user,
+            pending.id,
+            Some(step),
+            first.then_some(&hashes[..]),
+            now,
+        )
+        .await?;
+    if !confirmed {
+        return Err(OpError::NotFound);
+    }
+    audit(
+        state,
+        AuditKind::FactorAdded,
+        client,
+        user,
+        format!("totp \"{}\"", pending.name),
+    )
+    .await?;
+    Ok(codes.iter().map(RecoveryCode::display).collect())
+}
+
+/// The user's confirmed factors, and how many recovery codes are unused.
+pub(crate) async fn list(state: &AppState, user: UserId) -> Result<(Vec<Factor>, u32), OpError> {
+    let factors = state
+        .stores
+        .factors
+        .factors(user)
+        .await?
+        .into_iter()
+        .filter(|f| f.confirmed_at.is_some())
+        .collect();
+    let left = state.stores.factors.recovery_codes_left(user).await?;
+    Ok((factors, left))
+}
+
+/// Removes one of the caller's factors (the last one takes the recovery codes with it). Needs
+/// the current password or a recent authentication.
+pub(crate) async fn remove(
+    state: &AppState,
+    caller: Caller<'_>,
+    id: FactorId,
+    current_password: &str,
+    client: &Client,
+) -> Result<(), OpError> {
+    reauth::confirm(state, caller, current_password).await?;
+    if !state
+        .stores
+        .factors
+        .delete_factor(caller.user.id, id)
+        .await?
+    {
+        return Err(OpError::NotFound);
+    }
+    audit(
+        state,
+        AuditKind::FactorRemoved,
+        client,
+        caller.user.id,
+        format!("factor {id}"),
+    )
+    .await
+}
+
+/// A new set of recovery codes in place of the old one. Needs a factor, and the current
+/// password or a recent authentication.
+pub(crate) async fn regenerate_codes(
+    state: &AppState,
+    caller: Caller<'_>,
+    current_password: &str,
+    client: &Client,
+) -> Result<Vec<String>, OpError> {
+    reauth::confirm(state, caller, current_password).await?;
+    let user = caller.user.id;
+    if !state.stores.factors.has_factor(user).await? {
+        return Err(OpError::NotFound);
+    }
+    let codes = new_codes()?;
+    let hashes: Vec<TokenHash> = codes.iter().map(RecoveryCode::hash).collect();
+    state
+        .stores
+        .factors
+        .replace_recovery_codes(user, &hashes, state.clock.now())
+        .await?;
+    audit(
+        state,
+        AuditKind::RecoveryCodesRegenerated,
+        client,
+        user,
+        String::new(),
+    )
+    .await?;
+    Ok(codes.iter().map(RecoveryCode::display).collect())
+}
+
+fn new_codes() -> Result<Vec<RecoveryCode>, OpError> {
+    (0..RECOVERY_CODES)
+        .map(|_| Ok(RecoveryCode::from_random(random_bytes()?)))
+        .collect()
+}
+
+async fn audit(
+    state: &AppState,
+    kind: AuditKind,
+    client: &Client,
+    user: UserId,
+    detail: String,
+) -> Result<(), OpError> {
+    let mut event = crate::audit::event(state, kind, client);
+    event.actor = Some(user);
+    event.subject = Some(user);
+    event.detail = (!detail.is_empty()).then_some(detail);
+    crate::audit::record(state, event).await?;
+    Ok(())
+}

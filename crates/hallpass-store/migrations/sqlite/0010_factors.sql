@@ -1,0 +1,59 @@
+-- Second factors (docs/factors.md): authenticator apps (TOTP) and passkeys, recovery codes, the
+-- challenge a correct password leaves when a second step is due, and how each session was
+-- authenticated. Times are unix microseconds (INTEGER), as in 0001_initial.
+
+-- One row per factor. `kind` is 'totp' or 'passkey'. A TOTP factor's `secret` is sealed
+-- (AES-256-GCM under a key derived from the server secret, bound to the factor's id);
+-- `last_step` is the last RFC 6238 time step accepted, so no code is used twice. A passkey's
+-- `credential` is the WebAuthn library's JSON (public key, counter, backup flags) and
+-- `credential_id` its id, for discoverable sign-in. A factor counts once `confirmed_at` is set.
+CREATE TABLE factors (
+    id            BLOB    PRIMARY KEY NOT NULL,
+    user_id       BLOB    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind          TEXT    NOT NULL,
+    name          TEXT    NOT NULL,
+    secret        BLOB,
+    credential    TEXT,
+    credential_id BLOB,
+    created_at    INTEGER NOT NULL,
+    confirmed_at  INTEGER,
+    last_used_at  INTEGER,
+    last_step     INTEGER
+);
+CREATE INDEX factors_user ON factors (user_id);
+CREATE UNIQUE INDEX factors_credential_id ON factors (credential_id);
+
+-- Recovery codes: SHA-256 of each (they are random, 50 bits, and tried under the account
+-- lockout), spent by setting used_at; a new set replaces the old one.
+CREATE TABLE recovery_codes (
+    user_id    BLOB    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    code_hash  BLOB    NOT NULL,
+    created_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+);
+
+-- The second step of a login: SHA-256 of the mfa_token a correct first factor was answered
+-- with. `kind` is the session kind it may complete into ('cookie' or 'token'), `amr` the first
+-- factor's methods (space-separated RFC 8176 values).
+-- Single use: completing it deletes the row; wrong codes count in `attempts`.
+CREATE TABLE mfa_challenges (
+    token_hash BLOB    PRIMARY KEY NOT NULL,
+    user_id    BLOB    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind       TEXT    NOT NULL,
+    amr        TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX mfa_challenges_user ON mfa_challenges (user_id);
+CREATE INDEX mfa_challenges_expires_at ON mfa_challenges (expires_at);
+
+-- How the session was authenticated (space-separated RFC 8176 values) and when: the `amr` and
+-- `auth_time` of its tokens and /v1/me, and what step-up checks. Sessions from before this
+-- were opened by a password (or a provider: either way one factor, when they were created).
+-- A row written without them (a node of the previous version during a rolling upgrade) reads
+-- as a password at the epoch: never recent enough for a sensitive action.
+ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET auth_time = created_at;
