@@ -132,6 +132,17 @@ pub(crate) fn app(state: AppState) -> Router {
         )
         .route("/login/email/complete", post(email_login::pages::complete))
         .route("/login/mfa", post(login::mfa_pages::submit))
+        .route("/account/factors", get(factors::pages::show))
+        .route("/account/factors/totp", post(factors::pages::start))
+        .route(
+            "/account/factors/totp/confirm",
+            post(factors::pages::confirm),
+        )
+        .route(
+            "/account/factors/recovery-codes",
+            post(factors::pages::regenerate_codes),
+        )
+        .route("/account/factors/{id}/remove", post(factors::pages::remove))
         .route("/login/mfa/method", post(login::mfa_pages::switch))
         .route(
             "/account/sessions/{id}/revoke",

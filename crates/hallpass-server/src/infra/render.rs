@@ -6,7 +6,7 @@ use axum::response::Html;
 use minijinja::Environment;
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 18] = [
+const TEMPLATES: [(&str, &str); 21] = [
     (
         "base.html",
         include_str!("../../../../web/templates/base.html"),
@@ -30,6 +30,18 @@ const TEMPLATES: [(&str, &str); 18] = [
     (
         "login_email.html",
         include_str!("../../../../web/templates/login_email.html"),
+    ),
+    (
+        "factors.html",
+        include_str!("../../../../web/templates/factors.html"),
+    ),
+    (
+        "factor_totp.html",
+        include_str!("../../../../web/templates/factor_totp.html"),
+    ),
+    (
+        "recovery_codes.html",
+        include_str!("../../../../web/templates/recovery_codes.html"),
     ),
     (
         "login_mfa.html",

@@ -3,4 +3,5 @@
 
 pub(crate) mod api;
 pub(crate) mod ops;
+pub(crate) mod pages;
 pub(crate) mod qr;

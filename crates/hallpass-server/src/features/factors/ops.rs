@@ -9,7 +9,7 @@ use hallpass_core::{
         totp::TotpSecret,
     },
     session::TokenHash,
-    user::UserId,
+    user::{User, UserId},
 };
 use hallpass_store::{Factor, NewFactor};
 use uuid::Uuid;
@@ -83,6 +83,34 @@ pub(crate) async fn start_totp(
         secret: secret.base32(),
         otpauth_uri,
     })
+}
+
+/// The enrollment in progress, to show again (after a wrong code); `None` if there is none.
+pub(crate) async fn pending_totp(
+    state: &AppState,
+    user: &User,
+) -> Result<Option<Enrollment>, OpError> {
+    let Some(pending) = state
+        .stores
+        .factors
+        .factors(user.id)
+        .await?
+        .into_iter()
+        .rfind(|f| f.kind == FactorKind::Totp && f.confirmed_at.is_none())
+    else {
+        return Ok(None);
+    };
+    let sealed = pending.secret.as_deref().ok_or(OpError::NotFound)?;
+    let secret = TotpSecret::open(sealed, &state.keys.totp_seal, pending.id)
+        .map_err(|e| OpError::Internal(e.into()))?;
+    let otpauth_uri = secret
+        .otpauth_uri(&issuer(state), &user.username)
+        .map_err(|e| OpError::Internal(e.into()))?;
+    Ok(Some(Enrollment {
+        id: pending.id,
+        secret: secret.base32(),
+        otpauth_uri,
+    }))
 }
 
 /// Finishes enrolling the authenticator app with a code from it: the factor counts from now on.
