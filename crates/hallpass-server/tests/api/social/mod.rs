@@ -5,6 +5,7 @@
 mod accounts;
 mod apps;
 mod callbacks;
+mod factors;
 mod replays;
 mod tossing;
 

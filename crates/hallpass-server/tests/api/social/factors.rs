@@ -1,0 +1,74 @@
+//! A social login of an account with a second factor asks for it too: the provider is the first
+//! factor, and no session exists until a code completes it.
+
+use time::Duration;
+
+use super::*;
+use crate::{
+    factors::{code, enroll},
+    helpers::{Login, session_cookie},
+    pages::post_form,
+};
+
+#[tokio::test]
+async fn a_provider_login_of_an_account_with_a_factor_needs_a_code() {
+    if !oidc_available() {
+        return;
+    }
+    let (app, provider) = setup(|_| {}).await;
+    let started = start(&app, &provider, "?next=/demo/board", "alice").await;
+    let done = finish(&app, Some(&started.cookie), &started.callback).await;
+    let session = session_of(&done).unwrap();
+    let me_now = me(&app, &session).await;
+    assert_eq!(me_now["session"]["amr"], json!(["fed"]));
+    // Just signed in through the provider: recent enough to add a factor without a password.
+    let login = Login {
+        cookie: session.clone(),
+        token: String::new(),
+        csrf: me_now["csrf_token"].as_str().unwrap().to_owned(),
+        session_id: me_now["session"]["id"].as_str().unwrap().to_owned(),
+        body: me_now.clone(),
+    };
+    let enrolled = enroll(&app, &login).await;
+    app.advance(Duration::seconds(30));
+
+    let again = start(&app, &provider, "?next=/demo/board", "alice").await;
+    let page = finish(&app, Some(&again.cookie), &again.callback).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        session_cookie(&page).is_none(),
+        "no session before the code"
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Two-factor authentication"), "{html}");
+    let field = |name: &str| {
+        html.split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            // As a browser reads the attribute (minijinja escapes `/`).
+            .replace("&#x2f;", "/")
+    };
+    let token = field("mfa_token");
+    assert_eq!(field("next"), "/demo/board");
+    let (cookie, csrf) = crate::pages::form(&app, "/login").await;
+    let completed = post_form(
+        &app,
+        "/login/mfa",
+        &cookie,
+        &[
+            ("mfa_token", &token),
+            ("code", &code(&app, &enrolled.secret)),
+            ("next", "/demo/board"),
+            ("csrf_token", &csrf),
+        ],
+    )
+    .await;
+    assert_eq!(completed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(completed.headers()[header::LOCATION], "/demo/board");
+    let session = session_of(&completed).unwrap();
+    assert_eq!(
+        me(&app, &session).await["session"]["amr"],
+        json!(["otp", "fed", "mfa"])
+    );
+}
