@@ -20,6 +20,16 @@ export interface User {
   created_at: string;
 }
 
+/** A second factor, as `factors()` lists it. */
+export interface Factor {
+  id: string;
+  kind: "totp" | "passkey";
+  name: string;
+  /** RFC 3339. */
+  created_at: string;
+  last_used_at: string | null;
+}
+
 /** A hallpass session (one device's sign-in), as `/v1/me` returns it. */
 export interface Session {
   /** UUID: a public handle, not a secret. */
@@ -36,6 +46,10 @@ export interface Session {
   ip: string | null;
   /** True for the session making the request. */
   current: boolean;
+  /** How the sign-in was made: RFC 8176 values, e.g. `["pwd"]`, `["pwd", "otp", "mfa"]`. */
+  amr: string[];
+  /** When the user last authenticated for this session (RFC 3339). */
+  auth_time: string;
 }
 
 /** What `me()` resolves to: `GET /v1/me`. */
@@ -123,6 +137,26 @@ export interface HallpassClient {
    *   `rate_limited` (429, with `retryAfter`), `network_error` (status 0: unreachable, or this origin not allowed), …
    */
   login(username: string, password: string): Promise<User>;
+  /**
+   * The second step when `login()` (or `loginWithEmailCode()`) rejected with `mfa_required`:
+   * pass `error.mfaToken` and a code from the authenticator app, or a recovery code.
+   * @throws {HallpassError} `invalid_grant` (400: a wrong code, or an attempt that expired, was used,
+   *   or had five wrong codes; `message` says which, and after the latter sign in again), `rate_limited` (429), …
+   */
+  completeMfa(mfaToken: string, proof: { code: string } | { recoveryCode: string }): Promise<User>;
+  /** The signed-in user's second factors, and how many recovery codes are left. */
+  factors(): Promise<{ factors: Factor[]; recovery_codes_left: number }>;
+  /**
+   * Starts adding an authenticator app; show `qr_svg` (inline SVG) or `secret`, then `confirmTotp`.
+   * @throws {HallpassError} `insufficient_user_authentication` (401: pass `currentPassword`), `invalid_credentials` (403), …
+   */
+  startTotp(options?: { name?: string; currentPassword?: string }): Promise<{ id: string; secret: string; otpauth_uri: string; qr_svg: string }>;
+  /** Confirms the app with a code from it; `recovery_codes` are shown once (empty for a second app). */
+  confirmTotp(code: string): Promise<{ recovery_codes: string[] }>;
+  /** Removes a factor (the last one takes the recovery codes with it). */
+  removeFactor(id: string, options?: { currentPassword?: string }): Promise<void>;
+  /** Replaces the recovery codes. */
+  regenerateRecoveryCodes(options?: { currentPassword?: string }): Promise<{ recovery_codes: string[] }>;
   /**
    * Signs in with a social login provider configured in hallpass: navigates to the provider,
    * which sends the browser back to `returnTo` (default: this page); call `restore()` there.
@@ -243,6 +277,10 @@ export declare class HallpassError extends Error {
   readonly retryAfter: number | undefined;
   /** The parsed error body, when there was one. */
   readonly body: unknown;
+  /** For `mfa_required` (from `login()`, `loginWithEmailCode()`): the token `completeMfa` takes. */
+  mfaToken?: string;
+  /** For `mfa_required`: what may complete it (`"totp"`, `"recovery_code"`). */
+  methods?: string[];
 }
 
 /** Creates a client for one hallpass server. Create one per page and share it. */

@@ -40,6 +40,8 @@ const EVENTS = new Set(["login", "refresh", "logout", "session-end"]);
 const LOGOUT_SCOPES = new Set(["local", "others", "global"]);
 /** The token endpoint's grant for a mailed sign-in code (docs/email.md). */
 const EMAIL_CODE_GRANT = "urn:hallpass:grant-type:email-code";
+/** The token endpoint's grant that completes a sign-in answered `mfa_required` (docs/factors.md). */
+const MFA_GRANT = "urn:hallpass:grant-type:mfa";
 
 /** Refresh when less than this many seconds of the access token remain (option `refreshMargin`). */
 const DEFAULT_REFRESH_MARGIN = 30;
@@ -325,8 +327,23 @@ export function createClient(options) {
   }
 
   // --- Login --------------------------------------------------------------------------------
-  function login(username, password) {
-    return signIn({ grant_type: "password", username, password });
+  /**
+   * Signs in with a password. For an account with a second factor this rejects with a
+   * HallpassError whose `code` is "mfa_required", carrying `mfaToken` and `methods`: finish
+   * with `completeMfa(error.mfaToken, { code })`.
+   */
+  async function login(username, password) {
+    try {
+      return await signIn({ grant_type: "password", username, password });
+    } catch (error) {
+      throw withMfa(error);
+    }
+  }
+
+  /** The second step of a sign-in: `{ code }` from the authenticator app, or `{ recoveryCode }`. */
+  function completeMfa(mfaToken, { code, recoveryCode } = {}) {
+    const proof = recoveryCode !== undefined ? { recovery_code: recoveryCode } : { code };
+    return signIn({ grant_type: MFA_GRANT, mfa_token: mfaToken, ...proof });
   }
 
   /** A token request that starts a session: the refresh token goes into the HttpOnly cookie. */
@@ -346,9 +363,58 @@ export function createClient(options) {
    * session as `login()` gives, through the token endpoint's email-code grant. Needs hallpass's
    * `[email] passwordless_login`. Pass `{ email, code }` or `{ token }`.
    */
-  function loginWithEmailCode(proof) {
+  async function loginWithEmailCode(proof) {
     const { email, code, token: linkToken } = proof ?? {};
-    return signIn({ grant_type: EMAIL_CODE_GRANT, ...(linkToken !== undefined ? { token: linkToken } : { email, code }) });
+    try {
+      return await signIn({ grant_type: EMAIL_CODE_GRANT, ...(linkToken !== undefined ? { token: linkToken } : { email, code }) });
+    } catch (error) {
+      throw withMfa(error);
+    }
+  }
+
+  // --- Second factors (the signed-in user's) ------------------------------------------------
+  /** A JSON call to hallpass with the access token; resolves with the answer's JSON, if any. */
+  async function authJson(method, path, body) {
+    let response;
+    try {
+      response = await authFetch(`${base}${path}`, {
+        method,
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw asHallpassError(error);
+    }
+    if (!response.ok) throw await errorFromResponse(response);
+    return readJson(response);
+  }
+
+  /** `{ factors: [{id, kind, name, created_at, last_used_at}], recovery_codes_left }`. */
+  function factors() {
+    return authJson("GET", "/v1/factors");
+  }
+
+  /**
+   * Starts adding an authenticator app: `{ id, secret, otpauth_uri, qr_svg }` to show the user.
+   * `currentPassword` is needed unless the user signed in within the last 10 minutes.
+   */
+  function startTotp({ name, currentPassword } = {}) {
+    return authJson("POST", "/v1/factors/totp", { name, current_password: currentPassword ?? "" });
+  }
+
+  /** Confirms the app with a code from it: `{ recovery_codes }` (shown once; empty for a second app). */
+  function confirmTotp(code) {
+    return authJson("POST", "/v1/factors/totp/confirm", { code });
+  }
+
+  /** Removes a factor. */
+  async function removeFactor(id, { currentPassword } = {}) {
+    await authJson("DELETE", `/v1/factors/${encodeURIComponent(id)}`, { current_password: currentPassword ?? "" });
+  }
+
+  /** A new set of recovery codes in place of the old: `{ recovery_codes }`. */
+  function regenerateRecoveryCodes({ currentPassword } = {}) {
+    return authJson("POST", "/v1/factors/recovery-codes", { current_password: currentPassword ?? "" });
   }
 
   // --- Email: recovery, verification, sign-in codes -----------------------------------------
@@ -922,6 +988,7 @@ export function createClient(options) {
 
   return Object.freeze({
     login,
+    completeMfa,
     loginWithEmailCode,
     requestEmailCode,
     forgotPassword,
@@ -929,6 +996,11 @@ export function createClient(options) {
     verifyEmail,
     resendVerification,
     changeEmail,
+    factors,
+    startTotp,
+    confirmTotp,
+    removeFactor,
+    regenerateRecoveryCodes,
     loginWith,
     providers,
     restore,
@@ -1065,6 +1137,15 @@ async function errorFromResponse(response) {
     retryAfter: parseRetryAfter(response.headers.get("retry-after")),
     body,
   });
+}
+
+/** A HallpassError `mfa_required` with the challenge on it (`mfaToken`, `methods`). */
+function withMfa(error) {
+  if (error instanceof HallpassError && error.code === "mfa_required") {
+    error.mfaToken = error.body?.mfa_token;
+    error.methods = error.body?.methods ?? [];
+  }
+  return error;
 }
 
 function fallbackCode(status) {

@@ -98,4 +98,57 @@ describe('two-factor authentication with an authenticator app', () => {
     assert.match(await page.getByTestId('recovery-codes-left').innerText(), /9 of 10/);
     await context.close();
   });
+
+  fx.test('through the browser SDK: set up, mfa_required, completeMfa, list and remove', async () => {
+    const context = await newContext(fx.browser);
+    const page = await context.newPage();
+    await page.goto(`${fx.hp.url}/login`);
+    await page.evaluate(async (base) => {
+      const { createClient } = await import(`${base}/sdk/hallpass.js`);
+      window.hp = createClient({ baseUrl: base, watch: false });
+    }, fx.hp.url);
+    const sdk = (fn, ...args) =>
+      page.evaluate(
+        async ([fn, args]) => {
+          try {
+            return { value: await window.hp[fn](...args) };
+          } catch (error) {
+            return { error: error.code ?? String(error), mfaToken: error.mfaToken, methods: error.methods };
+          }
+        },
+        [fn, args],
+      );
+    const username = `sdk${Date.now().toString(36)}`;
+    const password = 'violet anchor trombone seven';
+    const signup = await page.evaluate(
+      async ([base, body]) => (await fetch(`${base}/v1/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status,
+      [fx.hp.url, { username, password }],
+    );
+    assert.equal(signup, 201);
+    assert.equal((await sdk('login', username, password)).value.username, username);
+
+    const started = (await sdk('startTotp', { name: 'Phone' })).value;
+    assert.ok(started.qr_svg.startsWith('<svg'));
+    const confirmed = (await sdk('confirmTotp', totp(started.secret, now()))).value;
+    assert.equal(confirmed.recovery_codes.length, 10);
+    await sdk('logout');
+
+    const refused = await sdk('login', username, password);
+    assert.equal(refused.error, 'mfa_required');
+    assert.deepEqual(refused.methods, ['totp', 'recovery_code']);
+    assert.equal((await sdk('completeMfa', refused.mfaToken, { code: '000000' })).error, 'invalid_grant');
+    const user = (await sdk('completeMfa', refused.mfaToken, { code: totp(started.secret, now() + 30) })).value;
+    assert.equal(user.username, username);
+    const me = (await sdk('me')).value;
+    assert.deepEqual(me.session.amr, ['pwd', 'otp', 'mfa']);
+
+    const listed = (await sdk('factors')).value;
+    assert.equal(listed.factors.length, 1);
+    assert.equal(listed.factors[0].name, 'Phone');
+    assert.equal(listed.recovery_codes_left, 10);
+    assert.deepEqual(await sdk('removeFactor', listed.factors[0].id), { value: undefined });
+    await sdk('logout');
+    assert.equal((await sdk('login', username, password)).value.username, username, 'no second step once removed');
+    await context.close();
+  });
 });
