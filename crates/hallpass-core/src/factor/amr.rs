@@ -8,8 +8,7 @@ use std::fmt;
 pub enum Method {
     /// A password.
     Pwd,
-    /// A one-time code: an authenticator app, a recovery code, or a code mailed to a proven
-    /// address.
+    /// A one-time code from an authenticator app, or a recovery code.
     Otp,
     /// A key bound to hardware (a WebAuthn credential that cannot leave its authenticator).
     Hwk,
@@ -17,6 +16,9 @@ pub enum Method {
     Swk,
     /// An account at a social login provider (hallpass's own value: RFC 8176 names none).
     Fed,
+    /// A code or link mailed to the account's proven address (hallpass's own value: a factor of
+    /// its own, the mailbox, apart from an authenticator's `otp`).
+    Email,
 }
 
 impl Method {
@@ -28,13 +30,21 @@ impl Method {
             Self::Hwk => "hwk",
             Self::Swk => "swk",
             Self::Fed => "fed",
+            Self::Email => "email",
         }
     }
 
     fn parse(value: &str) -> Option<Self> {
-        [Self::Pwd, Self::Otp, Self::Hwk, Self::Swk, Self::Fed]
-            .into_iter()
-            .find(|m| m.as_str() == value)
+        [
+            Self::Pwd,
+            Self::Otp,
+            Self::Hwk,
+            Self::Swk,
+            Self::Fed,
+            Self::Email,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == value)
     }
 }
 

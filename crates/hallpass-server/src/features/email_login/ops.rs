@@ -133,7 +133,7 @@ async fn spend(
     let mut event = crate::audit::event(state, AuditKind::EmailLogin, client);
     event.actor = Some(user.id);
     event.subject = Some(user.id);
-    let signed_in = first_factor_passed(state, user, Method::Otp, client, previous, kind).await?;
+    let signed_in = first_factor_passed(state, user, Method::Email, client, previous, kind).await?;
     match &signed_in {
         SignIn::Done(outcome) => event.session = Some(outcome.session.id),
         SignIn::SecondStep(_) => event.detail = Some("second step due".to_owned()),

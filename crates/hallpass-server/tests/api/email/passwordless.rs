@@ -143,6 +143,7 @@ async fn a_mailed_code_or_link_signs_in_once_and_only_at_a_proven_address() {
     .await;
     assert_eq!(login.body["user"]["username"], "rosa");
     assert_eq!(app.me(&login).await, StatusCode::OK);
+    assert_eq!(login.body["session"]["amr"], json!(["email"]));
     // Once.
     problem(
         app.post_json(
