@@ -82,7 +82,7 @@ pub(crate) async fn send_token(
             token: Some(&token),
             code: code.as_ref().map(EmailCode::expose),
             valid_for: Some(in_words(ttl)),
-            new_email: None,
+            ..MailFacts::default()
         },
         now,
         Some(expires_at),

@@ -84,6 +84,14 @@ pub(crate) fn app(state: AppState) -> Router {
             post(admin::api::force_logout),
         )
         .route("/v1/admin/audit", get(admin::api::audit_log))
+        .route(
+            "/v1/admin/users/{id}/factors",
+            get(admin::api::user_factors),
+        )
+        .route(
+            "/v1/admin/users/{id}/factors/{factor}",
+            delete(admin::api::remove_user_factor),
+        )
         // Tokens: issuing and revoking, forward auth, the revocation feed, key publication.
         .route("/v1/token", post(tokens::token::token))
         .route("/v1/revoke", post(tokens::token::revoke))
@@ -178,6 +186,10 @@ pub(crate) fn app(state: AppState) -> Router {
             post(admin::pages::user::force_logout),
         )
         .route("/admin/users/{id}/delete", post(admin::pages::user::delete))
+        .route(
+            "/admin/users/{id}/factors/{factor}/remove",
+            post(admin::pages::user::remove_factor),
+        )
         .route(
             "/admin/users/{id}/sessions/{session}/revoke",
             post(admin::pages::user::revoke_session),

@@ -88,3 +88,27 @@ impl SessionJson {
         }
     }
 }
+
+/// A second factor as its owner, or an administrator, sees it (never its secret).
+#[derive(Serialize)]
+pub(crate) struct FactorJson {
+    id: Uuid,
+    kind: &'static str,
+    name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_used_at: Option<OffsetDateTime>,
+}
+
+impl From<&hallpass_store::Factor> for FactorJson {
+    fn from(factor: &hallpass_store::Factor) -> Self {
+        Self {
+            id: factor.id.0,
+            kind: factor.kind.as_str(),
+            name: factor.name.clone(),
+            created_at: factor.created_at,
+            last_used_at: factor.last_used_at,
+        }
+    }
+}

@@ -7,6 +7,7 @@ use axum::{
 };
 use hallpass_core::{
     audit::AuditKind,
+    factor::FactorId,
     user::{UserId, parse_roles},
 };
 use hallpass_store::{AuditQuery, UserQuery, UserUpdate};
@@ -16,10 +17,13 @@ use uuid::Uuid;
 
 use crate::{
     error::ApiError,
-    features::admin::ops::{self, existing_user},
+    features::{
+        admin::ops::{self, existing_user},
+        factors,
+    },
     http::{
         extract::{Admin, AppJson, AppQuery, path_id},
-        json::AdminUserJson,
+        json::{AdminUserJson, FactorJson},
     },
     operation::Client,
     state::AppState,
@@ -187,4 +191,37 @@ pub(crate) async fn audit_log(
             .collect(),
         next,
     }))
+}
+
+#[derive(Serialize)]
+pub(crate) struct FactorsResponse {
+    factors: Vec<FactorJson>,
+    recovery_codes_left: u32,
+}
+
+/// A user's second factors (never their secrets).
+pub(crate) async fn user_factors(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    Path(id): Path<String>,
+) -> Result<Json<FactorsResponse>, ApiError> {
+    let user = existing_user(&state, UserId(path_id(&id)?)).await?;
+    let (factors, left) = factors::ops::list(&state, user.id).await?;
+    Ok(Json(FactorsResponse {
+        factors: factors.iter().map(FactorJson::from).collect(),
+        recovery_codes_left: left,
+    }))
+}
+
+/// Removes one of a user's factors, for someone who lost both the device and the codes.
+pub(crate) async fn remove_user_factor(
+    State(state): State<AppState>,
+    client: Client,
+    Admin(admin): Admin,
+    Path((id, factor)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let user = existing_user(&state, UserId(path_id(&id)?)).await?;
+    let factor = FactorId(path_id(&factor)?);
+    factors::ops::remove_by_admin(&state, admin.user.id, &user, factor, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

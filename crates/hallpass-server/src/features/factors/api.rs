@@ -9,13 +9,15 @@ use axum::{
 };
 use hallpass_core::factor::FactorId;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::ops;
 use crate::{
     error::ApiError,
-    http::extract::{AppJson, Authenticated},
+    http::{
+        extract::{AppJson, Authenticated},
+        json::FactorJson,
+    },
     operation::{Client, OpError},
     state::AppState,
 };
@@ -85,17 +87,6 @@ pub(crate) async fn confirm(
 }
 
 #[derive(Serialize)]
-struct FactorJson {
-    id: Uuid,
-    kind: &'static str,
-    name: String,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    last_used_at: Option<OffsetDateTime>,
-}
-
-#[derive(Serialize)]
 pub(crate) struct ListResponse {
     factors: Vec<FactorJson>,
     recovery_codes_left: u32,
@@ -107,16 +98,7 @@ pub(crate) async fn list(
 ) -> Result<Json<ListResponse>, ApiError> {
     let (factors, left) = ops::list(&state, caller.user.id).await?;
     Ok(Json(ListResponse {
-        factors: factors
-            .into_iter()
-            .map(|f| FactorJson {
-                id: f.id.0,
-                kind: f.kind.as_str(),
-                name: f.name,
-                created_at: f.created_at,
-                last_used_at: f.last_used_at,
-            })
-            .collect(),
+        factors: factors.iter().map(FactorJson::from).collect(),
         recovery_codes_left: left,
     }))
 }

@@ -15,7 +15,10 @@ use hallpass_store::{Factor, NewFactor};
 use uuid::Uuid;
 
 use crate::{
-    infra::random::random_bytes,
+    infra::{
+        mail::{MailKind, compose::MailFacts},
+        random::random_bytes,
+    },
     operation::{Caller, Client, OpError},
     reauth,
     state::AppState,
@@ -163,7 +166,14 @@ pub(crate) async fn confirm_totp(
         AuditKind::FactorAdded,
         client,
         user,
+        user,
         format!("totp \"{}\"", pending.name),
+    )
+    .await?;
+    notify(
+        state,
+        caller.user,
+        &format!("an authenticator app (\"{}\") was added", pending.name),
     )
     .await?;
     Ok(codes.iter().map(RecoveryCode::display).collect())
@@ -193,22 +203,57 @@ pub(crate) async fn remove(
     client: &Client,
 ) -> Result<(), OpError> {
     reauth::confirm(state, caller, current_password).await?;
-    if !state
+    delete(state, caller.user, caller.user.id, id, client).await
+}
+
+/// An administrator removes one of `user`'s factors (account recovery for someone who lost
+/// their phone and their codes). Audited with the administrator as actor; the user is told.
+pub(crate) async fn remove_by_admin(
+    state: &AppState,
+    admin: UserId,
+    user: &User,
+    id: FactorId,
+    client: &Client,
+) -> Result<(), OpError> {
+    delete(state, user, admin, id, client).await
+}
+
+async fn delete(
+    state: &AppState,
+    user: &User,
+    actor: UserId,
+    id: FactorId,
+    client: &Client,
+) -> Result<(), OpError> {
+    let factor = state
         .stores
         .factors
-        .delete_factor(caller.user.id, id)
+        .factors(user.id)
         .await?
-    {
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or(OpError::NotFound)?;
+    if !state.stores.factors.delete_factor(user.id, id).await? {
         return Err(OpError::NotFound);
     }
+    let by = if actor == user.id {
+        ""
+    } else {
+        " by an administrator"
+    };
     audit(
         state,
         AuditKind::FactorRemoved,
         client,
-        caller.user.id,
-        format!("factor {id}"),
+        actor,
+        user.id,
+        format!("{} \"{}\"{by}", factor.kind.as_str(), factor.name),
     )
-    .await
+    .await?;
+    if factor.confirmed_at.is_some() {
+        notify(state, user, &format!("\"{}\" was removed{by}", factor.name)).await?;
+    }
+    Ok(())
 }
 
 /// A new set of recovery codes in place of the old one. Needs a factor, and the current
@@ -236,7 +281,14 @@ pub(crate) async fn regenerate_codes(
         AuditKind::RecoveryCodesRegenerated,
         client,
         user,
+        user,
         String::new(),
+    )
+    .await?;
+    notify(
+        state,
+        caller.user,
+        "new recovery codes were made, and the old ones no longer work",
     )
     .await?;
     Ok(codes.iter().map(RecoveryCode::display).collect())
@@ -252,13 +304,35 @@ async fn audit(
     state: &AppState,
     kind: AuditKind,
     client: &Client,
-    user: UserId,
+    actor: UserId,
+    subject: UserId,
     detail: String,
 ) -> Result<(), OpError> {
     let mut event = crate::audit::event(state, kind, client);
-    event.actor = Some(user);
-    event.subject = Some(user);
+    event.actor = Some(actor);
+    event.subject = Some(subject);
     event.detail = (!detail.is_empty()).then_some(detail);
     crate::audit::record(state, event).await?;
+    Ok(())
+}
+
+/// Tells the user at their proven address that their factors changed; nothing without one.
+async fn notify(state: &AppState, user: &User, change: &str) -> Result<(), OpError> {
+    let Some(to) = user.email.as_ref().filter(|_| user.email_verified) else {
+        return Ok(());
+    };
+    let mail = state.mail.templates.compose(
+        MailKind::FactorsChanged,
+        &user.username,
+        to,
+        &MailFacts {
+            change: Some(change),
+            ..MailFacts::default()
+        },
+        state.clock.now(),
+        None,
+    )?;
+    state.stores.outbox.queue_mail(&mail).await?;
+    state.mail.wake();
     Ok(())
 }

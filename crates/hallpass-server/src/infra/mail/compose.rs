@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::infra::render::RenderError;
 
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 15] = [
     (
         "mail/layout.html",
         include_str!("../../../../../web/templates/mail/layout.html"),
@@ -51,6 +51,14 @@ const TEMPLATES: [(&str, &str); 13] = [
         include_str!("../../../../../web/templates/mail/reset.html"),
     ),
     (
+        "mail/factors_changed.txt",
+        include_str!("../../../../../web/templates/mail/factors_changed.txt"),
+    ),
+    (
+        "mail/factors_changed.html",
+        include_str!("../../../../../web/templates/mail/factors_changed.html"),
+    ),
+    (
         "mail/password_changed.txt",
         include_str!("../../../../../web/templates/mail/password_changed.txt"),
     ),
@@ -83,6 +91,8 @@ pub enum MailKind {
     PasswordChanged,
     /// "Your sign-in code", with a code and a link.
     Login,
+    /// "Two-factor authentication changed" (a factor added or removed, new recovery codes).
+    FactorsChanged,
 }
 
 impl MailKind {
@@ -94,6 +104,7 @@ impl MailKind {
             Self::Reset => "reset",
             Self::PasswordChanged => "password_changed",
             Self::Login => "login",
+            Self::FactorsChanged => "factors_changed",
         }
     }
 
@@ -105,6 +116,7 @@ impl MailKind {
             Self::Reset => "Reset your password",
             Self::PasswordChanged => "Your password was changed",
             Self::Login => "Your sign-in code",
+            Self::FactorsChanged => "Two-factor authentication on your account changed",
         }
     }
 
@@ -114,7 +126,7 @@ impl MailKind {
             Self::Verify | Self::ChangeEmail => Some("/verify"),
             Self::Reset => Some("/reset"),
             Self::Login => Some("/login/email"),
-            Self::EmailChanged | Self::PasswordChanged => None,
+            Self::EmailChanged | Self::PasswordChanged | Self::FactorsChanged => None,
         }
     }
 }
@@ -130,6 +142,8 @@ pub struct MailFacts<'a> {
     pub valid_for: Option<String>,
     /// The new address, for [`MailKind::EmailChanged`].
     pub new_email: Option<&'a str>,
+    /// What changed, for [`MailKind::FactorsChanged`] ("an authenticator app was added").
+    pub change: Option<&'a str>,
 }
 
 /// The mail templates, parsed once at start-up.
@@ -155,6 +169,7 @@ struct Context<'a> {
     code: Option<&'a str>,
     valid_for: Option<&'a str>,
     new_email: Option<&'a str>,
+    change: Option<&'a str>,
 }
 
 impl MailTemplates {
@@ -195,6 +210,7 @@ impl MailTemplates {
             code: facts.code,
             valid_for: facts.valid_for.as_deref(),
             new_email: facts.new_email,
+            change: facts.change,
         };
         let render = |ext: &str| {
             let name = format!("mail/{}.{ext}", kind.template());

@@ -1,6 +1,7 @@
 //! Second factors (docs/factors.md): enrolling an authenticator app, the two-step login on every
 //! entry point, recovery codes, and removing a factor.
 
+mod admin;
 mod enroll;
 mod two_step;
 

@@ -6,6 +6,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use hallpass_core::{
+    factor::FactorId,
     session::SessionId,
     user::{Role, User, UserId},
 };
@@ -18,7 +19,10 @@ use super::{
 };
 use crate::{
     error::ApiError,
-    features::admin::ops::{self, existing_user},
+    features::{
+        admin::ops::{self, existing_user},
+        factors,
+    },
     http::{
         device::device,
         extract::{Authenticated, CsrfForm, CsrfOnly, SessionForm, path_id},
@@ -38,6 +42,15 @@ struct SessionRow {
     ip: Option<String>,
     created_at: String,
     last_seen_at: String,
+}
+
+#[derive(Serialize)]
+struct FactorRow {
+    id: String,
+    name: String,
+    kind: &'static str,
+    created_at: String,
+    last_used_at: Option<String>,
 }
 
 /// The user a path names, or 404 (an id that is not one included).
@@ -78,6 +91,17 @@ async fn user_page(
         ..AuditQuery::default()
     };
     let events = audit_rows(state, &state.stores.audit.list_audit(&recent).await?).await?;
+    let (factors, recovery_codes_left) = factors::ops::list(state, user.id).await?;
+    let factors: Vec<FactorRow> = factors
+        .iter()
+        .map(|f| FactorRow {
+            id: f.id.to_string(),
+            name: f.name.clone(),
+            kind: f.kind.as_str(),
+            created_at: human_time(f.created_at),
+            last_used_at: f.last_used_at.map(human_time),
+        })
+        .collect();
     let html = state.pages.render(
         "admin_user.html",
         minijinja::context! {
@@ -87,6 +111,8 @@ async fn user_page(
             is_admin => user.is_admin(),
             is_self => user.id == caller.user.id,
             sessions => minijinja::value::Serde(&sessions),
+            factors => minijinja::value::Serde(&factors),
+            recovery_codes_left,
             events => minijinja::value::Serde(&events),
             notice,
             ..viewer(state, Some(caller))
@@ -231,4 +257,25 @@ pub(crate) async fn delete(
     let target = target(&state, &id).await?;
     ops::delete_user(&state, caller.caller(), &target, &client).await?;
     Ok(Redirect::to("/admin").into_response())
+}
+
+pub(crate) async fn remove_factor(
+    State(state): State<AppState>,
+    client: Client,
+    admin: Admin,
+    Path((id, factor)): Path<(String, String)>,
+    form: Result<SessionForm<CsrfOnly>, ApiError>,
+) -> Result<Response, PageError> {
+    let caller = admin?.caller;
+    form?;
+    let target = target(&state, &id).await?;
+    let factor = FactorId(path_id(&factor)?);
+    factors::ops::remove_by_admin(&state, caller.user.id, &target, factor, &client).await?;
+    user_page(
+        &state,
+        &caller,
+        target.id,
+        Some("The factor was removed; the user was told."),
+    )
+    .await
 }
