@@ -1,7 +1,11 @@
 //! Proving again who you are before a sensitive action (docs/factors.md, "Step-up"): the
-//! current password, or an authentication of the session within [`REAUTH_WINDOW`].
+//! current password, or an authentication of the session within [`REAUTH_WINDOW`]; and
+//! re-authenticating a session (`POST /v1/reauth`, `/reauth`), which renews its `auth_time`.
 
-use hallpass_core::password::Verification;
+use hallpass_core::{
+    factor::{FactorKind, totp::TotpSecret},
+    password::Verification,
+};
 use time::Duration;
 
 use crate::{
@@ -45,4 +49,77 @@ pub(crate) async fn confirm(
         state.limits.record_failure(lockee).await;
         Err(OpError::WrongCurrentPassword)
     }
+}
+
+/// Refuses the action unless the session authenticated within [`REAUTH_WINDOW`]: for actions
+/// that take no password of their own (every administrator's write).
+pub(crate) fn require_recent(state: &AppState, caller: Caller<'_>) -> Result<(), OpError> {
+    if state.clock.now() - caller.session.auth_time <= REAUTH_WINDOW {
+        Ok(())
+    } else {
+        Err(OpError::ReauthRequired)
+    }
+}
+
+/// Renews the session's authentication with the account's password, or a code from its
+/// authenticator app (an account made by social login has no password). Wrong ones count
+/// against the session's own lockout.
+pub(crate) async fn reauthenticate(
+    state: &AppState,
+    caller: Caller<'_>,
+    password: Option<&str>,
+    code: Option<&str>,
+) -> Result<(), OpError> {
+    let lockee = Lockee::Session(caller.session.id);
+    state.limits.check_lockout(lockee).await?;
+    let proven = match (password, code) {
+        (Some(password), None) => {
+            caller.user.password_hash.is_usable()
+                && state
+                    .passwords
+                    .verify(password, caller.user.password_hash.clone())
+                    .await?
+                    != Verification::Mismatch
+        }
+        (None, Some(code)) => totp_matches(state, caller, code).await?,
+        _ => false,
+    };
+    if !proven {
+        state.limits.record_failure(lockee).await;
+        return Err(OpError::WrongCurrentPassword);
+    }
+    state.limits.record_success(lockee).await;
+    let now = state.clock.now();
+    if !state
+        .stores
+        .sessions
+        .reauthenticate(caller.session.id, now)
+        .await?
+    {
+        return Err(OpError::Unauthenticated);
+    }
+    Ok(())
+}
+
+/// Whether `code` is the current code of one of the user's authenticator apps (spending its
+/// time step, as a login would).
+async fn totp_matches(state: &AppState, caller: Caller<'_>, code: &str) -> Result<bool, OpError> {
+    let now = state.clock.now();
+    for factor in state.stores.factors.factors(caller.user.id).await? {
+        let (FactorKind::Totp, Some(_), Some(sealed)) =
+            (factor.kind, factor.confirmed_at, factor.secret.as_deref())
+        else {
+            continue;
+        };
+        let secret = TotpSecret::open(sealed, &state.keys.totp_seal, factor.id)
+            .map_err(|e| OpError::Internal(e.into()))?;
+        if let Some(step) = secret.check(code, now) {
+            return Ok(state
+                .stores
+                .factors
+                .use_totp_step(factor.id, step, now)
+                .await?);
+        }
+    }
+    Ok(false)
 }

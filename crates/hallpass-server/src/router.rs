@@ -22,8 +22,8 @@ use crate::operation::OpError;
 use crate::{
     error::ApiError,
     features::{
-        account, admin, board, email_login, factors, login, probes, recovery, sessions, signup,
-        social, tokens, verification,
+        account, admin, board, email_login, factors, login, probes, reauth, recovery, sessions,
+        signup, social, tokens, verification,
     },
     http::{
         cors, page_error,
@@ -62,6 +62,7 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/v1/email/verify", post(verification::api::verify))
         .route("/v1/email/verify/resend", post(verification::api::resend))
         .route("/v1/login/mfa", post(login::api::complete))
+        .route("/v1/reauth", post(reauth::api::reauth))
         .route("/v1/factors", get(factors::api::list))
         .route("/v1/factors/totp", post(factors::api::start))
         .route("/v1/factors/totp/confirm", post(factors::api::confirm))
@@ -141,6 +142,10 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/login/email/complete", post(email_login::pages::complete))
         .route("/login/mfa", post(login::mfa_pages::submit))
         .route("/account/factors", get(factors::pages::show))
+        .route(
+            "/reauth",
+            get(reauth::pages::show).post(reauth::pages::submit),
+        )
         .route("/account/factors/totp", post(factors::pages::start))
         .route(
             "/account/factors/totp/confirm",

@@ -130,6 +130,9 @@ pub trait SessionStore: Send + Sync {
         &self,
         hash: &TokenHash,
     ) -> Result<Option<(Session, User)>, StoreError>;
+    /// Records that the user proved again who they are for the live session `id` (step-up):
+    /// its `auth_time` becomes `at`, never earlier than it was. `false` if it is not live.
+    async fn reauthenticate(&self, id: SessionId, at: OffsetDateTime) -> Result<bool, StoreError>;
     /// Records activity; never moves `last_seen_at` backwards.
     async fn touch_session(&self, id: SessionId, seen_at: OffsetDateTime)
     -> Result<(), StoreError>;

@@ -9,6 +9,7 @@ pub(crate) mod email_login;
 pub(crate) mod factors;
 pub(crate) mod login;
 pub(crate) mod probes;
+pub(crate) mod reauth;
 pub(crate) mod recovery;
 pub(crate) mod sessions;
 pub(crate) mod signup;

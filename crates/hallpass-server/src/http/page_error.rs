@@ -12,7 +12,10 @@ use axum::{
 };
 
 use crate::operation::OpError;
-use crate::{error::ApiError, infra::render::Pages};
+use crate::{
+    error::ApiError,
+    infra::{render::Pages, social::next::SafeNext},
+};
 
 /// Why a page could not be shown. Anything that converts into an [`ApiError`] converts into
 /// this, so page handlers use `?` on operations, the store and extractors' rejections alike.
@@ -49,10 +52,25 @@ pub(crate) async fn render_page_errors(
     request: Request,
     next: Next,
 ) -> Response {
+    // Where the refused action was asked from, to come back to after re-authenticating.
+    let back = request
+        .headers()
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|r| r.path().to_owned());
     let mut response = next.run(request).await;
     let Some(FailedPage(error)) = response.extensions_mut().remove::<FailedPage>() else {
         return response;
     };
+    if let ApiError::Op(OpError::ReauthRequired) = &*error {
+        let back = back
+            .as_deref()
+            .and_then(SafeNext::parse)
+            .map_or_else(|| "/account".to_owned(), |n| n.as_str().to_owned());
+        let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+        return Redirect::to(&format!("/reauth?next={next}")).into_response();
+    }
     let mut page = error_page(&pages, &error);
     for (name, value) in response.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

@@ -6,7 +6,7 @@ use axum::response::Html;
 use minijinja::Environment;
 use serde::Serialize;
 
-const TEMPLATES: [(&str, &str); 21] = [
+const TEMPLATES: [(&str, &str); 22] = [
     (
         "base.html",
         include_str!("../../../../web/templates/base.html"),
@@ -42,6 +42,10 @@ const TEMPLATES: [(&str, &str); 21] = [
     (
         "recovery_codes.html",
         include_str!("../../../../web/templates/recovery_codes.html"),
+    ),
+    (
+        "reauth.html",
+        include_str!("../../../../web/templates/reauth.html"),
     ),
     (
         "login_mfa.html",

@@ -239,6 +239,27 @@ impl SessionStore for SessionCache {
         self.store().sessions.revoked_since(since).await
     }
 
+    async fn reauthenticate(&self, id: SessionId, at: OffsetDateTime) -> Result<bool, StoreError> {
+        let done = self.store().sessions.reauthenticate(id, at).await?;
+        {
+            // The next read takes the new auth_time from the store.
+            let mut index = self.write();
+            if let Some(hash) = index.by_session.get(&id).copied() {
+                index.detach(&hash);
+            }
+        }
+        if done {
+            // Other nodes drop their copies too; one that misses this sees the older time,
+            // which only ever asks for the password again.
+            self.tell_others(&Change {
+                refreshed: &[id],
+                ..Change::at(at)
+            })
+            .await;
+        }
+        Ok(done)
+    }
+
     async fn touch_session(
         &self,
         id: SessionId,

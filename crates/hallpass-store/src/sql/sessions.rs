@@ -104,6 +104,23 @@ macro_rules! session_store {
                         .transpose()
                 }
 
+                async fn reauthenticate(
+                    &self,
+                    id: SessionId,
+                    at: OffsetDateTime,
+                ) -> Result<bool, StoreError> {
+                    let done = sqlx::query(concat!(
+                        "UPDATE sessions SET auth_time = ",
+                        dialect::greatest!("auth_time", "$1"),
+                        " WHERE id = $2 AND revoked_at IS NULL"
+                    ))
+                    .bind(to_micros(at))
+                    .bind(id.0)
+                    .execute(&self.writer)
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                }
+
                 async fn touch_session(
                     &self,
                     id: SessionId,

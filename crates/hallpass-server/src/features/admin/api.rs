@@ -222,6 +222,6 @@ pub(crate) async fn remove_user_factor(
 ) -> Result<StatusCode, ApiError> {
     let user = existing_user(&state, UserId(path_id(&id)?)).await?;
     let factor = FactorId(path_id(&factor)?);
-    factors::ops::remove_by_admin(&state, admin.user.id, &user, factor, &client).await?;
+    factors::ops::remove_by_admin(&state, admin.caller(), &user, factor, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,6 +14,9 @@ use crate::{
     state::AppState,
 };
 
+// Every write below needs an authentication in the last ten minutes (docs/factors.md,
+// "Step-up"): a session left open is not enough to change other people's accounts.
+
 /// The user with this id, or [`OpError::NotFound`].
 pub(crate) async fn existing_user(state: &AppState, id: UserId) -> Result<User, OpError> {
     state
@@ -44,6 +47,7 @@ pub(crate) async fn force_logout(
     user: &User,
     client: &Client,
 ) -> Result<usize, OpError> {
+    crate::reauth::require_recent(state, admin)?;
     let revoked = state
         .stores
         .sessions
@@ -63,6 +67,7 @@ pub(crate) async fn revoke_session(
     session: SessionId,
     client: &Client,
 ) -> Result<(), OpError> {
+    crate::reauth::require_recent(state, admin)?;
     let revoked = state
         .stores
         .sessions
@@ -88,6 +93,7 @@ pub(crate) async fn update_user(
     update: &UserUpdate,
     client: &Client,
 ) -> Result<User, OpError> {
+    crate::reauth::require_recent(state, admin)?;
     let user = state
         .stores
         .users
@@ -124,6 +130,7 @@ pub(crate) async fn delete_user(
     user: &User,
     client: &Client,
 ) -> Result<(), OpError> {
+    crate::reauth::require_recent(state, admin)?;
     if !state
         .stores
         .users

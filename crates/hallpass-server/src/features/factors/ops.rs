@@ -210,12 +210,13 @@ pub(crate) async fn remove(
 /// their phone and their codes). Audited with the administrator as actor; the user is told.
 pub(crate) async fn remove_by_admin(
     state: &AppState,
-    admin: UserId,
+    admin: Caller<'_>,
     user: &User,
     id: FactorId,
     client: &Client,
 ) -> Result<(), OpError> {
-    delete(state, user, admin, id, client).await
+    reauth::require_recent(state, admin)?;
+    delete(state, user, admin.user.id, id, client).await
 }
 
 async fn delete(

@@ -3,6 +3,7 @@
 
 mod admin;
 mod enroll;
+mod step_up;
 mod two_step;
 
 use hallpass_core::factor::totp::TotpSecret;

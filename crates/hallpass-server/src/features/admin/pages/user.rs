@@ -270,7 +270,7 @@ pub(crate) async fn remove_factor(
     form?;
     let target = target(&state, &id).await?;
     let factor = FactorId(path_id(&factor)?);
-    factors::ops::remove_by_admin(&state, caller.user.id, &target, factor, &client).await?;
+    factors::ops::remove_by_admin(&state, caller.caller(), &target, factor, &client).await?;
     user_page(
         &state,
         &caller,
