@@ -4,8 +4,12 @@ use serde::{Deserialize, Serialize};
 
 /// What an access token says (RFC 9068 plus `sid` and `roles`). Times are whole seconds since
 /// the epoch; a number of any other type (a string, a float) is refused when parsing.
+///
+/// Claims it does not know are ignored (RFC 7519 §4): they can only come signed by this
+/// deployment's own keys, from a newer node, and during a rolling upgrade an older node must
+/// still accept the tokens a newer one issues (this is how `email_verified`, `amr` and
+/// `auth_time` arrived). The header, which says how to verify, stays strict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AccessClaims {
     /// Issuer: the public URL.
     pub iss: String,

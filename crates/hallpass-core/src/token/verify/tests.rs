@@ -181,6 +181,23 @@ fn claims_are_checked_strictly() {
     );
 }
 
+/// A newer node's token, with a claim this version does not know, verifies (a rolling upgrade);
+/// one from before `amr` and `auth_time` existed reads as having none.
+#[test]
+fn claims_from_newer_and_older_versions_are_read() {
+    let k = key(SigningAlg::EdDSA, "k1");
+    let v = verifier(std::slice::from_ref(&k));
+    let header = r#"{"alg":"EdDSA","kid":"k1","typ":"at+jwt"}"#;
+    let newer = payload(&claims()).replacen('{', r#"{"acr":"urn:example:loa2","#, 1);
+    assert_eq!(v.verify(&forge(header, &newer, &k), NOW), Ok(claims()));
+    let older = payload(&claims())
+        .replace(r#","amr":["pwd"]"#, "")
+        .replace(&format!(r#","auth_time":{NOW}"#), "");
+    let read = v.verify(&forge(header, &older, &k), NOW).unwrap();
+    assert!(read.amr.is_empty());
+    assert_eq!(read.auth_time, 0);
+}
+
 #[test]
 fn time_is_checked_with_the_skew() {
     let k = key(SigningAlg::EdDSA, "k1");
