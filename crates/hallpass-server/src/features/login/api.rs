@@ -82,6 +82,7 @@ pub(crate) async fn complete(
         .flatten()
         .map(|caller| caller.session);
     let proof = proof(body.code.as_deref(), body.recovery_code.as_deref())?;
+    let presented = device_cookie::presented(&state, &headers);
     let outcome = second_step::complete(
         &state,
         &body.mfa_token,
@@ -89,9 +90,9 @@ pub(crate) async fn complete(
         &client,
         previous.as_ref(),
         SessionKind::Cookie,
+        presented.as_ref(),
     )
     .await?;
-    let presented = device_cookie::presented(&state, &headers);
     let device = device_cookie::issue(&state, outcome.user.id, presented.as_ref())?;
     Ok(session_response(&state, &outcome, Some(device)))
 }

@@ -83,6 +83,7 @@ pub(crate) async fn submit(
             .map(|c| c.session),
         SessionKind::Token => None,
     };
+    let presented = device_cookie::presented(&state, &headers);
     let result = second_step::complete(
         &state,
         &form.mfa_token,
@@ -90,6 +91,7 @@ pub(crate) async fn submit(
         &client,
         previous.as_ref(),
         kind,
+        presented.as_ref(),
     )
     .await;
     match result {
@@ -101,7 +103,6 @@ pub(crate) async fn submit(
                     .as_deref()
                     .and_then(SafeNext::parse)
                     .map_or_else(|| "/account".to_owned(), |n| n.as_str().to_owned());
-                let presented = device_cookie::presented(&state, &headers);
                 let device = device_cookie::issue(&state, outcome.user.id, presented.as_ref())?;
                 let mut response = Redirect::to(&next).into_response();
                 let cookies_out = response.headers_mut();

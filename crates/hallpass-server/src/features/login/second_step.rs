@@ -6,6 +6,7 @@
 
 use hallpass_core::{
     audit::AuditKind,
+    device::DeviceToken,
     factor::{
         FactorKind,
         amr::{Amr, Method},
@@ -100,6 +101,7 @@ pub(crate) async fn complete(
     client: &Client,
     previous: Option<&Session>,
     kind: SessionKind,
+    device: Option<&DeviceToken>,
 ) -> Result<LoginOutcome, OpError> {
     state.limits.check_ip(client.ip).await?;
     let token = MfaToken::parse(token).ok_or(OpError::InvalidChallenge)?;
@@ -119,8 +121,13 @@ pub(crate) async fn complete(
         .await?
         .filter(|u| !u.disabled)
         .ok_or(OpError::InvalidChallenge)?;
+    // Judged as the first step was: a browser with the account's device cookie by its own
+    // count, so someone who has the password cannot lock the owner out of the second step.
     let account = user.username.to_ascii_lowercase();
-    let lockee = Lockee::Account(&account);
+    let lockee = match device {
+        Some(device) if device.user == user.id => Lockee::Device(device.device),
+        _ => Lockee::Account(&account),
+    };
     state.limits.check_lockout(lockee).await?;
 
     if !proven(state, &user, proof).await? {

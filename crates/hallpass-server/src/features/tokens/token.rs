@@ -152,6 +152,8 @@ pub(crate) async fn token(
                 &client,
                 None,
                 SessionKind::Token,
+                // As for the password grant: no cookies, the account's lockout.
+                None,
             )
             .await?;
             (outcome.session, outcome.user)
