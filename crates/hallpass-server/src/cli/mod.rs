@@ -101,6 +101,12 @@ enum UserCommand {
         #[arg(long)]
         email: Option<String>,
     },
+    /// Remove every second factor (and the recovery codes) of a user who lost them all: the
+    /// way back in when no administrator can sign in to do it (docs/factors.md).
+    RemoveFactors {
+        /// The username.
+        name: String,
+    },
 }
 
 impl Cli {
@@ -131,6 +137,9 @@ impl Cli {
             Command::User {
                 command: UserCommand::Create { name, roles, email },
             } => user::create(&settings, &name, &roles, email.as_deref()).await,
+            Command::User {
+                command: UserCommand::RemoveFactors { name },
+            } => user::remove_factors(&settings, &name).await,
             Command::Keys {
                 command: KeysCommand::List,
             } => keys::list(&settings).await,

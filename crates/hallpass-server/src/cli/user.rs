@@ -1,4 +1,4 @@
-//! `hallpass user create`.
+//! `hallpass user create`, `hallpass user remove-factors`.
 
 use std::io::Read;
 
@@ -68,6 +68,34 @@ pub(super) async fn create(
         user.username,
         user.id,
         roles.join(", ")
+    );
+    Ok(())
+}
+
+/// Removes every factor of `name` (the recovery codes go with the last), audited.
+pub(super) async fn remove_factors(settings: &Settings, name: &str) -> anyhow::Result<()> {
+    let username = Username::parse(name)?;
+    let stores = Stores::open(&settings.database_url, &settings.store_options()).await?;
+    let user = stores
+        .users
+        .user_by_username(&username)
+        .await?
+        .with_context(|| format!("no user {name}"))?;
+    let factors = stores.factors.factors(user.id).await?;
+    for factor in &factors {
+        stores.factors.delete_factor(user.id, factor.id).await?;
+    }
+    let mut event = AuditEvent::new(AuditKind::FactorRemoved, SystemClock.now());
+    event.subject = Some(user.id);
+    event.detail = Some(format!(
+        "{} factor(s) removed from the command line",
+        factors.len()
+    ));
+    stores.audit.append(&event).await?;
+    println!(
+        "removed {} factor(s) of {}; the password alone signs in now",
+        factors.len(),
+        user.username
     );
     Ok(())
 }

@@ -123,3 +123,36 @@ fn the_server_refuses_an_unreadable_secret_key() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("secret key"));
 }
+
+#[tokio::test]
+async fn user_remove_factors_lets_a_user_who_lost_them_sign_in_with_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("hallpass.db").display());
+    let app = spawn_app_with(Backend::Sqlite, |s| s.database_url = db.clone()).await;
+    app.signup("root").await;
+    let root = app.login("root").await;
+    crate::factors::enroll(&app, &root).await;
+    crate::factors::first_step(&app, "root").await;
+
+    let out = hallpass(
+        &["user", "remove-factors", "root", "--database-url", &db],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("removed 1 factor(s) of root"));
+    assert_eq!(
+        app.try_login("root", crate::helpers::PASSWORD)
+            .await
+            .status(),
+        reqwest::StatusCode::OK
+    );
+    let unknown = hallpass(
+        &["user", "remove-factors", "nobody", "--database-url", &db],
+        "",
+    );
+    assert!(!unknown.status.success());
+}
