@@ -449,3 +449,67 @@ async fn someone_with_the_password_cannot_lock_the_owners_browser_out_of_the_sec
     .unwrap();
     assert_eq!(done.status(), StatusCode::OK);
 }
+
+/// Two nodes on one PostgreSQL behind a round-robin balancer: the steps of one login on
+/// different nodes, a code accepted once across both, and a re-authentication on one node
+/// seen by the other.
+#[tokio::test]
+async fn two_nodes_share_challenges_spent_codes_and_re_authentication() {
+    if !postgres_available() {
+        return;
+    }
+    let a = spawn_app_with(Backend::Postgres, |s| {
+        s.bus_channel = crate::helpers::bus_channel();
+    })
+    .await;
+    let b = a.another_node().await;
+    a.signup("alice").await;
+    let alice = a.login("alice").await;
+    let enrolled = enroll(&a, &alice).await;
+    a.advance(Duration::seconds(30));
+
+    // First step on A, second on B.
+    let token = first_step(&a, "alice").await;
+    let code_now = code(&a, &enrolled.secret);
+    let done = second_step(&b, json!({ "mfa_token": token, "code": code_now })).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    // The same code through the other node, on a new challenge: spent.
+    let token = first_step(&b, "alice").await;
+    let replay = second_step(&a, json!({ "mfa_token": token, "code": code_now })).await;
+    problem(replay, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+
+    // Re-authenticated on B, recent on A (which had the session cached).
+    let login = crate::helpers::login_from(done).await;
+    assert_eq!(a.me(&login).await, StatusCode::OK);
+    a.advance(Duration::minutes(11));
+    let stale = a
+        .write(
+            reqwest::Method::POST,
+            "/v1/factors/recovery-codes",
+            &login,
+            None,
+        )
+        .await;
+    assert_eq!(stale.status(), StatusCode::UNAUTHORIZED);
+    let renewed = b
+        .write(
+            reqwest::Method::POST,
+            "/v1/reauth",
+            &login,
+            Some(json!({ "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(renewed.status(), StatusCode::NO_CONTENT);
+    crate::helpers::eventually("the other node sees the re-authentication", || async {
+        a.write(
+            reqwest::Method::POST,
+            "/v1/factors/recovery-codes",
+            &login,
+            None,
+        )
+        .await
+        .status()
+            == StatusCode::OK
+    })
+    .await;
+}
