@@ -127,6 +127,7 @@ fn op_status_and_code(error: &OpError) -> (StatusCode, &'static str) {
         OpError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
         OpError::WrongCurrentPassword => (StatusCode::FORBIDDEN, "invalid_credentials"),
         OpError::ReauthRequired => (StatusCode::UNAUTHORIZED, "insufficient_user_authentication"),
+        OpError::FactorRequired => (StatusCode::FORBIDDEN, "mfa_enrollment_required"),
         OpError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
         OpError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
         OpError::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),

@@ -72,6 +72,10 @@ pub(crate) enum OpError {
         "this link or code is not valid (it may have expired, been used, or been replaced by a newer one)"
     )]
     InvalidEmailToken,
+    /// The caller's role needs a second factor (`[factors] required_for_roles`) and the grace
+    /// to set one up is over.
+    #[error("your role requires two-factor authentication: set it up at /account/factors")]
+    FactorRequired,
     /// A sensitive action needs the current password, or a more recent authentication.
     #[error("confirm it is you: enter your current password (or sign in again)")]
     ReauthRequired,

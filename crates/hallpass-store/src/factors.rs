@@ -199,6 +199,14 @@ pub trait FactorStore: Send + Sync {
         now: OffsetDateTime,
     ) -> Result<Option<MfaChallenge>, StoreError>;
 
+    /// When a rule requiring a second factor first applied to the user: the time stored the
+    /// first time this is asked (`now`), the same time ever after.
+    async fn factor_required_since(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<OffsetDateTime, StoreError>;
+
     /// Deletes challenges that expired before `before`; returns how many.
     async fn purge_mfa_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
 }

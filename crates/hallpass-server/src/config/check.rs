@@ -61,6 +61,8 @@ pub(super) fn check(settings: &Settings) -> Result<(), ConfigError> {
     }
     super::email::check(&settings.email)
         .map_err(|(setting, message)| inconsistent(setting, &message))?;
+    super::factors::check(&settings.factors)
+        .map_err(|(setting, message)| inconsistent(setting, &message))?;
     super::providers::check(&settings.providers)
         .map_err(|message| inconsistent("providers", &message))?;
     for (setting, token) in [

@@ -30,7 +30,7 @@ pub struct Overrides {
 
 const ENV_PREFIX: &str = "HALLPASS_";
 /// Settings that are tables; `HALLPASS_ARGON2_M_COST` sets `argon2.m_cost`.
-const TABLES: [&str; 3] = ["argon2", "rate_limit", "email"];
+const TABLES: [&str; 4] = ["argon2", "rate_limit", "email", "factors"];
 
 /// Reads the settings. `env` is the process environment (passed in so tests need not touch it).
 /// Returns the settings and warnings about `HALLPASS_*` variables that name no setting.

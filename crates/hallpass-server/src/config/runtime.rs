@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use hallpass_core::{
     csrf::OriginPolicy,
     session::{LimitPolicy, SessionPolicy},
+    user::{Role, parse_roles},
 };
 
 use super::{OpsAccess, SessionLimitPolicy, Settings};
@@ -32,6 +33,17 @@ pub struct ServerConfig {
     pub metrics_access: Option<OpsAccess>,
     /// Who may read the revocation feed; `None`: anyone.
     pub revocation_feed_access: Option<OpsAccess>,
+    /// Roles whose powers need a second factor, and the grace to enroll one.
+    pub factor_policy: FactorPolicy,
+}
+
+/// `[factors]` as the request path reads it.
+#[derive(Debug, Clone, Default)]
+pub struct FactorPolicy {
+    /// Roles that need a confirmed second factor.
+    pub required_for: Vec<Role>,
+    /// How long after the rule first applied to someone they may go without one.
+    pub grace: time::Duration,
 }
 
 impl ServerConfig {
@@ -62,6 +74,18 @@ impl ServerConfig {
             request_timeout: settings.request_timeout.std(),
             metrics_access: settings.metrics_token.as_ref().map(OpsAccess::new),
             revocation_feed_access: settings.revocation_feed_token.as_ref().map(OpsAccess::new),
+            factor_policy: FactorPolicy {
+                // Checked at start-up (config/factors.rs): every name parses.
+                required_for: parse_roles(
+                    settings
+                        .factors
+                        .required_for_roles
+                        .iter()
+                        .map(String::as_str),
+                )
+                .unwrap_or_default(),
+                grace: settings.factors.enrollment_grace.time(),
+            },
             trusted_proxies: settings
                 .trusted_proxies
                 .iter()

@@ -129,6 +129,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Outgoing mail and the emailed flows (`[email]`).
     pub email: EmailSettings,
+    /// The second-factor policy (`[factors]`).
+    pub factors: super::FactorSettings,
     /// Social login providers by the URL segment that names them (`[providers.kakao]`).
     pub providers: BTreeMap<String, ProviderSettings>,
 }
@@ -264,6 +266,7 @@ impl Default for Settings {
             revocation_feed_token: None,
             log_format: LogFormat::Text,
             email: EmailSettings::default(),
+            factors: super::FactorSettings::default(),
             providers: BTreeMap::new(),
         }
     }

@@ -57,3 +57,7 @@ CREATE INDEX mfa_challenges_expires_at ON mfa_challenges (expires_at);
 ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
 ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
 UPDATE sessions SET auth_time = created_at;
+
+-- When a rule requiring a second factor for one of the user's roles first applied to them
+-- (`[factors] required_for_roles`): the start of their grace period to enroll one.
+ALTER TABLE users ADD COLUMN factor_required_since INTEGER;

@@ -269,6 +269,22 @@ macro_rules! factor_store {
                     row.as_ref().map(challenge).transpose()
                 }
 
+                async fn factor_required_since(
+                    &self,
+                    user: UserId,
+                    now: OffsetDateTime,
+                ) -> Result<OffsetDateTime, StoreError> {
+                    let since: Option<i64> = sqlx::query_scalar(
+                        "UPDATE users SET factor_required_since = COALESCE(factor_required_since, $2)
+                         WHERE id = $1 RETURNING factor_required_since",
+                    )
+                    .bind(user.0)
+                    .bind(to_micros(now))
+                    .fetch_optional(&self.writer)
+                    .await?;
+                    Ok(since.map_or(now, hallpass_core::clock::from_micros))
+                }
+
                 async fn purge_mfa_challenges(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
                     let purged = sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < $1")
                         .bind(to_micros(before))

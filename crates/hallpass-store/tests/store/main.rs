@@ -154,4 +154,5 @@ store_suite!(
     deleting_one_of_two_factors_keeps_the_codes,
     a_login_challenge_is_spent_once_and_voided_by_wrong_codes,
     concurrent_completions_spend_a_challenge_once,
+    a_factor_requirement_starts_once,
 );

@@ -58,6 +58,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let caller = caller(parts, state).await?;
         authz::require_role(&caller.user, &R::role())?;
+        crate::factor_policy::check(&AppState::from_ref(state), &caller.user).await?;
         Ok(Self {
             caller,
             role: PhantomData,

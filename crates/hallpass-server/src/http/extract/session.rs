@@ -100,6 +100,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let caller = Authenticated::from_request_parts(parts, state).await?;
         hallpass_core::authz::require_role(&caller.user, &hallpass_core::user::Role::admin())?;
+        crate::factor_policy::check(&AppState::from_ref(state), &caller.user).await?;
         Ok(Self(caller))
     }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod enroll;
+mod policy;
 mod step_up;
 mod two_step;
 

@@ -362,3 +362,19 @@ pub(crate) async fn concurrent_completions_spend_a_challenge_once(stores: &Store
     }
     assert_eq!(won, 1);
 }
+
+pub(crate) async fn a_factor_requirement_starts_once(stores: &Stores) {
+    let alice = user(stores, "alice").await;
+    let first = stores
+        .factors
+        .factor_required_since(alice, T0)
+        .await
+        .unwrap();
+    assert_eq!(first, T0);
+    let later = stores
+        .factors
+        .factor_required_since(alice, T0 + Duration::days(3))
+        .await
+        .unwrap();
+    assert_eq!(later, T0, "the first time stays");
+}
