@@ -12,6 +12,16 @@ pub(crate) fn hidden_token(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The value of the hidden field `name`, as a browser reads the attribute (minijinja escapes
+/// `/` as `&#x2f;`).
+pub(crate) fn hidden_field(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no hidden field {name}"))
+        .replace("&#x2f;", "/")
+}
+
 fn presession_cookie(response: &reqwest::Response) -> String {
     response
         .headers()

@@ -3,6 +3,8 @@
 
 mod admin;
 mod enroll;
+mod entry_points;
+mod lockout;
 mod policy;
 mod step_up;
 mod two_step;

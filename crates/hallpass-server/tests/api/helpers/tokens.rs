@@ -74,3 +74,12 @@ pub(crate) async fn oauth_error(response: Response, status: StatusCode, error: &
     assert!(body["error_description"].is_string());
     body
 }
+
+/// The claims of an access token, unverified (what is in it, not whether it is genuine).
+pub(crate) fn claims_of(access: &str) -> Value {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let payload = URL_SAFE_NO_PAD
+        .decode(access.split('.').nth(1).unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}

@@ -9,12 +9,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use crate::helpers::{ClockReading, TestApp};
 
 /// The claims of a token (its signature is the JWKS's business, not the feed's).
-pub(super) fn claims(access: &str) -> Value {
-    let payload = URL_SAFE_NO_PAD
-        .decode(access.split('.').nth(1).unwrap())
-        .unwrap();
-    serde_json::from_slice(&payload).unwrap()
-}
+pub(super) use crate::helpers::claims_of as claims;
 
 fn sub_sha256(sub: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(sub.as_bytes()))

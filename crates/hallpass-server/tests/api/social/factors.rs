@@ -7,7 +7,7 @@ use super::*;
 use crate::{
     factors::{code, enroll},
     helpers::{Login, session_cookie},
-    pages::post_form,
+    pages::{hidden_field, post_form},
 };
 
 #[tokio::test]
@@ -41,14 +41,7 @@ async fn a_provider_login_of_an_account_with_a_factor_needs_a_code() {
     );
     let html = page.text().await.unwrap();
     assert!(html.contains("Two-factor authentication"), "{html}");
-    let field = |name: &str| {
-        html.split(&format!("name=\"{name}\" value=\""))
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            // As a browser reads the attribute (minijinja escapes `/`).
-            .replace("&#x2f;", "/")
-    };
+    let field = |name: &str| hidden_field(&html, name);
     let token = field("mfa_token");
     assert_eq!(field("next"), "/demo/board");
     let (cookie, csrf) = crate::pages::form(&app, "/login").await;
@@ -102,13 +95,7 @@ async fn a_single_page_apps_provider_login_with_a_factor_returns_to_the_app_afte
     let page = finish(&app, Some(&again.cookie), &again.callback).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    let field = |name: &str| {
-        html.split(&format!("name=\"{name}\" value=\""))
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .replace("&#x2f;", "/")
-    };
+    let field = |name: &str| hidden_field(&html, name);
     let token = field("mfa_token");
     assert_eq!(field("return_to"), return_to);
     let (cookie, csrf) = crate::pages::form(&app, "/login").await;
