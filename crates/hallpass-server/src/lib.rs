@@ -10,6 +10,7 @@ pub mod config;
 pub(crate) mod email_tokens;
 pub(crate) mod error;
 pub mod event_streams;
+pub(crate) mod factor_codes;
 pub(crate) mod factor_policy;
 pub(crate) mod features;
 pub(crate) mod http;

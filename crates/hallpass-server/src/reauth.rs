@@ -2,10 +2,7 @@
 //! current password, or an authentication of the session within [`REAUTH_WINDOW`]; and
 //! re-authenticating a session (`POST /v1/reauth`, `/reauth`), which renews its `auth_time`.
 
-use hallpass_core::{
-    factor::{FactorKind, totp::TotpSecret},
-    password::Verification,
-};
+use hallpass_core::password::Verification;
 use time::Duration;
 
 use crate::{
@@ -81,7 +78,9 @@ pub(crate) async fn reauthenticate(
                     .await?
                     != Verification::Mismatch
         }
-        (None, Some(code)) => totp_matches(state, caller, code).await?,
+        (None, Some(code)) => {
+            crate::factor_codes::spend_totp_code(state, caller.user.id, code).await?
+        }
         _ => false,
     };
     if !proven {
@@ -99,27 +98,4 @@ pub(crate) async fn reauthenticate(
         return Err(OpError::Unauthenticated);
     }
     Ok(())
-}
-
-/// Whether `code` is the current code of one of the user's authenticator apps (spending its
-/// time step, as a login would).
-async fn totp_matches(state: &AppState, caller: Caller<'_>, code: &str) -> Result<bool, OpError> {
-    let now = state.clock.now();
-    for factor in state.stores.factors.factors(caller.user.id).await? {
-        let (FactorKind::Totp, Some(_), Some(sealed)) =
-            (factor.kind, factor.confirmed_at, factor.secret.as_deref())
-        else {
-            continue;
-        };
-        let secret = TotpSecret::open(sealed, &state.keys.totp_seal, factor.id)
-            .map_err(|e| OpError::Internal(e.into()))?;
-        if let Some(step) = secret.check(code, now) {
-            return Ok(state
-                .stores
-                .factors
-                .use_totp_step(factor.id, step, now)
-                .await?);
-        }
-    }
-    Ok(false)
 }

@@ -8,7 +8,7 @@ use axum::{
 use hallpass_core::session::SessionId;
 use serde::{Deserialize, Serialize};
 
-use crate::features::{factors, sessions, social, verification};
+use crate::features::{sessions, social, verification};
 use crate::{
     error::ApiError,
     features::sessions::ops::LogoutScope,
@@ -110,7 +110,14 @@ async fn page(
             session_id => caller.session.id.0.to_string(),
             sessions => minijinja::value::Serde(&sessions),
             providers => minijinja::value::Serde(provider_views(state, user.id).await?),
-            factor_count => factors::ops::list(state, user.id).await?.0.len(),
+            factor_count => state
+                .stores
+                .factors
+                .factors(user.id)
+                .await?
+                .iter()
+                .filter(|f| f.confirmed_at.is_some())
+                .count(),
             notice,
             errors => minijinja::value::Serde(&errors),
         },

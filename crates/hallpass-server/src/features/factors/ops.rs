@@ -15,6 +15,7 @@ use hallpass_store::{Factor, NewFactor};
 use uuid::Uuid;
 
 use crate::{
+    factor_codes::open_totp,
     infra::{
         mail::{MailKind, compose::MailFacts},
         random::random_bytes,
@@ -43,6 +44,23 @@ fn issuer(state: &AppState) -> String {
         .unwrap_or_else(|| "hallpass".to_owned())
 }
 
+/// What the user puts into the app for the factor `id` with `secret`.
+fn enrollment(
+    state: &AppState,
+    user: &User,
+    id: FactorId,
+    secret: &TotpSecret,
+) -> Result<Enrollment, OpError> {
+    let otpauth_uri = secret
+        .otpauth_uri(&issuer(state), &user.username)
+        .map_err(|e| OpError::Internal(e.into()))?;
+    Ok(Enrollment {
+        id,
+        secret: secret.base32(),
+        otpauth_uri,
+    })
+}
+
 /// Starts enrolling an authenticator app: a new secret, stored sealed and not yet counting.
 /// Needs the current password or a recent authentication. A previous unfinished enrollment
 /// is replaced.
@@ -64,9 +82,7 @@ pub(crate) async fn start_totp(
     let sealed = secret
         .seal(&state.keys.totp_seal, id, random_bytes()?)
         .map_err(|e| OpError::Internal(e.into()))?;
-    let otpauth_uri = secret
-        .otpauth_uri(&issuer(state), &caller.user.username)
-        .map_err(|e| OpError::Internal(e.into()))?;
+    let enrollment = enrollment(state, caller.user, id, &secret)?;
     state
         .stores
         .factors
@@ -81,11 +97,7 @@ pub(crate) async fn start_totp(
             created_at: state.clock.now(),
         })
         .await?;
-    Ok(Enrollment {
-        id,
-        secret: secret.base32(),
-        otpauth_uri,
-    })
+    Ok(enrollment)
 }
 
 /// The enrollment in progress, to show again (after a wrong code); `None` if there is none.
@@ -103,17 +115,8 @@ pub(crate) async fn pending_totp(
     else {
         return Ok(None);
     };
-    let sealed = pending.secret.as_deref().ok_or(OpError::NotFound)?;
-    let secret = TotpSecret::open(sealed, &state.keys.totp_seal, pending.id)
-        .map_err(|e| OpError::Internal(e.into()))?;
-    let otpauth_uri = secret
-        .otpauth_uri(&issuer(state), &user.username)
-        .map_err(|e| OpError::Internal(e.into()))?;
-    Ok(Some(Enrollment {
-        id: pending.id,
-        secret: secret.base32(),
-        otpauth_uri,
-    }))
+    let secret = open_totp(state, &pending)?.ok_or(OpError::NotFound)?;
+    Ok(Some(enrollment(state, user, pending.id, &secret)?))
 }
 
 /// Finishes enrolling the authenticator app with a code from it: the factor counts from now on.
@@ -135,9 +138,7 @@ pub(crate) async fn confirm_totp(
         .into_iter()
         .rfind(|f| f.kind == FactorKind::Totp && f.confirmed_at.is_none())
         .ok_or(OpError::NotFound)?;
-    let sealed = pending.secret.as_deref().ok_or(OpError::NotFound)?;
-    let secret = TotpSecret::open(sealed, &state.keys.totp_seal, pending.id)
-        .map_err(|e| OpError::Internal(e.into()))?;
+    let secret = open_totp(state, &pending)?.ok_or(OpError::NotFound)?;
     let step = secret.check(code, now).ok_or_else(|| {
         OpError::Invalid(vec![ValidationError::new(
             "code",

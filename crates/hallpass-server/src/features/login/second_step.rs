@@ -8,11 +8,9 @@ use hallpass_core::{
     audit::AuditKind,
     device::DeviceToken,
     factor::{
-        FactorKind,
         amr::{Amr, Method},
         challenge::{MFA_CHALLENGE_TTL, MFA_MAX_ATTEMPTS, MfaToken},
         recovery::RecoveryCode,
-        totp::TotpSecret,
     },
     session::{Session, SessionKind},
     user::User,
@@ -170,28 +168,7 @@ pub(crate) async fn complete(
 async fn proven(state: &AppState, user: &User, proof: Proof<'_>) -> Result<bool, OpError> {
     let now = state.clock.now();
     match proof {
-        Proof::Totp(code) => {
-            let factors = state.stores.factors.factors(user.id).await?;
-            let apps = factors
-                .iter()
-                .filter(|f| f.kind == FactorKind::Totp && f.confirmed_at.is_some());
-            for factor in apps {
-                let Some(sealed) = &factor.secret else {
-                    continue;
-                };
-                let secret = TotpSecret::open(sealed, &state.keys.totp_seal, factor.id)
-                    .map_err(|e| OpError::Internal(anyhow::anyhow!("factor {}: {e}", factor.id)))?;
-                if let Some(step) = secret.check(code, now) {
-                    // A replay (or an older code after a newer one) is a wrong code.
-                    return Ok(state
-                        .stores
-                        .factors
-                        .use_totp_step(factor.id, step, now)
-                        .await?);
-                }
-            }
-            Ok(false)
-        }
+        Proof::Totp(code) => crate::factor_codes::spend_totp_code(state, user.id, code).await,
         Proof::RecoveryCode(code) => match RecoveryCode::parse(code) {
             None => Ok(false),
             Some(code) => Ok(state

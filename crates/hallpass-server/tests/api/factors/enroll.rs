@@ -37,12 +37,7 @@ async fn an_app_counts_only_once_a_code_from_it_confirms_it() {
         app.try_login("alice", PASSWORD).await.status(),
         StatusCode::OK
     );
-    let listed: Value = app
-        .get_with("/v1/factors", &alice.cookie)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = super::listed(&app, &alice).await;
     assert_eq!(listed, json!({ "factors": [], "recovery_codes_left": 0 }));
 
     // A wrong code confirms nothing.
@@ -69,12 +64,7 @@ async fn an_app_counts_only_once_a_code_from_it_confirms_it() {
     assert_eq!(codes.len(), 10);
     assert!(codes.iter().all(|c| c.as_str().unwrap().len() == 11));
 
-    let listed: Value = app
-        .get_with("/v1/factors", &alice.cookie)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = super::listed(&app, &alice).await;
     assert_eq!(listed["recovery_codes_left"], 10);
     assert_eq!(listed["factors"][0]["kind"], "totp");
     assert_eq!(listed["factors"][0]["name"], "Phone");
@@ -98,12 +88,7 @@ async fn changing_factors_needs_a_recent_authentication_or_the_password() {
     app.signup("alice").await;
     let alice = app.login("alice").await;
     let enrolled = enroll(&app, &alice).await;
-    let listed: Value = app
-        .get_with("/v1/factors", &alice.cookie)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = super::listed(&app, &alice).await;
     let id = listed["factors"][0]["id"].as_str().unwrap().to_owned();
 
     // Eleven minutes after the login: the session is no longer recent enough.
@@ -179,12 +164,7 @@ async fn changing_factors_needs_a_recent_authentication_or_the_password() {
         StatusCode::OK,
         "no factor, no second step"
     );
-    let listed: Value = app
-        .get_with("/v1/factors", &alice.cookie)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = super::listed(&app, &alice).await;
     assert_eq!(listed, json!({ "factors": [], "recovery_codes_left": 0 }));
     let audit = app
         .state
@@ -214,12 +194,7 @@ async fn another_users_factor_cannot_be_removed_and_bad_ids_are_not_found() {
     let alice = app.login("alice").await;
     let bob = app.login("bob").await;
     enroll(&app, &alice).await;
-    let listed: Value = app
-        .get_with("/v1/factors", &alice.cookie)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = super::listed(&app, &alice).await;
     let id = listed["factors"][0]["id"].as_str().unwrap().to_owned();
     for path in [
         format!("/v1/factors/{id}"),

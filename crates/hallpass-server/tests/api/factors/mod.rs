@@ -51,6 +51,15 @@ pub(crate) async fn enroll(app: &TestApp, login: &Login) -> Enrolled {
     }
 }
 
+/// `GET /v1/factors` for the signed-in `login`.
+pub(crate) async fn listed(app: &TestApp, login: &Login) -> Value {
+    app.get_with("/v1/factors", &login.cookie)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 /// The app's code at the test clock's now.
 pub(crate) fn code(app: &TestApp, secret: &TotpSecret) -> String {
     secret.code_at(app.clock.now_for_tests()).unwrap()

@@ -45,12 +45,7 @@ async fn an_administrator_without_a_factor_loses_the_role_after_the_grace() {
     assert_eq!(users.status(), StatusCode::OK);
 
     // Removing the only factor takes the powers away again at once: the grace was spent.
-    let listed: Value = app
-        .get_with("/v1/factors", &root.cookie)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = super::listed(&app, &root).await;
     let id = listed["factors"][0]["id"].as_str().unwrap();
     let removed = app
         .write(

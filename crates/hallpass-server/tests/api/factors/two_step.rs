@@ -101,12 +101,7 @@ async fn a_password_alone_opens_nothing_and_a_code_completes_it_once() {
         )
         .await;
         problem(again, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
-        let listed: Value = app
-            .get_with("/v1/factors", &login.cookie)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let listed: Value = super::listed(&app, &login).await;
         assert_eq!(listed["recovery_codes_left"], 9);
     }
 }

@@ -50,6 +50,31 @@ async fn confirmed_totp(stores: &Stores, user: UserId) -> FactorId {
     factor.id
 }
 
+/// Runs `attempt` eight times at once; how many returned true.
+async fn winners<F, Fut>(stores: &Stores, attempt: F) -> usize
+where
+    F: Fn(Stores) -> Fut,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
+    let tries: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(attempt(stores.clone())))
+        .collect();
+    let mut won = 0;
+    for t in tries {
+        won += usize::from(t.await.unwrap());
+    }
+    won
+}
+
+/// Stores a challenge for `user` with token hash `hash(token)`, made at `at`.
+async fn challenged(stores: &Stores, user: UserId, token: u8, at: OffsetDateTime) {
+    stores
+        .factors
+        .create_mfa_challenge(&challenge(user, token, at))
+        .await
+        .unwrap();
+}
+
 fn challenge(user: UserId, token: u8, at: OffsetDateTime) -> NewMfaChallenge {
     NewMfaChallenge {
         hash: hash(token),
@@ -151,14 +176,10 @@ pub(crate) async fn a_totp_step_is_accepted_once_and_never_an_older_one(stores: 
 pub(crate) async fn concurrent_uses_of_one_code_accept_it_once(stores: &Stores) {
     let alice = user(stores, "alice").await;
     let id = confirmed_totp(stores, alice).await;
-    let tries = (0..8).map(|_| {
-        let stores = stores.clone();
-        tokio::spawn(async move { stores.factors.use_totp_step(id, 150, T0).await.unwrap() })
-    });
-    let mut accepted = 0;
-    for t in tries {
-        accepted += usize::from(t.await.unwrap());
-    }
+    let accepted = winners(stores, move |stores| async move {
+        stores.factors.use_totp_step(id, 150, T0).await.unwrap()
+    })
+    .await;
     assert_eq!(accepted, 1);
 }
 
@@ -246,11 +267,7 @@ pub(crate) async fn deleting_one_of_two_factors_keeps_the_codes(stores: &Stores)
 
 pub(crate) async fn a_login_challenge_is_spent_once_and_voided_by_wrong_codes(stores: &Stores) {
     let alice = user(stores, "alice").await;
-    stores
-        .factors
-        .create_mfa_challenge(&challenge(alice, 1, T0))
-        .await
-        .unwrap();
+    challenged(stores, alice, 1, T0).await;
     let live = stores
         .factors
         .mfa_challenge(&hash(1), T0 + Duration::minutes(1))
@@ -301,11 +318,7 @@ pub(crate) async fn a_login_challenge_is_spent_once_and_voided_by_wrong_codes(st
     );
 
     // The third wrong code voids it.
-    stores
-        .factors
-        .create_mfa_challenge(&challenge(alice, 3, T0))
-        .await
-        .unwrap();
+    challenged(stores, alice, 3, T0).await;
     for live in [true, true, false] {
         assert_eq!(
             stores.factors.count_mfa_attempt(&hash(3), 3).await.unwrap(),
@@ -321,11 +334,7 @@ pub(crate) async fn a_login_challenge_is_spent_once_and_voided_by_wrong_codes(st
         None
     );
     // An expired one cannot be spent, and is purged.
-    stores
-        .factors
-        .create_mfa_challenge(&challenge(alice, 4, T0))
-        .await
-        .unwrap();
+    challenged(stores, alice, 4, T0).await;
     let later = T0 + Duration::minutes(6);
     assert_eq!(
         stores
@@ -340,26 +349,16 @@ pub(crate) async fn a_login_challenge_is_spent_once_and_voided_by_wrong_codes(st
 
 pub(crate) async fn concurrent_completions_spend_a_challenge_once(stores: &Stores) {
     let alice = user(stores, "alice").await;
-    stores
-        .factors
-        .create_mfa_challenge(&challenge(alice, 5, T0))
-        .await
-        .unwrap();
-    let tries = (0..8).map(|_| {
-        let stores = stores.clone();
-        tokio::spawn(async move {
-            stores
-                .factors
-                .spend_mfa_challenge(&hash(5), T0)
-                .await
-                .unwrap()
-                .is_some()
-        })
-    });
-    let mut won = 0;
-    for t in tries {
-        won += usize::from(t.await.unwrap());
-    }
+    challenged(stores, alice, 5, T0).await;
+    let won = winners(stores, |stores| async move {
+        stores
+            .factors
+            .spend_mfa_challenge(&hash(5), T0)
+            .await
+            .unwrap()
+            .is_some()
+    })
+    .await;
     assert_eq!(won, 1);
 }
 
